@@ -1,0 +1,186 @@
+/**
+ * @module The delivery-discount policy and ledger: who gets $0 delivery at checkout, on what
+ * evidence, and the record of every discount for billing reconciliation with Instacart.
+ * @see seed-account-linking.txt, Prerequisites ("A billing reconciliation process is set up to
+ *   handle delivery discounts") and Best practices ("Verify ... when they checkout")
+ * @see connect-api.md §6
+ */
+import type { Linking, Locale } from './linking';
+import { isActiveMember } from './status';
+import type { DeliveryDiscount, DeliveryDiscountLedger, DiscountVerification } from './storage/types';
+
+export interface DeliveryDiscountPolicyOptions {
+  linking: Linking;
+  /**
+   * When Connect cannot be reached at checkout, a verification younger than this still counts
+   * (recorded as `grace`). Default 900 (15 minutes); 0 turns the grace rule off.
+   */
+  graceSeconds?: number;
+  now?: () => Date;
+}
+
+/** The membership evidence a discount rests on; it is what the ledger records. */
+export interface MembershipEvidence {
+  instacartplusMember: boolean;
+  expiredAt: Date | null;
+  verifiedAt: Date;
+  verification: DiscountVerification;
+}
+
+/** Why a shopper gets no discount, so the checkout page can tell them. */
+export type NoDiscountReason =
+  /** Not linked (or no Connect user yet): the page offers linking. */
+  | 'not-linked'
+  /** Linked, but no active Instacart+ membership. */
+  | 'not-member'
+  /** Instacart says the shopper's Connect user is not active. */
+  | 'user-not-active'
+  /** Connect could not be reached and no verification within the grace window exists. */
+  | 'unverifiable';
+
+export type DeliveryDiscountDecision =
+  | { eligible: true; waivedCents: number; evidence: MembershipEvidence }
+  | { eligible: false; reason: NoDiscountReason; waivedCents: 0 };
+
+export interface DeliveryDiscountPolicy {
+  /**
+   * Verifies the membership with a fresh Connect call and decides the discount on a delivery fee.
+   * Falls back to the grace rule when Connect cannot be reached.
+   */
+  decide(input: {
+    userId: string;
+    deliveryFeeCents: number;
+    locale?: Locale;
+  }): Promise<DeliveryDiscountDecision>;
+}
+
+/**
+ * Creates the checkout's discount policy.
+ * @example
+ * const decision = await policy.decide({ userId, deliveryFeeCents: 399 });
+ * if (decision.eligible) await ledger.record(toDeliveryDiscount({ orderId, userId, placedAt, currency: 'USD', decision }));
+ */
+export function createDeliveryDiscountPolicy(options: DeliveryDiscountPolicyOptions): DeliveryDiscountPolicy {
+  const graceMs = (options.graceSeconds ?? 900) * 1000;
+  const now = options.now ?? options.linking.options.now;
+  return {
+    async decide({ userId, deliveryFeeCents, locale }) {
+      if (!Number.isInteger(deliveryFeeCents) || deliveryFeeCents < 0) {
+        throw new RangeError('deliveryFeeCents must be a non-negative integer');
+      }
+      const { verification, reachable } = await options.linking.getVerification(userId, {
+        fresh: true,
+        ...(locale ? { locale } : {}),
+      });
+      const at = now();
+      if (!reachable) {
+        const withinGrace =
+          verification !== null &&
+          at.getTime() - verification.verifiedAt.getTime() <= graceMs &&
+          isActiveMember(verification, at);
+        if (!withinGrace) return { eligible: false, reason: 'unverifiable', waivedCents: 0 };
+        return {
+          eligible: true,
+          waivedCents: deliveryFeeCents,
+          evidence: {
+            instacartplusMember: verification.instacartplusMember,
+            expiredAt: verification.expiredAt,
+            verifiedAt: verification.verifiedAt,
+            verification: 'grace',
+          },
+        };
+      }
+      if (verification === null) return { eligible: false, reason: 'unverifiable', waivedCents: 0 };
+      switch (verification.result) {
+        case 'user-not-found':
+        case 'not-linked':
+          return { eligible: false, reason: 'not-linked', waivedCents: 0 };
+        case 'user-not-active':
+          return { eligible: false, reason: 'user-not-active', waivedCents: 0 };
+        case 'linked':
+          if (!isActiveMember(verification, at))
+            return { eligible: false, reason: 'not-member', waivedCents: 0 };
+          return {
+            eligible: true,
+            waivedCents: deliveryFeeCents,
+            evidence: {
+              instacartplusMember: verification.instacartplusMember,
+              expiredAt: verification.expiredAt,
+              verifiedAt: verification.verifiedAt,
+              verification: 'fresh',
+            },
+          };
+      }
+    },
+  };
+}
+
+/** Builds the ledger entry for an order placed with an eligible decision. */
+export function toDeliveryDiscount(input: {
+  orderId: string;
+  userId: string;
+  placedAt: Date;
+  currency: string;
+  decision: Extract<DeliveryDiscountDecision, { eligible: true }>;
+}): DeliveryDiscount {
+  const { decision } = input;
+  return {
+    orderId: input.orderId,
+    userId: input.userId,
+    placedAt: input.placedAt,
+    waivedCents: decision.waivedCents,
+    currency: input.currency.toUpperCase(),
+    instacartplusMember: decision.evidence.instacartplusMember,
+    expiredAt: decision.evidence.expiredAt,
+    verifiedAt: decision.evidence.verifiedAt,
+    verification: decision.evidence.verification,
+  };
+}
+
+/** The reconciliation CSV's columns, in order (product.md). */
+export const RECONCILIATION_CSV_HEADER = [
+  'order_id',
+  'placed_at',
+  'user_id',
+  'waived_cents',
+  'currency',
+  'instacartplus_member',
+  'expired_at',
+  'verified_at',
+  'verification',
+] as const;
+
+/**
+ * Quotes a CSV field (RFC 4180) and defuses spreadsheet formulas: a field that starts with `=`, `+`,
+ * `-`, `@`, tab or carriage return gets a leading apostrophe, since finance opens this file in a
+ * spreadsheet and ids come from outside.
+ */
+function toCsvField(value: string): string {
+  const defused = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(defused) ? `"${defused.replace(/"/g, '""')}"` : defused;
+}
+
+/** Renders ledger entries as the reconciliation CSV, header first, lines ending in CRLF (RFC 4180). */
+export function formatReconciliationCsv(discounts: readonly DeliveryDiscount[]): string {
+  const lines = [RECONCILIATION_CSV_HEADER.join(',')];
+  for (const discount of discounts) {
+    lines.push(
+      [
+        discount.orderId,
+        discount.placedAt.toISOString(),
+        discount.userId,
+        String(discount.waivedCents),
+        discount.currency,
+        String(discount.instacartplusMember),
+        discount.expiredAt?.toISOString() ?? '',
+        discount.verifiedAt.toISOString(),
+        discount.verification,
+      ]
+        .map(toCsvField)
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export type { DeliveryDiscountLedger };

@@ -1,0 +1,395 @@
+/**
+ * @module The seed's flow on the server, framework-agnostic: status, link completion and membership
+ * verification for the session's shopper.
+ * @see seed-account-linking.txt, "Check for authorization", "Update the status element",
+ *   "Link customer accounts"
+ */
+import {
+  AlreadyLinkedError,
+  type ConnectClient,
+  ConnectError,
+  ConnectNetworkError,
+  ConnectOAuthError,
+  ConnectTimeoutError,
+  ConnectUnavailableError,
+  type CreateUserInput,
+  InvalidLinkingTokenError,
+  RateLimitedError,
+  UserAlreadyExistsError,
+  UserNotActiveError,
+  UserNotFoundError,
+  UserNotLinkedError,
+} from '@cartlink/connect';
+import { LinkingConfigError } from './errors';
+import { beginLinkTransaction, consumeLinkTransaction, type LinkingSubject } from './link-transactions';
+import type { LinkFailureDetail, LinkOutcome } from './outcomes';
+import { createInstacartWebLinks, deriveLinkState, type StatusView } from './status';
+import type { LinkingStorage, MembershipVerification } from './storage/types';
+
+/** The shopper's details Instacart needs to create a Connect user (seed: "create Connect user account"). */
+export type ConnectUserProfile = Omit<CreateUserInput, 'userId'>;
+
+export interface LinkingOptions {
+  connect: ConnectClient;
+  storage: LinkingStorage;
+  /** The authorization URL Instacart gave the retailer (`<instacart_auth_endpoint>`). */
+  authorizationEndpoint: string;
+  clientId: string;
+  /** The redirect URI registered with Instacart: the account profile page. */
+  redirectUri: string;
+  /** Send a PKCE challenge (RFC 7636, S256) with every authorization request. */
+  usePkce: boolean;
+  /**
+   * RFC 9207: the authorization server's issuer identifier. When set, an `iss` in the callback must
+   * equal it; with `requireIssuer`, a callback without `iss` is refused too.
+   */
+  issuer?: string;
+  requireIssuer?: boolean;
+  /** Base of Instacart's website, for the manage and join links. Default `https://www.instacart.com`. */
+  instacartWebUrl?: string;
+  /** Looks up the shopper's name (and optional phone and locale) to create their Connect user. */
+  loadConnectUserProfile: (userId: string) => Promise<ConnectUserProfile>;
+  /** How long a link transaction waits for the shopper's return. Default 600 (10 minutes). */
+  linkTransactionTtlSeconds?: number;
+  /** How long a verification serves ordinary page loads without asking Connect. Default 60. */
+  verificationFreshnessSeconds?: number;
+  now?: () => Date;
+  /** Told of each completed link attempt and each verification, for logs and metrics. Never secrets. */
+  onEvent?: (event: LinkingEvent) => void;
+}
+
+export type LinkingEvent =
+  | { type: 'link-completed'; userId: string; outcome: LinkOutcome; detail: LinkFailureDetail | null }
+  | { type: 'membership-verified'; userId: string; result: MembershipVerification['result'] }
+  | { type: 'membership-unverifiable'; userId: string; errorCode: string };
+
+/** The answer to a callback: the outcome for the dialog and the status to show under it. */
+export interface LinkResult {
+  outcome: LinkOutcome;
+  /** Which check or call decided a failure; null on success. */
+  detail: LinkFailureDetail | null;
+  status: StatusView;
+}
+
+/** The query parameters Instacart appended to the redirect URI, as the browser sent them on. */
+export interface AuthorizationCallback {
+  code?: string | undefined;
+  state?: string | undefined;
+  iss?: string | undefined;
+  error?: string | undefined;
+  errorDescription?: string | undefined;
+}
+
+export interface Linking {
+  /**
+   * The subject's status for an ordinary page load: a verification younger than the freshness window
+   * is reused, otherwise Connect is asked. An unlinked status carries a fresh authorization URL.
+   */
+  getStatus(subject: LinkingSubject, options?: { fresh?: boolean; locale?: Locale }): Promise<StatusView>;
+  /** Always asks Connect: for sign-in and checkout, as the seed's best practices say. */
+  verifyMembership(subject: LinkingSubject, options?: { locale?: Locale }): Promise<StatusView>;
+  /** Completes the link from the callback's parameters: checks the state, exchanges the code, links. */
+  completeLink(
+    subject: LinkingSubject,
+    callback: AuthorizationCallback,
+    options?: { locale?: Locale },
+  ): Promise<LinkResult>;
+  /**
+   * The latest verification stored for the user, asking Connect first when `fresh`. When Connect
+   * cannot be reached the stored one is returned with `reachable: false`.
+   */
+  getVerification(
+    userId: string,
+    options: { fresh: boolean; locale?: Locale },
+  ): Promise<{ verification: MembershipVerification | null; reachable: boolean }>;
+  /** Removes link transactions that have expired. Called on its own now and then; exposed for jobs. */
+  deleteExpiredLinkTransactions(): Promise<number>;
+  readonly options: Readonly<ResolvedLinkingOptions>;
+}
+
+export type Locale = 'en-US' | 'en-CA' | 'fr-CA';
+
+type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'onEvent'>> &
+  Pick<LinkingOptions, 'issuer' | 'onEvent'>;
+
+/** Purge expired link transactions after this many new ones, so the table stays small without a job. */
+const PURGE_EVERY_N_TRANSACTIONS = 100;
+
+/**
+ * Creates the linking core.
+ * @example
+ * const linking = createLinking({
+ *   connect, storage,
+ *   authorizationEndpoint: env.CONNECT_AUTH_URL, clientId: env.CONNECT_CLIENT_ID,
+ *   redirectUri: env.CONNECT_REDIRECT_URI, usePkce: true,
+ *   loadConnectUserProfile: async (userId) => ({ firstName: (await users.get(userId)).firstName }),
+ * });
+ * const status = await linking.getStatus({ sessionId, userId });
+ */
+export function createLinking(options: LinkingOptions): Linking {
+  const resolved: ResolvedLinkingOptions = {
+    instacartWebUrl: 'https://www.instacart.com',
+    linkTransactionTtlSeconds: 600,
+    verificationFreshnessSeconds: 60,
+    requireIssuer: false,
+    now: () => new Date(),
+    ...options,
+  };
+  if (resolved.requireIssuer && !resolved.issuer) {
+    throw new LinkingConfigError('requireIssuer is set but no issuer is configured');
+  }
+  const { connect, storage } = resolved;
+  const webLinks = createInstacartWebLinks(resolved.instacartWebUrl);
+  let transactionsSincePurge = 0;
+
+  const emit = (event: LinkingEvent): void => {
+    try {
+      resolved.onEvent?.(event);
+    } catch {
+      // A faulty listener must not break a shopper's flow.
+    }
+  };
+
+  /** Asks Connect and stores the answer. Throws a ConnectError when Connect cannot answer. */
+  async function fetchVerification(
+    userId: string,
+    locale: Locale | undefined,
+  ): Promise<MembershipVerification> {
+    const verifiedAt = resolved.now();
+    let verification: MembershipVerification;
+    try {
+      const status = await connect.getLinkStatus(userId, locale ? { acceptLanguage: locale } : undefined);
+      verification = {
+        userId,
+        result: 'linked',
+        instacartplusMember: status.instacartplusMember,
+        expiredAt: status.expiredAt,
+        verifiedAt,
+      };
+    } catch (error) {
+      const result =
+        error instanceof UserNotFoundError
+          ? 'user-not-found'
+          : error instanceof UserNotLinkedError
+            ? 'not-linked'
+            : error instanceof UserNotActiveError
+              ? 'user-not-active'
+              : null;
+      if (result === null) throw error;
+      verification = { userId, result, instacartplusMember: false, expiredAt: null, verifiedAt };
+    }
+    await storage.transaction(async (tx) => {
+      await tx.verifications.save(verification);
+      // The retailer's own record follows Instacart's answer: this is how an unlink done through
+      // Instacart customer service (there is no webhook) reaches the retailer's records.
+      if (verification.result === 'linked') {
+        if ((await tx.linkRecords.get(userId)) === null) await tx.linkRecords.markLinked(userId, verifiedAt);
+      } else if (verification.result !== 'user-not-active') {
+        await tx.linkRecords.markUnlinked(userId);
+      }
+    });
+    emit({ type: 'membership-verified', userId, result: verification.result });
+    return verification;
+  }
+
+  async function getVerification(
+    userId: string,
+    options: { fresh: boolean; locale?: Locale },
+  ): Promise<{ verification: MembershipVerification | null; reachable: boolean }> {
+    if (!options.fresh) {
+      const stored = await storage.verifications.get(userId);
+      const ageMs = stored
+        ? resolved.now().getTime() - stored.verifiedAt.getTime()
+        : Number.POSITIVE_INFINITY;
+      if (stored && ageMs >= 0 && ageMs < resolved.verificationFreshnessSeconds * 1000) {
+        return { verification: stored, reachable: true };
+      }
+    }
+    try {
+      return { verification: await fetchVerification(userId, options.locale), reachable: true };
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      emit({ type: 'membership-unverifiable', userId, errorCode: error.code });
+      return { verification: await storage.verifications.get(userId), reachable: false };
+    }
+  }
+
+  async function buildStatusView(
+    subject: LinkingSubject,
+    verification: MembershipVerification | null,
+    reachable: boolean,
+  ): Promise<StatusView> {
+    const now = resolved.now();
+    if (!reachable || verification === null) {
+      return {
+        state: 'unavailable',
+        reason: 'connect-unreachable',
+        expiredAt: null,
+        authorizationUrl: null,
+        ...webLinks,
+        verifiedAt: verification?.verifiedAt.toISOString() ?? null,
+      };
+    }
+    const { state, reason } = deriveLinkState(verification, now);
+    let authorizationUrl: string | null = null;
+    if (state === 'unlinked') {
+      authorizationUrl = (
+        await beginLinkTransaction(
+          storage.linkTransactions,
+          subject,
+          {
+            authorizationEndpoint: resolved.authorizationEndpoint,
+            clientId: resolved.clientId,
+            redirectUri: resolved.redirectUri,
+            usePkce: resolved.usePkce,
+            ttlSeconds: resolved.linkTransactionTtlSeconds,
+          },
+          now,
+        )
+      ).toString();
+      if (++transactionsSincePurge >= PURGE_EVERY_N_TRANSACTIONS) {
+        transactionsSincePurge = 0;
+        await storage.linkTransactions.deleteExpired(now);
+      }
+    }
+    return {
+      state,
+      reason,
+      expiredAt: verification.result === 'linked' ? (verification.expiredAt?.toISOString() ?? null) : null,
+      authorizationUrl,
+      ...webLinks,
+      verifiedAt: verification.verifiedAt.toISOString(),
+    };
+  }
+
+  async function getStatus(
+    subject: LinkingSubject,
+    options: { fresh?: boolean; locale?: Locale } = {},
+  ): Promise<StatusView> {
+    const { verification, reachable } = await getVerification(subject.userId, {
+      fresh: options.fresh ?? false,
+      ...(options.locale ? { locale: options.locale } : {}),
+    });
+    return buildStatusView(subject, verification, reachable);
+  }
+
+  /** Maps an error of the exchange or link calls to an outcome; rethrows what is not Connect's. */
+  function classifyLinkError(error: unknown): { outcome: LinkOutcome; detail: LinkFailureDetail } {
+    if (error instanceof AlreadyLinkedError) return { outcome: 'already-linked', detail: 'already-linked' };
+    if (error instanceof UserNotActiveError) return { outcome: 'user-not-active', detail: 'user-not-active' };
+    if (error instanceof InvalidLinkingTokenError)
+      return { outcome: 'failed', detail: 'linking-token-rejected' };
+    if (error instanceof ConnectOAuthError) {
+      return {
+        outcome: 'failed',
+        detail: error.error === 'invalid_client' ? 'client-rejected' : 'code-rejected',
+      };
+    }
+    if (
+      error instanceof ConnectNetworkError ||
+      error instanceof ConnectTimeoutError ||
+      error instanceof ConnectUnavailableError ||
+      error instanceof RateLimitedError
+    ) {
+      return { outcome: 'unavailable', detail: 'connect-unreachable' };
+    }
+    if (error instanceof ConnectError) return { outcome: 'failed', detail: 'unexpected-response' };
+    throw error;
+  }
+
+  async function createConnectUser(userId: string): Promise<void> {
+    const profile = await resolved.loadConnectUserProfile(userId);
+    try {
+      await connect.createUser({ userId, ...profile });
+    } catch (error) {
+      // Someone (another tab, another instance) created it first: that is what we wanted.
+      if (!(error instanceof UserAlreadyExistsError)) throw error;
+    }
+  }
+
+  /**
+   * Links with the linking token: the seed's sequence, minus one call when the last status call
+   * already said `User Not Found` (create first, then link: three Connect calls, not four).
+   */
+  async function linkWithToken(userId: string, linkingToken: string): Promise<void> {
+    const last = await storage.verifications.get(userId);
+    if (last?.result === 'user-not-found') {
+      await createConnectUser(userId);
+      await connect.linkUser(userId, linkingToken);
+      return;
+    }
+    try {
+      await connect.linkUser(userId, linkingToken);
+    } catch (error) {
+      if (!(error instanceof UserNotFoundError)) throw error;
+      await createConnectUser(userId);
+      await connect.linkUser(userId, linkingToken);
+    }
+  }
+
+  async function completeLink(
+    subject: LinkingSubject,
+    callback: AuthorizationCallback,
+    options: { locale?: Locale } = {},
+  ): Promise<LinkResult> {
+    const finish = async (
+      outcome: LinkOutcome,
+      detail: LinkFailureDetail | null,
+      statusOptions: { fresh: boolean },
+    ): Promise<LinkResult> => {
+      emit({ type: 'link-completed', userId: subject.userId, outcome, detail });
+      const status = await getStatus(subject, { ...statusOptions, ...options });
+      return { outcome, detail, status };
+    };
+
+    const now = resolved.now();
+    const consumed = await consumeLinkTransaction(storage.linkTransactions, subject, callback.state, now);
+    if (!consumed.ok) {
+      return finish('state-invalid', `state-${consumed.rejection}`, { fresh: false });
+    }
+    const { transaction } = consumed;
+
+    // RFC 9207: refuse a response that names another authorization server (mix-up attack).
+    if (resolved.issuer !== undefined) {
+      if (callback.iss === undefined) {
+        if (resolved.requireIssuer) return finish('failed', 'issuer-missing', { fresh: false });
+      } else if (callback.iss !== resolved.issuer) {
+        return finish('failed', 'issuer-mismatch', { fresh: false });
+      }
+    }
+
+    if (callback.error !== undefined) {
+      return callback.error === 'access_denied'
+        ? finish('cancelled', 'access-denied', { fresh: false })
+        : finish('failed', 'authorization-error', { fresh: false });
+    }
+    if (!callback.code) return finish('failed', 'code-missing', { fresh: false });
+
+    try {
+      // The code is exchanged once, here, and never retried: a second redemption would revoke the
+      // tokens of the first (RFC 6749 §4.1.2).
+      const linkingToken = await connect.exchangeAuthorizationCode({
+        code: callback.code,
+        redirectUri: transaction.redirectUri,
+        ...(transaction.codeVerifier === null ? {} : { codeVerifier: transaction.codeVerifier }),
+      });
+      // The linking token lives only in this scope: it is never stored or logged.
+      await linkWithToken(subject.userId, linkingToken.accessToken);
+    } catch (error) {
+      const { outcome, detail } = classifyLinkError(error);
+      return finish(outcome, detail, { fresh: false });
+    }
+    await storage.linkRecords.markLinked(subject.userId, resolved.now());
+    // The seed refreshes the status element after linking: ask Connect for the membership now.
+    return finish('linked', null, { fresh: true });
+  }
+
+  return {
+    getStatus,
+    verifyMembership: (subject, options = {}) => getStatus(subject, { ...options, fresh: true }),
+    completeLink,
+    getVerification,
+    deleteExpiredLinkTransactions: () => storage.linkTransactions.deleteExpired(resolved.now()),
+    options: resolved,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * @module The linking storage: its interfaces, the SQL implementation and its migrations. Web-standard
+ * only; the engine factories that need Node.js are in `sqlite.node.ts`, `postgres.node.ts` and
+ * `open-database.node.ts`, imported by path.
+ */
+export type {
+  DeliveryDiscountTable,
+  EpochMillisColumn,
+  FlagColumn,
+  LinkingDatabase,
+  LinkRecordTable,
+  LinkTransactionTable,
+  MembershipVerificationTable,
+  NullableEpochMillisColumn,
+} from './database';
+export { LINKING_TABLES } from './database';
+export { type DatabaseLocation, parseDatabaseUrl } from './database-url';
+export { DatabaseUrlError, DuplicateDiscountError, MigrationFailedError } from './errors';
+export {
+  createLinkingMigrator,
+  LINKING_MIGRATION_LOCK_TABLE,
+  LINKING_MIGRATION_TABLE,
+  linkingMigrationProvider,
+  linkingMigrations,
+  migrateToLatest,
+} from './migrate';
+export { createSqlStorage } from './sql-storage';
+export type * from './types';

@@ -1,0 +1,33 @@
+/**
+ * @module Opening a PostgreSQL database for the linking storage (Node.js, node-postgres pool).
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { LinkingDatabase } from './database';
+
+/** Options of {@link openPostgresDatabase}. */
+export interface PostgresOptions {
+  /** Most connections the pool opens; 10 unless set. Several instances share the server's limit. */
+  max?: number;
+}
+
+/**
+ * A Kysely instance on a pool of connections to the PostgreSQL database at `url`. Connections open on
+ * first use, so a wrong URL or password shows at the first query (run `migrateToLatest` at start-up to
+ * find out at once).
+ *
+ * `DB` defaults to the linking tables; an application passes `LinkingDatabase & ItsOwnTables`.
+ */
+export function openPostgresDatabase<DB extends LinkingDatabase = LinkingDatabase>(
+  url: string,
+  options: PostgresOptions = {},
+): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle connection that the server drops (restart, failover) makes the pool emit 'error'; with no
+  // listener Node would end the process. The pool has already discarded that connection and opens a
+  // new one on demand, so a warning is all that is due.
+  pool.on('error', (error) => {
+    console.warn(`cartlink: an idle PostgreSQL connection failed and was discarded: ${error.message}`);
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
