@@ -1,0 +1,439 @@
+/**
+ * @module `<cartlink-status>`: the status element of the seed's "Components" section. It shows whether
+ * the shopper's account is linked to Instacart and whether their Instacart+ membership is active,
+ * offers the matching button (Manage, Join, Link), and completes the link when the page loads with
+ * the authorization callback in its address bar.
+ *
+ * @see seed-account-linking.txt, "Status element" and "Check for authorization"
+ */
+import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import type { CartlinkResultDialog } from './cartlink-result-dialog';
+import { type CallbackParams, takeCallbackParams } from './link-callback';
+import {
+  assignLocation,
+  type Navigate,
+  type NavigateAction,
+  requestNavigation,
+  toSafeUrl,
+} from './navigation';
+import {
+  type FailureOutcome,
+  isStatusState,
+  type LinkOutcome,
+  parseLinkResult,
+  parseStatusView,
+  type StatusState,
+  type StatusView,
+} from './status-view';
+import { formatExpiryDate, type Locale, resolveLocale, STRINGS } from './strings';
+import { baseStyles } from './styles';
+
+/** Where "Manage Instacart+" goes unless `manage-url` or the server says otherwise (from the seed). */
+export const DEFAULT_MANAGE_URL = 'https://www.instacart.com/store/account/instacart-plus';
+
+/** Where "Join Instacart+" goes unless `join-url` or the server says otherwise (from the seed). */
+export const DEFAULT_JOIN_URL = 'https://www.instacart.com/signup?next=%2Fstore%2Faccount%2Finstacart-plus';
+
+/** Detail of `cartlink:state-change`. */
+export interface StateChangeDetail {
+  state: StatusState;
+}
+
+/** Detail of `cartlink:linked`, dispatched when the callback linked the accounts. */
+export interface LinkedDetail {
+  outcome: 'linked';
+  status: StatusView;
+}
+
+/** Detail of `cartlink:failed`, dispatched when the callback did not link the accounts. */
+export interface FailedDetail {
+  outcome: FailureOutcome;
+}
+
+/** What posting the callback came to; `status` is missing when the server gave none. */
+interface LinkAttempt {
+  outcome: LinkOutcome;
+  status?: StatusView | undefined;
+}
+
+/**
+ * The account linking status element.
+ *
+ * Attributes (each also a camelCase property): `state` (reflected: `loading`, `linked-active`,
+ * `linked-inactive`, `unlinked`, `unavailable`), `expired-at`, `authorization-url`, `manage-url`,
+ * `join-url`, `locale`, `shop-name`, `status-src`, `link-endpoint`, `dialog`. Property only:
+ * `navigate`.
+ *
+ * Events (all bubble and cross shadow roots): `cartlink:state-change`, `cartlink:linked`,
+ * `cartlink:failed`, and the cancelable `cartlink:navigate`.
+ *
+ * Parts: `container`, `title`, `body`, `button`, `button-primary`, `expiry`.
+ *
+ * @example
+ * ```html
+ * <cartlink-status status-src="/api/instacart/status" link-endpoint="/api/instacart/link"
+ *   dialog="cartlink-result" shop-name="Corner Market"></cartlink-status>
+ * <cartlink-result-dialog id="cartlink-result" shop-name="Corner Market"></cartlink-result-dialog>
+ * ```
+ */
+export class CartlinkStatus extends LitElement {
+  static override properties = {
+    state: { reflect: true },
+    expiredAt: { attribute: 'expired-at' },
+    authorizationUrl: { attribute: 'authorization-url' },
+    manageUrl: { attribute: 'manage-url' },
+    joinUrl: { attribute: 'join-url' },
+    locale: {},
+    shopName: { attribute: 'shop-name' },
+    statusSrc: { attribute: 'status-src' },
+    linkEndpoint: { attribute: 'link-endpoint' },
+    dialog: {},
+    linkBusy: { state: true },
+  };
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .card {
+        box-sizing: border-box;
+        background: var(--_bg);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        padding: var(--_pad);
+        box-shadow: 0 1px 3px rgb(0 0 0 / 0.06);
+      }
+      .eyebrow {
+        display: inline-block;
+        margin: 0 0 10px;
+        padding: 2px 10px;
+        border-radius: 999px;
+        background: var(--cartlink-accent-soft, #e9f6ed);
+        color: var(--_accent);
+        font-size: 0.8rem;
+        font-weight: 700;
+      }
+      .promo {
+        font-weight: 600;
+        color: var(--_accent);
+      }
+      .hint {
+        color: var(--_muted);
+        font-size: 0.875rem;
+      }
+      .loading {
+        display: flex;
+        align-items: center;
+        gap: 12px;
+        color: var(--_muted);
+        min-height: 3rem;
+      }
+      .loading .spinner {
+        width: 1.5rem;
+        height: 1.5rem;
+        border-width: 3px;
+        color: var(--_accent);
+      }
+    `,
+  ];
+
+  /** The state shown; set by the server's HTML, by `status-src`, or by the callback. */
+  declare state: StatusState;
+  /** ISO 8601 instant the membership expires; shown in `linked-active`. */
+  declare expiredAt: string | null;
+  /** The authorization URL with its single-use `state`; used at most once. */
+  declare authorizationUrl: string | null;
+  declare manageUrl: string;
+  declare joinUrl: string;
+  /** `en-US`, `en-CA` or `fr-CA`; empty means `<html lang>`, then en-US. */
+  declare locale: string;
+  /** The shop's name in the sentences ("Your Corner Market account is linked..."). */
+  declare shopName: string;
+  /** URL of the server's status endpoint (GET, JSON {@link StatusView}). */
+  declare statusSrc: string;
+  /** URL of the server's link endpoint (POST, JSON {@link CallbackParams}). */
+  declare linkEndpoint: string;
+  /** Id of the `<cartlink-result-dialog>` that shows the link result. */
+  declare dialog: string;
+  declare private linkBusy: boolean;
+
+  /** How buttons leave the page; `location.assign` unless replaced (single-page apps, tests). */
+  navigate: Navigate = assignLocation;
+
+  // Reconnecting (moving the element in the DOM) must not fetch or post again.
+  private started = false;
+  // The last state announced with `cartlink:state-change` (or the one the element started with).
+  private knownState: StatusState | undefined;
+  // A state is single use, so an authorization URL that has been followed must not be followed again
+  // (the shopper may come back with the browser's Back button, to this very page).
+  private usedAuthorizationUrl: string | undefined;
+  // Only the newest status request may change what is shown.
+  private requestSeq = 0;
+
+  constructor() {
+    super();
+    this.state = 'loading';
+    this.expiredAt = null;
+    this.authorizationUrl = null;
+    this.manageUrl = DEFAULT_MANAGE_URL;
+    this.joinUrl = DEFAULT_JOIN_URL;
+    this.locale = '';
+    this.shopName = '';
+    this.statusSrc = '';
+    this.linkEndpoint = '';
+    this.dialog = '';
+    this.linkBusy = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const firstConnect = !this.started;
+    this.started = true;
+    if (firstConnect) this.knownState = isStatusState(this.state) ? this.state : 'loading';
+    // The callback is read synchronously here, before any await, so the address bar is cleaned
+    // before the first request leaves and before a second element can read it.
+    const callback = this.linkEndpoint ? takeCallbackParams() : undefined;
+    if (callback) {
+      void this.completeLink(callback);
+    } else if (firstConnect && this.knownState === 'loading' && this.statusSrc) {
+      // A state rendered by the server is already right: no request then.
+      void this.refresh();
+    }
+  }
+
+  /**
+   * Fetches `status-src` again and shows the answer (`unavailable` when it fails): what "Try again"
+   * does. Without `status-src` it reloads the page, whose server renders the status.
+   */
+  async refresh(): Promise<void> {
+    if (!this.statusSrc) {
+      this.go(window.location.href, 'reload');
+      return;
+    }
+    this.state = 'loading';
+    const seq = ++this.requestSeq;
+    const view = await this.fetchStatus();
+    if (seq === this.requestSeq) this.applyStatus(view);
+  }
+
+  /**
+   * Shows a status view (`undefined` shows `unavailable`), for pages that get the status some other
+   * way than `status-src`.
+   */
+  applyStatus(view: StatusView | undefined): void {
+    if (!view) {
+      this.state = 'unavailable';
+      return;
+    }
+    this.state = view.state;
+    this.expiredAt = view.expiredAt;
+    this.authorizationUrl = view.authorizationUrl;
+    if (view.manageUrl) this.manageUrl = view.manageUrl;
+    if (view.joinUrl) this.joinUrl = view.joinUrl;
+  }
+
+  private async fetchStatus(): Promise<StatusView | undefined> {
+    try {
+      const response = await fetch(this.statusSrc, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+      });
+      return response.ok ? parseStatusView(await response.json()) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async completeLink(params: CallbackParams): Promise<void> {
+    this.state = 'loading';
+    const seq = ++this.requestSeq;
+    const attempt = await this.postCallback(params);
+    const status = attempt.status ?? (this.statusSrc ? await this.fetchStatus() : undefined);
+    if (seq === this.requestSeq) this.applyStatus(status);
+    const { outcome } = attempt;
+    await this.openDialog(outcome);
+    if (outcome === 'linked' && status) {
+      this.emit<LinkedDetail>('cartlink:linked', { outcome, status });
+    } else {
+      this.emit<FailedDetail>('cartlink:failed', { outcome: outcome === 'linked' ? 'failed' : outcome });
+    }
+  }
+
+  private async postCallback(params: CallbackParams): Promise<LinkAttempt> {
+    let response: Response;
+    try {
+      response = await fetch(this.linkEndpoint, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(params),
+      });
+    } catch {
+      return { outcome: 'unavailable' };
+    }
+    // A server may answer a refused link with a 4xx and the usual body; its outcome is the more
+    // precise one, so a valid body wins over the status code.
+    const result = parseLinkResult(await response.json().catch(() => undefined));
+    if (result) return result;
+    // Gateway errors mean the retailer's server (or Instacart behind it) could not be reached.
+    const unreachable = response.status >= 502 && response.status <= 504;
+    return { outcome: unreachable ? 'unavailable' : 'failed' };
+  }
+
+  private async openDialog(outcome: LinkOutcome): Promise<void> {
+    if (!this.dialog) return;
+    const root = this.getRootNode() as Document | ShadowRoot;
+    const target = root.getElementById(this.dialog) ?? document.getElementById(this.dialog);
+    if (target?.localName !== 'cartlink-result-dialog') return;
+    // The dialog's definition may load after this element's; wait for it rather than miss it.
+    await customElements.whenDefined('cartlink-result-dialog');
+    const dialog = target as CartlinkResultDialog;
+    dialog.open({ result: outcome === 'linked' ? 'success' : 'failure', outcome });
+    // "Try again" in the dialog means "link again": put the shopper on the Link button.
+    dialog.addEventListener(
+      'cartlink:close',
+      (event) => {
+        if (event.detail.action === 'retry') void this.focusLinkButton();
+      },
+      { once: true },
+    );
+  }
+
+  private async focusLinkButton(): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>('button[data-action="link"]')?.focus();
+  }
+
+  private async onLink(): Promise<void> {
+    if (this.linkBusy) return;
+    const url = toSafeUrl(this.authorizationUrl);
+    if (url && url !== this.usedAuthorizationUrl) {
+      this.followAuthorization(url);
+      return;
+    }
+    if (!this.statusSrc) {
+      this.go(window.location.href, 'reload');
+      return;
+    }
+    // No usable authorization URL yet: ask the server for a fresh one (with a fresh state), then go.
+    this.linkBusy = true;
+    const seq = ++this.requestSeq;
+    const view = await this.fetchStatus();
+    this.linkBusy = false;
+    if (seq !== this.requestSeq) return;
+    const fresh = view?.state === 'unlinked' ? toSafeUrl(view.authorizationUrl) : undefined;
+    // Unlinked without an authorization URL means the server cannot start a link right now.
+    this.applyStatus(view?.state === 'unlinked' && !fresh ? undefined : view);
+    if (fresh) this.followAuthorization(fresh);
+  }
+
+  private followAuthorization(url: string): void {
+    this.usedAuthorizationUrl = url;
+    this.go(url, 'link');
+  }
+
+  private go(url: string, action: NavigateAction): void {
+    requestNavigation(this, this.navigate, url, action);
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private get resolvedLocale(): Locale {
+    return resolveLocale(this.locale || document.documentElement.lang);
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    // An unknown state (a typo in server HTML) shows as loading rather than as nothing.
+    if (changed.has('state') && !isStatusState(this.state)) this.state = 'loading';
+  }
+
+  protected override updated(): void {
+    // Compared with the state at first connect (the server's), not with the last render: a callback
+    // turns a server-rendered state into `loading` before anything has rendered, and that is a change.
+    if (this.state !== this.knownState) {
+      this.knownState = this.state;
+      this.emit<StateChangeDetail>('cartlink:state-change', { state: this.state });
+    }
+  }
+
+  protected override render(): TemplateResult {
+    const locale = this.resolvedLocale;
+    const strings = STRINGS[locale];
+    const t = strings.status;
+    const state = this.state;
+    if (state === 'loading') {
+      return html`<div part="container" class="card loading">
+        <span class="spinner" role="progressbar" aria-busy="true" aria-label=${t.loading}></span>
+        <span aria-hidden="true">${t.loading}…</span>
+      </div>`;
+    }
+    const shop = this.shopName || strings.shop;
+    const manage = () => this.go(toSafeUrl(this.manageUrl) ?? DEFAULT_MANAGE_URL, 'manage');
+    const join = () => this.go(toSafeUrl(this.joinUrl) ?? DEFAULT_JOIN_URL, 'join');
+    let body: unknown;
+    let actions: unknown;
+    if (state === 'linked-active') {
+      const date = formatExpiryDate(this.expiredAt, locale);
+      const [before, after] = t.expiry.split('{date}');
+      body = html`<p>${t.linkedActive(shop)}</p>
+        ${date ? html`<p part="expiry">${before}<time datetime=${this.expiredAt ?? ''}>${date}</time>${after}</p>` : nothing}
+        <p class="hint">${t.unlinkHint}</p>`;
+      actions = this.button(t.manage, 'manage', true, manage);
+    } else if (state === 'linked-inactive') {
+      body = html`<p>${t.linkedInactive(shop)}</p>
+        <p class="hint">${t.unlinkHint}</p>`;
+      actions = this.button(t.join, 'join', true, join);
+    } else if (state === 'unlinked') {
+      body = html`<p>${t.unlinked(shop)}</p>
+        <p class="promo">${t.promo}</p>`;
+      actions = [
+        this.button(t.link, 'link', true, () => this.onLink(), this.linkBusy),
+        this.button(t.join, 'join', false, join),
+      ];
+    } else {
+      body = html`<p>${t.unavailable}</p>`;
+      actions = this.button(t.retry, 'retry', true, () => this.refresh());
+    }
+    return html`<section part="container" class="card" aria-labelledby="title">
+      <p class="eyebrow">${t.eyebrow}</p>
+      <h2 id="title" part="title">${t.titles[state]}</h2>
+      <div part="body">${body}</div>
+      <div class="actions">${actions}</div>
+    </section>`;
+  }
+
+  private button(
+    label: string,
+    action: string,
+    primary: boolean,
+    onClick: () => unknown,
+    busy = false,
+  ): TemplateResult {
+    return html`<button
+      type="button"
+      part=${primary ? 'button button-primary' : 'button'}
+      class=${primary ? 'primary' : ''}
+      data-action=${action}
+      aria-busy=${busy ? 'true' : nothing}
+      aria-disabled=${busy ? 'true' : nothing}
+      @click=${onClick}
+    >${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}${label}</button>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cartlink-status': CartlinkStatus;
+  }
+  // Global handlers' map, so that document and window listeners are typed too: the events bubble
+  // and cross shadow roots.
+  interface GlobalEventHandlersEventMap {
+    'cartlink:state-change': CustomEvent<StateChangeDetail>;
+    'cartlink:linked': CustomEvent<LinkedDetail>;
+    'cartlink:failed': CustomEvent<FailedDetail>;
+  }
+}

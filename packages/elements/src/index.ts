@@ -1,0 +1,65 @@
+/**
+ * @module The Cartlink web components: `<cartlink-status>` and `<cartlink-result-dialog>`, registered
+ * on import, with their types and strings. Framework-agnostic: drop the tags into any page.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/cartlink-elements.js"></script>
+ * <cartlink-status status-src="/api/instacart/status" link-endpoint="/api/instacart/link"
+ *   dialog="cartlink-result"></cartlink-status>
+ * <cartlink-result-dialog id="cartlink-result"></cartlink-result-dialog>
+ * ```
+ */
+import { CartlinkResultDialog } from './cartlink-result-dialog';
+import { CartlinkStatus } from './cartlink-status';
+
+export {
+  CartlinkResultDialog,
+  type DialogCloseAction,
+  type DialogCloseDetail,
+  type DialogResult,
+  type OpenDialogOptions,
+} from './cartlink-result-dialog';
+export {
+  CartlinkStatus,
+  DEFAULT_JOIN_URL,
+  DEFAULT_MANAGE_URL,
+  type FailedDetail,
+  type LinkedDetail,
+  type StateChangeDetail,
+} from './cartlink-status';
+export type { CallbackParams } from './link-callback';
+export type { Navigate, NavigateAction, NavigateDetail } from './navigation';
+export {
+  type FailureOutcome,
+  LINK_OUTCOMES,
+  type LinkOutcome,
+  type LinkResult,
+  parseLinkResult,
+  parseStatusView,
+  type ServerStatusState,
+  STATUS_STATES,
+  type StatusState,
+  type StatusView,
+} from './status-view';
+export {
+  type ElementStrings,
+  formatExpiryDate,
+  LOCALES,
+  type Locale,
+  resolveLocale,
+  STRINGS,
+} from './strings';
+
+/**
+ * Registers both elements under their tag names. Safe to call more than once, and safe when another
+ * copy of this bundle registered them first (a second `customElements.define` would throw).
+ */
+export function defineCartlinkElements(): void {
+  if (!customElements.get('cartlink-status')) customElements.define('cartlink-status', CartlinkStatus);
+  if (!customElements.get('cartlink-result-dialog')) {
+    customElements.define('cartlink-result-dialog', CartlinkResultDialog);
+  }
+}
+
+defineCartlinkElements();
