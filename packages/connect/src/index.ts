@@ -1,0 +1,59 @@
+/**
+ * @module Typed client for the Instacart Connect account-linking endpoints: the fulfillment token
+ * cache, link status, link, create user, code exchange, revocation and the sandbox; the
+ * authorization URL with `state` and PKCE; typed errors. Web standards only (`fetch`, Web Crypto),
+ * so it runs on Node.js 20+, Deno, Bun and edge runtimes alike.
+ * @see connect-api.md
+ * @see seed-account-linking.txt
+ */
+export {
+  type AuthorizationCodeResponse,
+  type AuthorizationErrorResponse,
+  type AuthorizationResponse,
+  type AuthorizationUrlInput,
+  computeCodeChallenge,
+  createAuthorizationUrl,
+  encodeBase64Url,
+  generateCodeVerifier,
+  generateState,
+  type ParseAuthorizationResponseOptions,
+  parseAuthorizationResponse,
+} from './authorization';
+export { createConnectClient } from './client';
+export {
+  AlreadyLinkedError,
+  AuthorizationResponseError,
+  ConnectApiError,
+  type ConnectApiErrorInit,
+  ConnectConfigurationError,
+  ConnectError,
+  type ConnectErrorCode,
+  ConnectNetworkError,
+  ConnectOAuthError,
+  type ConnectOAuthErrorInit,
+  ConnectTimeoutError,
+  ConnectUnauthorizedError,
+  ConnectUnavailableError,
+  InvalidClientError,
+  InvalidGrantError,
+  InvalidLinkingTokenError,
+  RateLimitedError,
+  UnexpectedResponseError,
+  UserAlreadyExistsError,
+  UserNotActiveError,
+  UserNotFoundError,
+  UserNotLinkedError,
+} from './errors';
+export { createErrorFromResponse, type ErrorResponseContext } from './response-errors';
+export type { ConnectRequestEvent } from './transport';
+export type {
+  AcceptLanguage,
+  ConnectClient,
+  ConnectClientOptions,
+  ConnectUser,
+  CreateUserInput,
+  LinkingToken,
+  LinkStatus,
+  SandboxAuthorizeInput,
+  SandboxInstacartUserInput,
+} from './types';

@@ -1,0 +1,220 @@
+/**
+ * The public shapes of the client: options, the client itself and what its calls return.
+ */
+import type { ConnectRequestEvent } from './transport';
+
+/**
+ * Languages Connect answers in.
+ *
+ * @see connect-api.md "Hosts"
+ */
+export type AcceptLanguage = 'en-US' | 'en-CA' | 'fr-CA';
+
+/**
+ * Settings of {@link createConnectClient}. Only `baseUrl`, `clientId` and `clientSecret` are
+ * required; the rest are for production tuning and for tests.
+ *
+ * @see connect-api.md "Hosts" and section 5
+ */
+export interface ConnectClientOptions {
+  /**
+   * Connect's base URL, e.g. `https://connect.dev.instacart.tools` or `http://localhost:4010`; may
+   * include a path prefix (`https://gateway.example/connect`). No query, no fragment.
+   */
+  baseUrl: string;
+  /** The Connect OAuth application's client id. */
+  clientId: string;
+  /** The application's client secret. Sent only in JSON bodies; never in a message or event. */
+  clientSecret: string;
+  /**
+   * `fetch` to use; default `globalThis.fetch`. On Node.js that is undici, which keeps connections
+   * alive and reuses them by default, so one client keeps a warm pool to Connect.
+   */
+  fetch?: typeof fetch;
+  /** Limit per attempt in ms, from sending to the body being read. Default 10,000. */
+  timeoutMs?: number;
+  /**
+   * Retries of the calls that may be retried (link status, the fulfillment token, link user).
+   * Default 3 attempts, backoff from 100 ms up to 2,000 ms with full jitter.
+   */
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Sent as `X-Retailer-Id` (required for multi-banner retailers). */
+  retailerId?: string;
+  /** Sent as `Accept-Language` on every call unless a call overrides it. */
+  acceptLanguage?: AcceptLanguage;
+  /** Clock in epoch ms, for the fulfillment token's expiry and `Retry-After` dates. Default `Date.now`. */
+  now?: () => number;
+  /** Request a new fulfillment token this long before the cached one expires. Default 300. */
+  tokenRefreshMarginSeconds?: number;
+  /** Called after every attempt, for metrics and logs. Never receives a secret. */
+  onRequest?: (event: ConnectRequestEvent) => void;
+  /** Jitter source in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Backoff sleeper. Default a `setTimeout` promise. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A linking token: what the authorization-code grant returns. Only `accessToken` is needed, to
+ * pass to {@link ConnectClient.linkUser}.
+ *
+ * @see connect-api.md section 2b
+ */
+export interface LinkingToken {
+  /** The linking token itself; pass it to `linkUser`, never log it. */
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Lifetime in seconds. */
+  expiresIn: number;
+  /** Granted scope (`account_linking`), `null` when absent. */
+  scope: string | null;
+  /** Epoch seconds when it was issued (Connect's clock; ours when Connect leaves it out). */
+  createdAt: number;
+  /** Shown by the how-to page, absent from the reference; unused by the flow. */
+  refreshToken: string | null;
+}
+
+/**
+ * Account information of a linked user.
+ *
+ * @see connect-api.md section 3a
+ */
+export interface LinkStatus {
+  /** Whether the linked Instacart account has an active Instacart+ membership. */
+  instacartplusMember: boolean;
+  /** Deprecated by Connect; `null` when absent. */
+  expressMember: boolean | null;
+  /** End of the subscription; `null` when there is none. */
+  expiredAt: Date | null;
+}
+
+/**
+ * Input of {@link ConnectClient.createUser}.
+ *
+ * @see connect-api.md section 3c
+ */
+export interface CreateUserInput {
+  /** The retailer's own id of the user. */
+  userId: string;
+  /** Must not contain any of `/ : < > $ % ?`. */
+  firstName: string;
+  /** Same rule as `firstName`. */
+  lastName?: string;
+  /** E.164, e.g. `+15551234567`. */
+  phoneNumber?: string;
+  /** e.g. `en-US`. */
+  locale?: string;
+}
+
+/**
+ * A Connect user as create user echoes it.
+ *
+ * @see connect-api.md section 3c
+ */
+export interface ConnectUser {
+  userId: string;
+  firstName: string;
+  lastName: string | null;
+  phoneNumber: string | null;
+  locale: string | null;
+}
+
+/**
+ * Input of {@link ConnectClient.sandbox}'s `createInstacartUser`.
+ *
+ * @see connect-api.md section 4
+ */
+export interface SandboxInstacartUserInput {
+  email: string;
+  phone?: string;
+  password: string;
+  instacartplusMember: boolean;
+  expressMember?: boolean;
+}
+
+/**
+ * Input of {@link ConnectClient.sandbox}'s `authorize`.
+ *
+ * @see connect-api.md section 4
+ */
+export interface SandboxAuthorizeInput {
+  redirectUri: string;
+  /** Default `account_linking`. */
+  scope?: 'account_linking';
+  codeChallenge?: string;
+  /** Default `S256` when `codeChallenge` is given. */
+  codeChallengeMethod?: 'S256';
+}
+
+/**
+ * The typed Connect client. Every method throws a `ConnectError` subclass on failure (or the
+ * caller's abort reason when its signal ends a call).
+ *
+ * @see connect-api.md
+ */
+export interface ConnectClient {
+  /**
+   * Cached fulfillment token (client_credentials, scope `connect:fulfillment`): fetched once and
+   * shared by all concurrent callers (single flight: 1,000 concurrent first calls make exactly one
+   * token request), refreshed `tokenRefreshMarginSeconds` before expiry. Retried.
+   *
+   * @see connect-api.md section 2a
+   */
+  getFulfillmentToken(): Promise<string>;
+  /**
+   * authorization_code grant: the code from the redirect becomes a linking token. NEVER retried
+   * (a code is single use; a second redemption revokes what the first one issued).
+   *
+   * @throws InvalidGrantError for a bad, expired or reused code, redirect URI or verifier.
+   * @throws InvalidClientError for a wrong client id or secret.
+   * @see connect-api.md section 2b
+   */
+  exchangeAuthorizationCode(input: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+  }): Promise<LinkingToken>;
+  /**
+   * Revokes a token issued to this application. Not retried.
+   *
+   * @see connect-api.md section 2c
+   */
+  revokeToken(token: string): Promise<void>;
+  /**
+   * `GET /v2/fulfillment/users/{user_id}/link`: the membership of a linked user. Retried.
+   *
+   * @throws UserNotFoundError, UserNotLinkedError, UserNotActiveError
+   * @see connect-api.md section 3a
+   */
+  getLinkStatus(
+    userId: string,
+    options?: { acceptLanguage?: AcceptLanguage; signal?: AbortSignal },
+  ): Promise<LinkStatus>;
+  /**
+   * `POST /v2/fulfillment/users/{user_id}/link` with `{ linking_token }`. Retried on 5xx, timeout
+   * and network errors (the linking token stays valid and linking the same pair is idempotent).
+   *
+   * @throws UserNotFoundError, InvalidLinkingTokenError, AlreadyLinkedError, UserNotActiveError
+   * @see connect-api.md section 3b
+   */
+  linkUser(userId: string, linkingToken: string): Promise<void>;
+  /**
+   * `POST /v2/fulfillment/users`. Not retried.
+   *
+   * @throws UserAlreadyExistsError when the `user_id` exists (success, when creating in order to link).
+   * @see connect-api.md section 3c
+   */
+  createUser(input: CreateUserInput): Promise<ConnectUser>;
+  /**
+   * Development-server endpoints for automated tests. Not retried. Authorised with the
+   * fulfillment token.
+   *
+   * @see connect-api.md section 4
+   */
+  sandbox: {
+    /** `POST /v2/fulfillment_sandbox/instacart_users`: an Instacart account to link to. */
+    createInstacartUser(input: SandboxInstacartUserInput): Promise<{ id: number }>;
+    /** `POST /v2/fulfillment_sandbox/instacart_users/{id}/authorize`: an authorization code without a browser. */
+    authorize(instacartUserId: number, input: SandboxAuthorizeInput): Promise<{ code: string }>;
+  };
+}
