@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLinking, type Linking } from './linking';
 import { migrateToLatest } from './storage/migrate';
 import { createSqlStorage } from './storage/sql-storage';
-import { openSqliteDatabase } from './storage/sqlite.node';
+import { openSqliteDatabase } from './storage/sqlite-node';
 import type { LinkingStorage } from './storage/types';
 import { readAuthorizationUrl } from './test-support/fake-connect';
 

@@ -3,14 +3,14 @@
  * PostgreSQL engines, and one call that opens, migrates and wraps the storage.
  */
 import { migrateToLatest } from './storage/migrate';
-import { type OpenedDatabase, openDatabase } from './storage/open-database.node';
-import type { PostgresOptions } from './storage/postgres.node';
+import { type OpenedDatabase, openDatabase } from './storage/open-database-node';
+import type { PostgresOptions } from './storage/postgres-node';
 import { createSqlStorage } from './storage/sql-storage';
 import type { LinkingStorage } from './storage/types';
 
-export { DatabaseUrlError, type OpenedDatabase, openDatabase } from './storage/open-database.node';
-export { openPostgresDatabase, type PostgresOptions } from './storage/postgres.node';
-export { openSqliteDatabase } from './storage/sqlite.node';
+export { DatabaseUrlError, type OpenedDatabase, openDatabase } from './storage/open-database-node';
+export { openPostgresDatabase, type PostgresOptions } from './storage/postgres-node';
+export { openSqliteDatabase } from './storage/sqlite-node';
 
 /**
  * Opens the database that `databaseUrl` names, brings the linking tables up to date and returns the

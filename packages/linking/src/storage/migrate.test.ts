@@ -14,9 +14,9 @@ import {
   linkingMigrations,
   migrateToLatest,
 } from './migrate';
-import { openPostgresDatabase } from './postgres.node';
+import { openPostgresDatabase } from './postgres-node';
 import { createSqlStorage } from './sql-storage';
-import { openSqliteDatabase } from './sqlite.node';
+import { openSqliteDatabase } from './sqlite-node';
 
 // Without a server the PostgreSQL half skips, and isPostgresAvailable() says why on the console.
 const postgresAvailable = await isPostgresAvailable();

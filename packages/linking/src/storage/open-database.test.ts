@@ -6,7 +6,7 @@ import { createTestDatabase, isPostgresAvailable } from '../../../../testing/pos
 import { parseDatabaseUrl } from './database-url';
 import { DatabaseUrlError } from './errors';
 import { migrateToLatest } from './migrate';
-import { type OpenedDatabase, openDatabase } from './open-database.node';
+import { type OpenedDatabase, openDatabase } from './open-database-node';
 import { createSqlStorage } from './sql-storage';
 
 const postgresAvailable = await isPostgresAvailable();

@@ -11,7 +11,7 @@ import { runStorageConformance } from './conformance';
 import { LINKING_TABLES, type LinkingDatabase } from './database';
 import { DuplicateDiscountError } from './errors';
 import { migrateToLatest } from './migrate';
-import { openPostgresDatabase } from './postgres.node';
+import { openPostgresDatabase } from './postgres-node';
 import { createSqlStorage } from './sql-storage';
 import type { LinkingStorage } from './types';
 

@@ -9,7 +9,7 @@ import { LINKING_TABLES, type LinkingDatabase } from './database';
 import { DuplicateDiscountError } from './errors';
 import { migrateToLatest } from './migrate';
 import { createSqlStorage } from './sql-storage';
-import { openSqliteDatabase } from './sqlite.node';
+import { openSqliteDatabase } from './sqlite-node';
 import type { LinkingStorage } from './types';
 
 // One database file for this test file, migrated once; each test empties the tables.

@@ -10,7 +10,7 @@ import { createLinking, type Linking, type LinkingOptions } from '../linking';
 import type { LinkingDatabase } from '../storage/database';
 import { migrateToLatest } from '../storage/migrate';
 import { createSqlStorage } from '../storage/sql-storage';
-import { openSqliteDatabase } from '../storage/sqlite.node';
+import { openSqliteDatabase } from '../storage/sqlite-node';
 import type { LinkingStorage } from '../storage/types';
 
 export const CLIENT_ID = 'test-client';

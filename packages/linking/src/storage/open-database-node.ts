@@ -6,8 +6,8 @@ import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { LinkingDatabase } from './database';
 import { parseDatabaseUrl } from './database-url';
-import { openPostgresDatabase, type PostgresOptions } from './postgres.node';
-import { openSqliteDatabase } from './sqlite.node';
+import { openPostgresDatabase, type PostgresOptions } from './postgres-node';
+import { openSqliteDatabase } from './sqlite-node';
 
 export { DatabaseUrlError } from './errors';
 
