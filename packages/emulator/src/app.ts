@@ -1,0 +1,85 @@
+/**
+ * Assembles the Hono app: shared middleware (request log, latency, faults, headers), the Connect
+ * routes, the authorization pages, the stand-in instacart.com pages and the admin API.
+ *
+ * Middleware order for everything outside `/_emulator/`: the request log wraps everything (so a
+ * dropped connection is logged too), then the configured latency on `/v2/…`, then faults, then
+ * the real handler.
+ */
+import { Hono } from 'hono';
+import type { AppEnv, EmulatorContext } from './context';
+import { ConnectionDroppedError } from './faults';
+import { connectError, jsonResponse } from './responses';
+import { registerAdminRoutes } from './routes/admin';
+import { registerAuthorizeRoutes } from './routes/authorize';
+import { registerFulfillmentRoutes } from './routes/fulfillment';
+import { registerPageRoutes } from './routes/pages';
+import { registerSandboxRoutes } from './routes/sandbox';
+import { registerTokenRoutes } from './routes/token';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function isAdminPath(path: string): boolean {
+  return path === '/_emulator' || path.startsWith('/_emulator/');
+}
+
+function faultResponse(status: number, body: unknown): Response {
+  if (status === 204 || status === 205 || status === 304) return new Response(null, { status });
+  const payload = body === undefined ? { error: { message: 'Emulated fault', code: null } } : body;
+  return jsonResponse(payload, status);
+}
+
+/** Builds the emulator's Hono app over `ctx`. */
+export function createApp(ctx: EmulatorContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const path = c.req.path;
+    if (isAdminPath(path)) {
+      await next();
+    } else {
+      const at = ctx.clock.now();
+      const started = performance.now();
+      let status = 0;
+      try {
+        if (path.startsWith('/v2/') && ctx.settings.latencyMs > 0) await sleep(ctx.settings.latencyMs);
+        const fault = ctx.faults.take(c.req.method, path);
+        if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
+        if (fault?.drop) throw new ConnectionDroppedError();
+        if (fault?.status !== undefined) {
+          c.res = faultResponse(fault.status, fault.body);
+        } else {
+          await next();
+        }
+        status = c.res.status;
+      } finally {
+        ctx.requestLog.add({
+          at,
+          method: c.req.method,
+          pathname: path,
+          status,
+          durationMs: performance.now() - started,
+        });
+      }
+    }
+    // Browsers must never guess a content type from a body the emulator sends.
+    c.res.headers.set('x-content-type-options', 'nosniff');
+  });
+
+  registerTokenRoutes(app, ctx);
+  registerFulfillmentRoutes(app, ctx);
+  registerSandboxRoutes(app, ctx);
+  registerAuthorizeRoutes(app, ctx);
+  registerPageRoutes(app);
+  registerAdminRoutes(app, ctx);
+
+  app.notFound(() => connectError(404, 'Not Found', null));
+  app.onError((error) => {
+    // A drop must reach the server (which destroys the socket) or the in-process fetch (which
+    // rejects); turning it into a response would defeat it.
+    if (error instanceof ConnectionDroppedError) throw error;
+    console.error('[emulator] unexpected error', error);
+    return jsonResponse({ error: { message: 'Internal Server Error', code: null } }, 500);
+  });
+  return app;
+}

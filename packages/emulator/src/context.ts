@@ -1,0 +1,32 @@
+/**
+ * What the routes share: the state, the clock, the switches and the in-memory stores, handed to
+ * each route module by `createApp`.
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { Clock } from './clock';
+import type { EmulatorState, PasswordHasher, Settings } from './domain';
+import type { FaultSet } from './faults';
+import type { RequestLog } from './request-log';
+import type { SessionStore } from './sessions';
+
+/** Hono environment: over HTTP the Node bindings are present; in process there are none. */
+export type AppEnv = { Bindings: Partial<HttpBindings> };
+
+/** The emulator internals the routes work on. */
+export interface EmulatorContext {
+  state: EmulatorState;
+  clock: Clock;
+  settings: Settings;
+  faults: FaultSet;
+  requestLog: RequestLog;
+  sessions: SessionStore;
+  passwords: PasswordHasher;
+  /** The issuer identifier (public base URL), for RFC 9207 `iss`. */
+  issuer(): string;
+  /** Bearer token that opens the admin API to non-loopback peers. */
+  adminToken: string | undefined;
+  /** Back to the seeded state (admin `POST reset`). */
+  reset(): void;
+  /** Call after changing something outside {@link EmulatorState} (clock, settings) to persist it. */
+  changed(): void;
+}

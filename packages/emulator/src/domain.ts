@@ -1,0 +1,487 @@
+/**
+ * The emulator's domain model: OAuth applications, Instacart accounts, Connect users (one set per
+ * application), links, authorization codes and access tokens, with the rules Instacart applies to
+ * them. Routes translate HTTP into calls on {@link EmulatorState}; every rule lives here so the
+ * admin API, the test helpers and the Connect routes cannot disagree.
+ *
+ * Times are epoch milliseconds on the emulator clock, passed in by the caller.
+ */
+import { createRandomToken, timingSafeEqualString } from './random';
+
+/** Authorization codes live ten minutes at most (connect-api.md §1, RFC 6749 §4.1.2). */
+export const CODE_LIFETIME_MS = 10 * 60 * 1000;
+/** Fulfillment and linking tokens both report `expires_in: 86400` (connect-api.md §2). */
+export const TOKEN_LIFETIME_SECONDS = 86_400;
+/** A member created without an end date gets a subscription that ends a year later. */
+export const DEFAULT_SUBSCRIPTION_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** A Connect OAuth application (a retailer). */
+export interface OAuthApp {
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the consent page: "<name> can read your name, email, …". */
+  name: string;
+  /** Compared with `redirect_uri` by exact string equality. */
+  redirectUris: string[];
+}
+
+/** An Instacart customer account. */
+export interface InstacartUser {
+  id: number;
+  email: string;
+  /** `scrypt$N$r$p$salt$hash`, see `scrypt-node.ts`. */
+  passwordHash: string;
+  phone: string | null;
+  /** The subscription flag; membership also needs `expiredAt` in the future. */
+  instacartplusMember: boolean;
+  /** End of the (current or last) Instacart+ subscription; `null` when there never was one. */
+  expiredAt: number | null;
+  /** An inactive account cannot log in, and its links answer `User Not Active`. */
+  active: boolean;
+  createdAt: number;
+}
+
+/** A retailer's customer as Connect knows it, scoped to one application. */
+export interface ConnectUser {
+  clientId: string;
+  userId: string;
+  firstName: string;
+  lastName: string | null;
+  phoneNumber: string | null;
+  locale: string | null;
+  active: boolean;
+  createdAt: number;
+}
+
+/** A Connect user linked to an Instacart account. */
+export interface Link {
+  clientId: string;
+  userId: string;
+  instacartUserId: number;
+  linkedAt: number;
+}
+
+/** An authorization code and everything it is bound to. */
+export interface AuthorizationCode {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  instacartUserId: number;
+  /** The S256 PKCE challenge sent with the authorization request, if any. */
+  codeChallenge: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  /** Set by the first redemption attempt: a code is single use whatever the outcome. */
+  consumedAt: number | null;
+  /** Tokens issued from this code, revoked if the code is presented again (RFC 6749 §4.1.2). */
+  tokens: string[];
+}
+
+/** The two kinds of bearer token the emulator issues. */
+export type TokenKind = 'fulfillment' | 'linking';
+
+/** An issued access token. */
+export interface AccessToken {
+  token: string;
+  kind: TokenKind;
+  scope: 'connect:fulfillment' | 'account_linking';
+  clientId: string;
+  /** The Instacart account that consented (linking tokens only). */
+  instacartUserId: number | null;
+  issuedAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+/** Emulator switches changed through `PATCH /_emulator/settings`. */
+export interface Settings {
+  /** Add RFC 9207 `iss` to authorization redirects. */
+  issuerParam: boolean;
+  /** Refuse authorization requests without a PKCE challenge. */
+  requirePkce: boolean;
+  /** A fixed delay added to every Connect API call (`/v2/…`). */
+  latencyMs: number;
+}
+
+/** The plain-JSON form of {@link EmulatorState}, as kept in a state file. */
+export interface StateData {
+  apps: OAuthApp[];
+  instacartUsers: InstacartUser[];
+  connectUsers: ConnectUser[];
+  links: Link[];
+  codes: AuthorizationCode[];
+  tokens: AccessToken[];
+  nextInstacartUserId: number;
+}
+
+/** Membership as `GET …/link` reports it. */
+export interface Membership {
+  instacartplusMember: boolean;
+  /** Present whenever a subscription exists or existed. */
+  expiredAt: number | null;
+}
+
+/** Thrown when an Instacart account with the same email exists. */
+export class DuplicateEmailError extends Error {
+  override name = 'DuplicateEmailError';
+  constructor(email: string) {
+    super(`An account already exists with this email: ${email}`);
+  }
+}
+
+/** Outcome of a code redemption; `description` is safe to show as `error_description`. */
+export type RedeemResult = { ok: true; token: AccessToken } | { ok: false; description: string };
+
+/** The PKCE verifier as the route saw it: absent, malformed, or well formed and hashed. */
+export type VerifierEvidence = { kind: 'absent' } | { kind: 'malformed' } | { kind: 'present'; s256: string };
+
+/** Outcome of linking a Connect user to an Instacart account. */
+export type LinkResult = 'linked' | 'conflict';
+
+function userKey(clientId: string, userId: string): string {
+  return `${clientId}\u0000${userId}`;
+}
+
+/** Whether an Instacart account counts as an Instacart+ member at `nowMs`. */
+export function getMembership(user: InstacartUser, nowMs: number): Membership {
+  return {
+    // A flag without a future end date is a lapsed subscription, not a membership.
+    instacartplusMember: user.instacartplusMember && user.expiredAt !== null && user.expiredAt > nowMs,
+    expiredAt: user.expiredAt,
+  };
+}
+
+/** All mutable emulator data, with Instacart's rules as methods. */
+export class EmulatorState {
+  readonly apps = new Map<string, OAuthApp>();
+  readonly instacartUsers = new Map<number, InstacartUser>();
+  readonly connectUsers = new Map<string, ConnectUser>();
+  readonly links = new Map<string, Link>();
+  readonly codes = new Map<string, AuthorizationCode>();
+  readonly tokens = new Map<string, AccessToken>();
+  nextInstacartUserId = 1;
+  /** Called after every mutation; the state file writer hangs here. */
+  onChange: () => void = () => {};
+
+  /** Drops everything (used by reset before seeding again). */
+  clear(): void {
+    this.apps.clear();
+    this.instacartUsers.clear();
+    this.connectUsers.clear();
+    this.links.clear();
+    this.codes.clear();
+    this.tokens.clear();
+    this.nextInstacartUserId = 1;
+    this.onChange();
+  }
+
+  /** Registers an application, or replaces the one with the same client id. */
+  upsertApp(app: OAuthApp): 'created' | 'updated' {
+    const existed = this.apps.has(app.clientId);
+    this.apps.set(app.clientId, { ...app, redirectUris: [...app.redirectUris] });
+    this.onChange();
+    return existed ? 'updated' : 'created';
+  }
+
+  /** The application when `clientSecret` is its secret; compared in constant time. */
+  authenticateClient(clientId: string, clientSecret: string): OAuthApp | undefined {
+    const app = this.apps.get(clientId);
+    if (!app) return undefined;
+    return timingSafeEqualString(app.clientSecret, clientSecret) ? app : undefined;
+  }
+
+  /** Creates an Instacart account; members without an end date get one a year from now. */
+  createInstacartUser(
+    input: {
+      email: string;
+      passwordHash: string;
+      phone?: string | null;
+      instacartplusMember: boolean;
+      expiredAt?: number | null;
+    },
+    nowMs: number,
+  ): InstacartUser {
+    if (this.findInstacartUserByEmail(input.email)) throw new DuplicateEmailError(input.email);
+    const expiredAt =
+      input.expiredAt !== undefined
+        ? input.expiredAt
+        : input.instacartplusMember
+          ? nowMs + DEFAULT_SUBSCRIPTION_MS
+          : null;
+    const user: InstacartUser = {
+      id: this.nextInstacartUserId++,
+      email: input.email,
+      passwordHash: input.passwordHash,
+      phone: input.phone ?? null,
+      instacartplusMember: input.instacartplusMember,
+      expiredAt,
+      active: true,
+      createdAt: nowMs,
+    };
+    this.instacartUsers.set(user.id, user);
+    this.onChange();
+    return user;
+  }
+
+  /** Email lookup is case-insensitive, as account emails are. */
+  findInstacartUserByEmail(email: string): InstacartUser | undefined {
+    const wanted = email.toLowerCase();
+    for (const user of this.instacartUsers.values()) {
+      if (user.email.toLowerCase() === wanted) return user;
+    }
+    return undefined;
+  }
+
+  /**
+   * Changes membership or activity. Turning membership on for an account whose subscription has
+   * no future end date (and not saying when it ends) starts a new year-long subscription, so that
+   * `{instacartplus_member: true}` alone makes a member.
+   */
+  updateInstacartUser(
+    id: number,
+    patch: { instacartplusMember?: boolean; expiredAt?: number | null; active?: boolean },
+    nowMs: number,
+  ): InstacartUser | undefined {
+    const user = this.instacartUsers.get(id);
+    if (!user) return undefined;
+    if (patch.instacartplusMember !== undefined) user.instacartplusMember = patch.instacartplusMember;
+    if (patch.expiredAt !== undefined) user.expiredAt = patch.expiredAt;
+    else if (patch.instacartplusMember === true && (user.expiredAt === null || user.expiredAt <= nowMs)) {
+      user.expiredAt = nowMs + DEFAULT_SUBSCRIPTION_MS;
+    }
+    if (patch.active !== undefined) user.active = patch.active;
+    this.onChange();
+    return user;
+  }
+
+  /** The Connect user `userId` of application `clientId`. */
+  getConnectUser(clientId: string, userId: string): ConnectUser | undefined {
+    return this.connectUsers.get(userKey(clientId, userId));
+  }
+
+  /** Creates a Connect user; `undefined` when the user id is taken in this application. */
+  createConnectUser(
+    clientId: string,
+    input: {
+      userId: string;
+      firstName: string;
+      lastName: string | null;
+      phoneNumber: string | null;
+      locale: string | null;
+    },
+    nowMs: number,
+  ): ConnectUser | undefined {
+    const key = userKey(clientId, input.userId);
+    if (this.connectUsers.has(key)) return undefined;
+    const user: ConnectUser = { clientId, ...input, active: true, createdAt: nowMs };
+    this.connectUsers.set(key, user);
+    this.onChange();
+    return user;
+  }
+
+  /** Activates or deactivates a Connect user. */
+  setConnectUserActive(clientId: string, userId: string, active: boolean): ConnectUser | undefined {
+    const user = this.getConnectUser(clientId, userId);
+    if (!user) return undefined;
+    user.active = active;
+    this.onChange();
+    return user;
+  }
+
+  /** Connect users with this user id in any application (the admin API may omit the client id). */
+  findConnectUsersById(userId: string): ConnectUser[] {
+    return [...this.connectUsers.values()].filter((user) => user.userId === userId);
+  }
+
+  /** The link of a Connect user, if any. */
+  getLink(clientId: string, userId: string): Link | undefined {
+    return this.links.get(userKey(clientId, userId));
+  }
+
+  /**
+   * Links a Connect user to an Instacart account. One Instacart account may be linked to at most
+   * one user per application ("isolation context"); linking the same pair again succeeds, and a
+   * user linked to another Instacart account is moved to this one.
+   */
+  linkAccounts(clientId: string, userId: string, instacartUserId: number, nowMs: number): LinkResult {
+    for (const link of this.links.values()) {
+      if (link.clientId === clientId && link.instacartUserId === instacartUserId && link.userId !== userId) {
+        return 'conflict';
+      }
+    }
+    const key = userKey(clientId, userId);
+    const existing = this.links.get(key);
+    if (existing?.instacartUserId === instacartUserId) return 'linked';
+    this.links.set(key, { clientId, userId, instacartUserId, linkedAt: nowMs });
+    this.onChange();
+    return 'linked';
+  }
+
+  /** Removes a link (customer-service unlink); `false` when there was none. */
+  unlink(clientId: string, userId: string): boolean {
+    const removed = this.links.delete(userKey(clientId, userId));
+    if (removed) this.onChange();
+    return removed;
+  }
+
+  /** Issues an authorization code bound to client, redirect URI, account and PKCE challenge. */
+  issueCode(
+    input: { clientId: string; redirectUri: string; instacartUserId: number; codeChallenge: string | null },
+    nowMs: number,
+  ): string {
+    this.pruneCodes(nowMs);
+    const code = createRandomToken(32);
+    this.codes.set(code, {
+      code,
+      ...input,
+      issuedAt: nowMs,
+      expiresAt: nowMs + CODE_LIFETIME_MS,
+      consumedAt: null,
+      tokens: [],
+    });
+    this.onChange();
+    return code;
+  }
+
+  /**
+   * Redeems a code for a linking token. Synchronous on purpose: the check and the consumption
+   * cannot interleave, so of many parallel redemptions exactly one succeeds. The first attempt by
+   * the owning client consumes the code whatever its outcome; a later attempt revokes the tokens
+   * the code produced (RFC 6749 §4.1.2, §10.5).
+   */
+  redeemCode(
+    input: { code: string; clientId: string; redirectUri: string; verifier: VerifierEvidence },
+    nowMs: number,
+  ): RedeemResult {
+    const record = this.codes.get(input.code);
+    if (!record) return { ok: false, description: 'The authorization code is invalid.' };
+    if (record.clientId !== input.clientId) {
+      return { ok: false, description: 'The authorization code was issued to another client.' };
+    }
+    if (record.consumedAt !== null) {
+      for (const token of record.tokens) this.revokeToken(token, nowMs);
+      this.onChange();
+      return {
+        ok: false,
+        description: 'The authorization code has already been used; tokens issued from it are revoked.',
+      };
+    }
+    record.consumedAt = nowMs;
+    this.onChange();
+    if (nowMs >= record.expiresAt) return { ok: false, description: 'The authorization code has expired.' };
+    if (record.redirectUri !== input.redirectUri) {
+      return { ok: false, description: 'The redirect_uri does not match the authorization request.' };
+    }
+    if (record.codeChallenge !== null) {
+      if (input.verifier.kind === 'absent') return { ok: false, description: 'code_verifier is required.' };
+      if (input.verifier.kind === 'malformed')
+        return { ok: false, description: 'code_verifier is malformed.' };
+      if (!timingSafeEqualString(input.verifier.s256, record.codeChallenge)) {
+        return { ok: false, description: 'code_verifier does not match the code_challenge.' };
+      }
+    } else if (input.verifier.kind !== 'absent') {
+      // OAuth 2.1 §4.1.3: a verifier without a challenge means someone stripped the challenge.
+      return {
+        ok: false,
+        description: 'code_verifier sent but the authorization request had no code_challenge.',
+      };
+    }
+    const account = this.instacartUsers.get(record.instacartUserId);
+    if (!account?.active) return { ok: false, description: 'The Instacart account is not active.' };
+    const token = this.issueToken(
+      { kind: 'linking', clientId: record.clientId, instacartUserId: record.instacartUserId },
+      nowMs,
+    );
+    record.tokens.push(token.token);
+    this.onChange();
+    return { ok: true, token };
+  }
+
+  /** Issues a fulfillment or linking token valid for {@link TOKEN_LIFETIME_SECONDS}. */
+  issueToken(
+    input: { kind: TokenKind; clientId: string; instacartUserId: number | null },
+    nowMs: number,
+  ): AccessToken {
+    this.pruneTokens(nowMs);
+    const token: AccessToken = {
+      token: createRandomToken(32),
+      kind: input.kind,
+      scope: input.kind === 'fulfillment' ? 'connect:fulfillment' : 'account_linking',
+      clientId: input.clientId,
+      instacartUserId: input.instacartUserId,
+      issuedAt: nowMs,
+      expiresAt: nowMs + TOKEN_LIFETIME_SECONDS * 1000,
+      revokedAt: null,
+    };
+    this.tokens.set(token.token, token);
+    this.onChange();
+    return token;
+  }
+
+  /** Marks a token revoked (idempotent). */
+  revokeToken(token: string, nowMs: number): void {
+    const record = this.tokens.get(token);
+    if (record && record.revokedAt === null) {
+      record.revokedAt = nowMs;
+      this.onChange();
+    }
+  }
+
+  /** The plain-JSON snapshot written to a state file. */
+  toData(): StateData {
+    return structuredClone({
+      apps: [...this.apps.values()],
+      instacartUsers: [...this.instacartUsers.values()],
+      connectUsers: [...this.connectUsers.values()],
+      links: [...this.links.values()],
+      codes: [...this.codes.values()],
+      tokens: [...this.tokens.values()],
+      nextInstacartUserId: this.nextInstacartUserId,
+    });
+  }
+
+  /** Replaces everything with a snapshot from {@link toData}. */
+  load(data: StateData): void {
+    this.apps.clear();
+    this.instacartUsers.clear();
+    this.connectUsers.clear();
+    this.links.clear();
+    this.codes.clear();
+    this.tokens.clear();
+    for (const app of data.apps) this.apps.set(app.clientId, structuredClone(app));
+    for (const user of data.instacartUsers) this.instacartUsers.set(user.id, structuredClone(user));
+    for (const user of data.connectUsers)
+      this.connectUsers.set(userKey(user.clientId, user.userId), { ...user });
+    for (const link of data.links) this.links.set(userKey(link.clientId, link.userId), { ...link });
+    for (const code of data.codes) this.codes.set(code.code, structuredClone(code));
+    for (const token of data.tokens) this.tokens.set(token.token, { ...token });
+    this.nextInstacartUserId = data.nextInstacartUserId;
+    this.onChange();
+  }
+
+  // Expired records are kept for a while so that late use gets a precise answer ("expired",
+  // "already used"), then dropped so a long benchmark does not grow the maps without bound.
+  private pruneCodes(nowMs: number): void {
+    if (this.codes.size < 1024) return;
+    for (const [key, code] of this.codes) {
+      const keepUntil = Math.max(code.expiresAt, (code.consumedAt ?? 0) + TOKEN_LIFETIME_SECONDS * 1000);
+      if (keepUntil < nowMs) this.codes.delete(key);
+    }
+  }
+
+  private pruneTokens(nowMs: number): void {
+    if (this.tokens.size < 1024) return;
+    for (const [key, token] of this.tokens) {
+      if (token.expiresAt + TOKEN_LIFETIME_SECONDS * 1000 < nowMs) this.tokens.delete(key);
+    }
+  }
+}
+
+/** Hashes and checks Instacart passwords; the Node implementation is in `scrypt-node.ts`. */
+export interface PasswordHasher {
+  /** Synchronous so that seeding and the typed test helpers stay synchronous. */
+  hash(password: string): string;
+  verify(password: string, passwordHash: string): Promise<boolean>;
+  /** A hash of a password nobody has: checked when an email is unknown, so failures take as long. */
+  decoyHash(): string;
+}

@@ -1,0 +1,343 @@
+/**
+ * `createEmulator`: the composition root. It wires the web-standard core (domain, routes) to the
+ * Node pieces (scrypt password hashing, the state file) and adds the typed helpers that tests in
+ * other packages use instead of the admin API.
+ */
+import type { Hono } from 'hono';
+import { createApp } from './app';
+import {
+  checkPkceParameters,
+  checkRedirectUriForRegistration,
+  isRegisteredRedirectUri,
+} from './authorization';
+import { createClock } from './clock';
+import type { AppEnv, EmulatorContext } from './context';
+import { EmulatorState, type Settings } from './domain';
+import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults';
+import type { PersistedState } from './persistence';
+import { RequestLog, type RequestLogEntry } from './request-log';
+import { scryptPasswordHasher } from './scrypt-node';
+import { applySeed, type SeedName } from './seed';
+import { SessionStore } from './sessions';
+import { readStateFile, writeStateFile } from './state-file-node';
+
+/** Options of {@link createEmulator}. */
+export interface EmulatorOptions {
+  /** `demo` (default): product.md's demo application and accounts; `empty`: nothing. */
+  seed?: SeedName;
+  /** Keep the state in this file: loaded at start (seeded when absent), saved after every change. */
+  stateFile?: string;
+  /** Lets non-loopback clients use the admin API with `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
+  /** The emulator's public base URL, used as RFC 9207 issuer. Default `http://localhost:4010`. */
+  issuer?: string;
+  /** Delay added to every Connect API call (`/v2/…`), in milliseconds. */
+  latencyMs?: number;
+  /** Base time source of the emulator clock (real time by default). */
+  now?: () => Date;
+}
+
+/** An OAuth application to register (or replace, when the client id exists). */
+export interface AppRegistration {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  redirectUris: string[];
+}
+
+/** An Instacart account to create. */
+export interface InstacartUserInput {
+  email: string;
+  password: string;
+  instacartplusMember: boolean;
+  /** End of the subscription; a year from now when a member is created without one. */
+  expiredAt?: Date | string | null;
+  phone?: string | null;
+}
+
+/** A change to an Instacart account. */
+export interface InstacartUserPatch {
+  instacartplusMember?: boolean;
+  expiredAt?: Date | string | null;
+  active?: boolean;
+}
+
+/** What {@link Emulator.authorizeForTest} needs: the same as the sandbox authorize call. */
+export interface TestAuthorization {
+  instacartUserId: number;
+  clientId: string;
+  redirectUri: string;
+  /** An S256 PKCE challenge to bind the code to. */
+  codeChallenge?: string;
+}
+
+/** A link as {@link Emulator.getLinks} reports it. */
+export interface LinkInfo {
+  clientId: string;
+  userId: string;
+  instacartUserId: number;
+  linkedAt: Date;
+}
+
+/** A running emulator (in process). */
+export interface Emulator {
+  /** The Hono app: mount it, serve it, or call `app.request()`. */
+  readonly app: Hono<AppEnv>;
+  /** The issuer identifier (public base URL). */
+  readonly issuer: string;
+  /**
+   * In-process `fetch` with faults and latency applied, to inject into a client. A `drop` fault
+   * makes it reject with `TypeError('fetch failed')`, like a network failure.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Back to the seeded state: clock to real time, faults, sessions and request log cleared. */
+  reset(): void;
+  /** Registers an application, or replaces the one with the same client id. */
+  registerApp(input: AppRegistration): void;
+  /** Creates an Instacart account and returns its id. */
+  createInstacartUser(input: InstacartUserInput): { id: number };
+  /** Changes an Instacart account's membership or activity. */
+  updateInstacartUser(id: number, patch: InstacartUserPatch): void;
+  /** Activates or deactivates a Connect user. */
+  setConnectUserActive(clientId: string, userId: string, active: boolean): void;
+  /** An authorization code for an account, as if it had pressed Allow (same as the sandbox call). */
+  authorizeForTest(input: TestAuthorization): string;
+  /** Moves the emulator clock; returns the new time. */
+  advanceClock(seconds: number): Date;
+  /** Sets the emulator clock; it keeps running from there. */
+  setClock(now: Date): Date;
+  /** The emulator's current time. */
+  now(): Date;
+  /** Adds a fault (see {@link FaultSpec}); returns its id. */
+  addFault(spec: FaultSpec): string;
+  /** Removes every fault. */
+  clearFaults(): void;
+  /** Customer-service unlink; `false` when the user was not linked. */
+  unlink(clientId: string, userId: string): boolean;
+  /** All links. */
+  getLinks(): LinkInfo[];
+  /** The request log (redacted), oldest first. */
+  getRequests(): RequestLogEntry[];
+  /** The current settings. */
+  getSettings(): Settings;
+  /** Changes settings; returns them. */
+  updateSettings(patch: Partial<Settings>): Settings;
+}
+
+/** Thrown by the typed helpers on input the admin API would refuse. */
+export class EmulatorInputError extends Error {
+  override name = 'EmulatorInputError';
+}
+
+function toMs(value: Date | string | null): number | null {
+  if (value === null) return null;
+  const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
+  if (Number.isNaN(ms)) throw new EmulatorInputError(`Not a date: ${String(value)}`);
+  return ms;
+}
+
+/**
+ * Creates an emulator.
+ *
+ * @example
+ * ```ts
+ * const emulator = createEmulator({ seed: 'demo' });
+ * const client = createConnectClient({ baseUrl: 'http://emulator.test', fetch: emulator.fetch });
+ * ```
+ */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const seed = options.seed ?? 'demo';
+  const issuer = options.issuer ?? 'http://localhost:4010';
+  const initialSettings: Settings = {
+    issuerParam: false,
+    requirePkce: false,
+    latencyMs: options.latencyMs ?? 0,
+  };
+  const state = new EmulatorState();
+  const clock = createClock(options.now);
+  const settings: Settings = { ...initialSettings };
+  const faults = new FaultSet();
+  const requestLog = new RequestLog();
+  const sessions = new SessionStore();
+  const passwords = scryptPasswordHasher;
+
+  // Several mutations in one request are written once, right after the synchronous part of it.
+  let saveScheduled = false;
+  let loading = false;
+  const snapshot = (): PersistedState => ({
+    version: 1,
+    state: state.toData(),
+    clockOffsetMs: clock.offsetMs,
+    settings: { ...settings },
+  });
+  const changed = () => {
+    const stateFile = options.stateFile;
+    if (!stateFile || loading || saveScheduled) return;
+    saveScheduled = true;
+    queueMicrotask(() => {
+      saveScheduled = false;
+      try {
+        writeStateFile(stateFile, snapshot());
+      } catch (error) {
+        // The request already succeeded in memory; a full disk should not take the emulator down.
+        console.error(`[emulator] could not save ${stateFile}:`, error);
+      }
+    });
+  };
+  state.onChange = changed;
+
+  const reset = () => {
+    loading = true;
+    state.clear();
+    clock.reset();
+    Object.assign(settings, initialSettings);
+    faults.clear();
+    sessions.clear();
+    requestLog.clear();
+    applySeed(state, seed, passwords, clock.nowMs());
+    loading = false;
+    changed();
+  };
+
+  const persisted = options.stateFile ? readStateFile(options.stateFile) : undefined;
+  if (persisted) {
+    loading = true;
+    state.load(persisted.state);
+    clock.offsetMs = persisted.clockOffsetMs;
+    Object.assign(settings, persisted.settings);
+    loading = false;
+  } else {
+    reset();
+  }
+
+  const ctx: EmulatorContext = {
+    state,
+    clock,
+    settings,
+    faults,
+    requestLog,
+    sessions,
+    passwords,
+    issuer: () => issuer,
+    adminToken: options.adminToken,
+    reset,
+    changed,
+  };
+  const app = createApp(ctx);
+
+  const emulatorFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    try {
+      return await app.fetch(request);
+    } catch (error) {
+      if (error instanceof ConnectionDroppedError) throw new TypeError('fetch failed', { cause: error });
+      throw error;
+    }
+  };
+
+  return {
+    app,
+    issuer,
+    fetch: emulatorFetch,
+    reset,
+    registerApp(input) {
+      for (const uri of input.redirectUris) {
+        const problem = checkRedirectUriForRegistration(uri);
+        if (problem) throw new EmulatorInputError(problem);
+      }
+      state.upsertApp({ ...input });
+    },
+    createInstacartUser(input) {
+      const user = state.createInstacartUser(
+        {
+          email: input.email,
+          passwordHash: passwords.hash(input.password),
+          phone: input.phone ?? null,
+          instacartplusMember: input.instacartplusMember,
+          ...(input.expiredAt === undefined ? {} : { expiredAt: toMs(input.expiredAt) }),
+        },
+        clock.nowMs(),
+      );
+      return { id: user.id };
+    },
+    updateInstacartUser(id, patch) {
+      const user = state.updateInstacartUser(
+        id,
+        {
+          ...(patch.instacartplusMember === undefined
+            ? {}
+            : { instacartplusMember: patch.instacartplusMember }),
+          ...(patch.active === undefined ? {} : { active: patch.active }),
+          ...(patch.expiredAt === undefined ? {} : { expiredAt: toMs(patch.expiredAt) }),
+        },
+        clock.nowMs(),
+      );
+      if (!user) throw new EmulatorInputError(`No Instacart user ${id}`);
+    },
+    setConnectUserActive(clientId, userId, active) {
+      if (!state.setConnectUserActive(clientId, userId, active)) {
+        throw new EmulatorInputError(`No Connect user ${userId} in ${clientId}`);
+      }
+    },
+    authorizeForTest(input) {
+      const account = state.instacartUsers.get(input.instacartUserId);
+      if (!account?.active) throw new EmulatorInputError('Invalid user_id');
+      if (!state.apps.has(input.clientId))
+        throw new EmulatorInputError(`Unknown client_id ${input.clientId}`);
+      if (!isRegisteredRedirectUri(state, input.clientId, input.redirectUri)) {
+        throw new EmulatorInputError('Invalid redirect_uri');
+      }
+      const pkce = checkPkceParameters(
+        input.codeChallenge,
+        input.codeChallenge === undefined ? undefined : 'S256',
+        settings.requirePkce,
+      );
+      if (!pkce.ok) throw new EmulatorInputError(`Invalid ${pkce.field}: ${pkce.description}`);
+      return state.issueCode(
+        {
+          clientId: input.clientId,
+          redirectUri: input.redirectUri,
+          instacartUserId: account.id,
+          codeChallenge: pkce.codeChallenge,
+        },
+        clock.nowMs(),
+      );
+    },
+    advanceClock(seconds) {
+      const now = clock.advance(seconds);
+      changed();
+      return now;
+    },
+    setClock(now) {
+      const result = clock.set(now);
+      changed();
+      return result;
+    },
+    now: () => clock.now(),
+    addFault(spec) {
+      const parsed = parseFaultInput(toFaultInput(spec));
+      if (!parsed.ok)
+        throw new EmulatorInputError(`Invalid fault: ${parsed.error.key} ${parsed.error.message}`);
+      return faults.add(parsed.spec);
+    },
+    clearFaults: () => faults.clear(),
+    unlink: (clientId, userId) => state.unlink(clientId, userId),
+    getLinks: () =>
+      [...state.links.values()].map((link) => ({
+        clientId: link.clientId,
+        userId: link.userId,
+        instacartUserId: link.instacartUserId,
+        linkedAt: new Date(link.linkedAt),
+      })),
+    getRequests: () => requestLog.list(),
+    getSettings: () => ({ ...settings }),
+    updateSettings(patch) {
+      if (patch.latencyMs !== undefined && (!Number.isInteger(patch.latencyMs) || patch.latencyMs < 0)) {
+        throw new EmulatorInputError('latencyMs must be a non-negative integer');
+      }
+      Object.assign(settings, patch);
+      changed();
+      return { ...settings };
+    },
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * The admin API under `/_emulator/` (product.md, "Emulator admin API"), its HTML overview page and
+ * the OpenAPI document. Snake_case JSON like Connect; errors in Connect's shape.
+ *
+ * Extensions beyond product.md's table: `POST apps` (register or replace an OAuth application),
+ * `GET faults`, `GET clock`, `DELETE requests`, `GET settings`, `latency_ms` in settings, the
+ * optional `?client_id=` on `DELETE links/{user_id}` and `PATCH connect-users/{user_id}`, and
+ * `GET openapi.json`.
+ */
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { getPeer, isAdminRequestAllowed } from '../admin-guard';
+import { checkRedirectUriForRegistration } from '../authorization';
+import { readOptionalJsonObject } from '../body';
+import { formatConnectTime } from '../clock';
+import type { AppEnv, EmulatorContext } from '../context';
+import {
+  type ConnectUser,
+  DuplicateEmailError,
+  getMembership,
+  type InstacartUser,
+  type Settings,
+} from '../domain';
+import { parseFaultInput } from '../faults';
+import { html, renderPage } from '../html';
+import { createOpenApiDocument } from '../openapi';
+import { connectError, jsonResponse } from '../responses';
+import { type FieldError, toFieldError } from '../validation';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+const createInstacartUserSchema = z.strictObject({
+  email: z.email().max(254),
+  password: z.string().min(1).max(256),
+  instacartplus_member: z.boolean(),
+  expired_at: isoDateTime.nullable().optional(),
+  phone: z.string().max(32).nullable().optional(),
+});
+
+const patchInstacartUserSchema = z.strictObject({
+  instacartplus_member: z.boolean().optional(),
+  expired_at: isoDateTime.nullable().optional(),
+  active: z.boolean().optional(),
+});
+
+const patchConnectUserSchema = z.strictObject({ active: z.boolean() });
+
+const clockSchema = z.union([
+  z.strictObject({ advance_seconds: z.number().finite() }),
+  z.strictObject({ now: isoDateTime }),
+]);
+
+const settingsSchema = z.strictObject({
+  issuer_param: z.boolean().optional(),
+  require_pkce: z.boolean().optional(),
+  latency_ms: z.int().min(0).max(60_000).optional(),
+});
+
+const appSchema = z.strictObject({
+  client_id: z.string().min(1).max(255),
+  client_secret: z.string().min(1).max(255),
+  name: z.string().min(1).max(255),
+  redirect_uris: z
+    .array(z.string().max(2048))
+    .min(1)
+    .superRefine((uris, refinement) => {
+      for (const uri of uris) {
+        const problem = checkRedirectUriForRegistration(uri);
+        if (problem) refinement.addIssue({ code: 'custom', message: problem });
+      }
+    }),
+});
+
+/** An Instacart account without its password hash. */
+export function instacartUserView(user: InstacartUser) {
+  return {
+    id: user.id,
+    email: user.email,
+    phone: user.phone,
+    instacartplus_member: user.instacartplusMember,
+    expired_at: user.expiredAt === null ? null : formatConnectTime(user.expiredAt),
+    active: user.active,
+  };
+}
+
+/** A Connect user as the admin API shows it. */
+export function connectUserView(user: ConnectUser) {
+  return {
+    client_id: user.clientId,
+    user_id: user.userId,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    phone_number: user.phoneNumber,
+    locale: user.locale,
+    active: user.active,
+  };
+}
+
+/** The emulator settings in snake_case. */
+export function settingsView(settings: Settings) {
+  return {
+    issuer_param: settings.issuerParam,
+    require_pkce: settings.requirePkce,
+    latency_ms: settings.latencyMs,
+  };
+}
+
+/** `GET /_emulator/state`: everything but secrets (no client secret, password hash, code or token). */
+export function stateView(ctx: EmulatorContext) {
+  const { state } = ctx;
+  return {
+    apps: [...state.apps.values()].map((app) => ({
+      client_id: app.clientId,
+      name: app.name,
+      redirect_uris: [...app.redirectUris],
+    })),
+    instacart_users: [...state.instacartUsers.values()].map(instacartUserView),
+    connect_users: [...state.connectUsers.values()].map(connectUserView),
+    links: [...state.links.values()].map((link) => ({
+      client_id: link.clientId,
+      user_id: link.userId,
+      instacart_user_id: link.instacartUserId,
+      linked_at: formatConnectTime(link.linkedAt),
+    })),
+  };
+}
+
+function validationError(error: FieldError): Response {
+  return connectError(400, error.message, 1001, error.key);
+}
+
+function notFound(message: string, key: string): Response {
+  return connectError(404, message, null, key);
+}
+
+/** Reads a JSON body (empty allowed) and validates it, or returns the 4xx to send. */
+async function readBody<T>(
+  c: Context<AppEnv>,
+  schema: z.ZodType<T>,
+): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+  const parsed = await readOptionalJsonObject(c.req.raw);
+  if (!parsed.ok) {
+    return {
+      ok: false,
+      response: connectError(parsed.failure === 'too_large' ? 413 : 400, parsed.message, 1001, 'body'),
+    };
+  }
+  const result = schema.safeParse(parsed.value);
+  if (!result.success)
+    return { ok: false, response: validationError(toFieldError(result.error, parsed.value)) };
+  return { ok: true, value: result.data };
+}
+
+/**
+ * A user id is unique per application only; with `?client_id=` the match is exact, without it
+ * the single match across applications is used, and several matches are a 409.
+ */
+function pickOne<T extends { clientId: string }>(
+  candidates: T[],
+  clientId: string | undefined,
+): { ok: true; value: T } | { ok: false; status: 404 | 409 } {
+  const matching =
+    clientId === undefined ? candidates : candidates.filter((item) => item.clientId === clientId);
+  const [first] = matching;
+  if (!first) return { ok: false, status: 404 };
+  if (matching.length > 1) return { ok: false, status: 409 };
+  return { ok: true, value: first };
+}
+
+const AMBIGUOUS = 'This user_id exists in several applications; add ?client_id=';
+
+/** Registers everything under `/_emulator/`. */
+export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
+  const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const allowed = isAdminRequestAllowed({
+      peer: getPeer(c),
+      authorization: c.req.header('authorization'),
+      adminToken: ctx.adminToken,
+    });
+    if (!allowed) {
+      return connectError(
+        403,
+        'The emulator admin API answers loopback clients or the admin token only',
+        null,
+      );
+    }
+    await next();
+    return undefined;
+  };
+  app.use('/_emulator', guard);
+  app.use('/_emulator/*', guard);
+
+  app.post('/_emulator/reset', () => {
+    ctx.reset();
+    return new Response(null, { status: 204 });
+  });
+
+  app.get('/_emulator/state', () => jsonResponse(stateView(ctx)));
+
+  app.post('/_emulator/apps', async (c) => {
+    const body = await readBody(c, appSchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    const outcome = ctx.state.upsertApp({
+      clientId: input.client_id,
+      clientSecret: input.client_secret,
+      name: input.name,
+      redirectUris: input.redirect_uris,
+    });
+    return jsonResponse(
+      { client_id: input.client_id, name: input.name, redirect_uris: input.redirect_uris },
+      outcome === 'created' ? 201 : 200,
+    );
+  });
+
+  app.post('/_emulator/instacart-users', async (c) => {
+    const body = await readBody(c, createInstacartUserSchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    try {
+      const user = ctx.state.createInstacartUser(
+        {
+          email: input.email,
+          passwordHash: ctx.passwords.hash(input.password),
+          phone: input.phone ?? null,
+          instacartplusMember: input.instacartplus_member,
+          ...(input.expired_at === undefined
+            ? {}
+            : { expiredAt: input.expired_at === null ? null : Date.parse(input.expired_at) }),
+        },
+        ctx.clock.nowMs(),
+      );
+      return jsonResponse({ id: user.id }, 201);
+    } catch (error) {
+      if (error instanceof DuplicateEmailError) {
+        return connectError(409, 'An account already exists with this email', 1001, 'email');
+      }
+      throw error;
+    }
+  });
+
+  app.patch('/_emulator/instacart-users/:id', async (c) => {
+    const body = await readBody(c, patchInstacartUserSchema);
+    if (!body.ok) return body.response;
+    const id = c.req.param('id');
+    const input = body.value;
+    const user = /^[1-9]\d{0,9}$/.test(id)
+      ? ctx.state.updateInstacartUser(
+          Number(id),
+          {
+            ...(input.instacartplus_member === undefined
+              ? {}
+              : { instacartplusMember: input.instacartplus_member }),
+            ...(input.active === undefined ? {} : { active: input.active }),
+            ...(input.expired_at === undefined
+              ? {}
+              : { expiredAt: input.expired_at === null ? null : Date.parse(input.expired_at) }),
+          },
+          ctx.clock.nowMs(),
+        )
+      : undefined;
+    if (!user) return notFound('Instacart user not found', 'id');
+    return jsonResponse(instacartUserView(user));
+  });
+
+  app.delete('/_emulator/links/:user_id', (c) => {
+    const userId = c.req.param('user_id');
+    const candidates = [...ctx.state.links.values()].filter((link) => link.userId === userId);
+    const picked = pickOne(candidates, c.req.query('client_id'));
+    if (!picked.ok) {
+      return picked.status === 404
+        ? notFound('User Not Linked', 'user_id')
+        : connectError(409, AMBIGUOUS, null, 'client_id');
+    }
+    ctx.state.unlink(picked.value.clientId, picked.value.userId);
+    return new Response(null, { status: 204 });
+  });
+
+  app.patch('/_emulator/connect-users/:user_id', async (c) => {
+    const body = await readBody(c, patchConnectUserSchema);
+    if (!body.ok) return body.response;
+    const picked = pickOne(ctx.state.findConnectUsersById(c.req.param('user_id')), c.req.query('client_id'));
+    if (!picked.ok) {
+      return picked.status === 404
+        ? notFound('User Not Found', 'user_id')
+        : connectError(409, AMBIGUOUS, null, 'client_id');
+    }
+    const user = ctx.state.setConnectUserActive(
+      picked.value.clientId,
+      picked.value.userId,
+      body.value.active,
+    );
+    return user ? jsonResponse(connectUserView(user)) : notFound('User Not Found', 'user_id');
+  });
+
+  app.post('/_emulator/faults', async (c) => {
+    const parsed = await readOptionalJsonObject(c.req.raw);
+    if (!parsed.ok)
+      return connectError(parsed.failure === 'too_large' ? 413 : 400, parsed.message, 1001, 'body');
+    const fault = parseFaultInput(parsed.value);
+    if (!fault.ok) return validationError(fault.error);
+    return jsonResponse({ id: ctx.faults.add(fault.spec) }, 201);
+  });
+
+  app.get('/_emulator/faults', () => jsonResponse(ctx.faults.list()));
+
+  app.delete('/_emulator/faults', () => {
+    ctx.faults.clear();
+    return new Response(null, { status: 204 });
+  });
+
+  app.get('/_emulator/clock', () => jsonResponse({ now: ctx.clock.now().toISOString() }));
+
+  app.post('/_emulator/clock', async (c) => {
+    const body = await readBody(c, clockSchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    const now =
+      'advance_seconds' in input
+        ? ctx.clock.advance(input.advance_seconds)
+        : ctx.clock.set(new Date(input.now));
+    ctx.changed();
+    return jsonResponse({ now: now.toISOString() });
+  });
+
+  app.get('/_emulator/requests', () => jsonResponse(ctx.requestLog.list()));
+
+  app.delete('/_emulator/requests', () => {
+    ctx.requestLog.clear();
+    return new Response(null, { status: 204 });
+  });
+
+  app.get('/_emulator/settings', () => jsonResponse(settingsView(ctx.settings)));
+
+  app.patch('/_emulator/settings', async (c) => {
+    const body = await readBody(c, settingsSchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    if (input.issuer_param !== undefined) ctx.settings.issuerParam = input.issuer_param;
+    if (input.require_pkce !== undefined) ctx.settings.requirePkce = input.require_pkce;
+    if (input.latency_ms !== undefined) ctx.settings.latencyMs = input.latency_ms;
+    ctx.changed();
+    return jsonResponse(settingsView(ctx.settings));
+  });
+
+  app.get('/_emulator/openapi.json', () => jsonResponse(createOpenApiDocument(ctx.issuer())));
+
+  const overview = () => renderAdminPage(ctx);
+  app.get('/_emulator', overview);
+  app.get('/_emulator/', overview);
+}
+
+function renderAdminPage(ctx: EmulatorContext): Response {
+  const view = stateView(ctx);
+  const nowMs = ctx.clock.nowMs();
+  const requests = ctx.requestLog.list().slice(-50).reverse();
+  const settings = settingsView(ctx.settings);
+  return renderPage({
+    title: 'Instacart Connect emulator',
+    wide: true,
+    body: html`<h1>Instacart Connect emulator</h1>
+<p class="muted">Issuer <code>${ctx.issuer()}</code> · emulator clock <code>${ctx.clock.now().toISOString()}</code> ·
+settings <code>${JSON.stringify(settings)}</code> · ${ctx.faults.list().length} active fault(s).
+JSON: <a href="/_emulator/state">state</a>, <a href="/_emulator/requests">requests</a>,
+<a href="/_emulator/openapi.json">OpenAPI</a>.</p>
+<h2>OAuth applications</h2>
+<table><thead><tr><th>client_id</th><th>name</th><th>redirect URIs</th></tr></thead><tbody>
+${view.apps.map((app) => html`<tr><td><code>${app.client_id}</code></td><td>${app.name}</td><td>${app.redirect_uris.join(' ')}</td></tr>`)}
+</tbody></table>
+<h2>Instacart accounts</h2>
+<table><thead><tr><th>id</th><th>email</th><th>Instacart+ now</th><th>expired_at</th><th>active</th></tr></thead><tbody>
+${[...ctx.state.instacartUsers.values()].map((user) => {
+  const membership = getMembership(user, nowMs);
+  return html`<tr><td>${user.id}</td><td>${user.email}</td><td>${membership.instacartplusMember ? 'yes' : 'no'}</td><td>${membership.expiredAt === null ? '—' : formatConnectTime(membership.expiredAt)}</td><td>${user.active ? 'yes' : 'no'}</td></tr>`;
+})}
+</tbody></table>
+<h2>Connect users</h2>
+<table><thead><tr><th>client_id</th><th>user_id</th><th>name</th><th>active</th></tr></thead><tbody>
+${view.connect_users.map((user) => html`<tr><td><code>${user.client_id}</code></td><td><code>${user.user_id}</code></td><td>${user.first_name} ${user.last_name ?? ''}</td><td>${user.active ? 'yes' : 'no'}</td></tr>`)}
+</tbody></table>
+<h2>Links</h2>
+<table><thead><tr><th>client_id</th><th>user_id</th><th>Instacart account</th><th>linked at</th></tr></thead><tbody>
+${view.links.map((link) => html`<tr><td><code>${link.client_id}</code></td><td><code>${link.user_id}</code></td><td>${link.instacart_user_id}</td><td>${link.linked_at}</td></tr>`)}
+</tbody></table>
+<h2>Recent requests</h2>
+<table><thead><tr><th>at</th><th>method</th><th>path</th><th>status</th><th>ms</th></tr></thead><tbody>
+${requests.map((entry) => html`<tr><td>${entry.at}</td><td>${entry.method}</td><td><code>${entry.path}</code></td><td>${entry.status}</td><td>${entry.duration_ms}</td></tr>`)}
+</tbody></table>`,
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Fulfillment-token authentication for `/v2/fulfillment…` routes.
+ *
+ * Our choice where connect-api.md is silent (it only says 401 means an invalid or expired token):
+ * `401 {"error":{"message":<why>,"code":null}}` with `WWW-Authenticate: Bearer realm="Instacart
+ * Connect"` and, when a token was presented, `error="invalid_token"` (RFC 6750 §3.1). The reasons:
+ * `The access token is missing`, `… is invalid`, `… expired`, `… was revoked`, and
+ * `The access token is not a fulfillment token` (a linking token used as a bearer token).
+ */
+import type { EmulatorContext } from '../context';
+import type { AccessToken } from '../domain';
+import { jsonResponse } from '../responses';
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function unauthorized(message: string, tokenPresented: boolean): Response {
+  const challenge = tokenPresented
+    ? `Bearer realm="Instacart Connect", error="invalid_token", error_description="${message}"`
+    : 'Bearer realm="Instacart Connect"';
+  return jsonResponse({ error: { message, code: null } }, 401, { 'www-authenticate': challenge });
+}
+
+/** The fulfillment token of a request, or the 401 response to send. */
+export function authenticateFulfillment(
+  authorization: string | undefined,
+  ctx: EmulatorContext,
+): { ok: true; token: AccessToken } | { ok: false; response: Response } {
+  if (!authorization) return { ok: false, response: unauthorized('The access token is missing', false) };
+  const value = BEARER.exec(authorization)?.[1];
+  const token = value === undefined ? undefined : ctx.state.tokens.get(value);
+  if (!token) return { ok: false, response: unauthorized('The access token is invalid', true) };
+  if (token.revokedAt !== null)
+    return { ok: false, response: unauthorized('The access token was revoked', true) };
+  if (token.expiresAt <= ctx.clock.nowMs()) {
+    return { ok: false, response: unauthorized('The access token expired', true) };
+  }
+  if (token.kind !== 'fulfillment') {
+    return { ok: false, response: unauthorized('The access token is not a fulfillment token', true) };
+  }
+  return { ok: true, token };
+}

@@ -1,0 +1,63 @@
+/**
+ * The demo seed of product.md: the "Corner Market" OAuth application and three Instacart accounts
+ * covering the three membership cases.
+ */
+import type { EmulatorState, PasswordHasher } from './domain';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Names of the demo seed, for scripts and tests that log in as a demo user. */
+export const DEMO_SEED = {
+  app: {
+    clientId: 'cartlink-demo',
+    clientSecret: 'cartlink-demo-secret',
+    redirectUri: 'http://localhost:3000/account/profile',
+    name: 'Corner Market',
+  },
+  /** Password of every demo Instacart account. */
+  password: 'instacart',
+  users: {
+    /** Active Instacart+ member; the subscription ends about a year after seeding. */
+    plus: 'plus@instacart.test',
+    /** No Instacart+ subscription, ever. */
+    basic: 'basic@instacart.test',
+    /** Instacart+ subscription that ended 30 days before seeding. */
+    lapsed: 'lapsed@instacart.test',
+  },
+} as const;
+
+/** Which seed to start from: product.md's demo data, or nothing at all. */
+export type SeedName = 'demo' | 'empty';
+
+// scrypt is deliberately slow; reset re-seeds often in tests, so the demo password is hashed once
+// per process and hasher.
+const hashCache = new WeakMap<PasswordHasher, string>();
+
+/** Fills an empty state with the chosen seed, relative to `nowMs` on the emulator clock. */
+export function applySeed(state: EmulatorState, seed: SeedName, hasher: PasswordHasher, nowMs: number): void {
+  if (seed === 'empty') return;
+  const { app, users } = DEMO_SEED;
+  state.upsertApp({
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    name: app.name,
+    redirectUris: [app.redirectUri],
+  });
+  let passwordHash = hashCache.get(hasher);
+  if (!passwordHash) {
+    passwordHash = hasher.hash(DEMO_SEED.password);
+    hashCache.set(hasher, passwordHash);
+  }
+  state.createInstacartUser(
+    { email: users.plus, passwordHash, instacartplusMember: true, expiredAt: nowMs + 365 * DAY_MS },
+    nowMs,
+  );
+  state.createInstacartUser(
+    { email: users.basic, passwordHash, instacartplusMember: false, expiredAt: null },
+    nowMs,
+  );
+  state.createInstacartUser(
+    { email: users.lapsed, passwordHash, instacartplusMember: true, expiredAt: nowMs - 30 * DAY_MS },
+    nowMs,
+  );
+}
