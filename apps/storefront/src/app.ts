@@ -1,0 +1,285 @@
+/**
+ * @module `createStorefront`: Corner Market as a Hono app built from a config object, using Cartlink's
+ * packages the way a retailer would: `@cartlink/connect` to call Instacart, `@cartlink/linking` for
+ * the linking flow, storage and the delivery-discount ledger, `@cartlink/elements` on the profile page.
+ * Everything a second instance would need (sessions, carts, orders, link transactions) lives in the
+ * database, so several instances can share one PostgreSQL database.
+ */
+import { type ConnectClient, createConnectClient } from '@cartlink/connect';
+import {
+  createDeliveryDiscountPolicy,
+  createLinking,
+  createSqlStorage,
+  type Linking,
+  type LinkingEvent,
+  migrateToLatest,
+} from '@cartlink/linking';
+import { createLinkingHonoApp } from '@cartlink/linking/hono';
+import { openDatabase } from '@cartlink/linking/node';
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets';
+import { migrateStorefront } from './db/migrations';
+import type { StorefrontDatabase } from './db/schema';
+import type { StorefrontConfig } from './env';
+import { type AppEnv, HttpError } from './http';
+import { createLogger, type Logger } from './logger';
+import { hashPassword } from './passwords';
+import { registerAccountRoutes } from './routes/account-routes';
+import { registerAdminRoutes } from './routes/admin-routes';
+import { registerAuthRoutes } from './routes/auth-routes';
+import { registerShopRoutes } from './routes/shop-routes';
+import { createNonce, securityHeaders } from './security';
+import { renderHtml, type StorefrontServices } from './services';
+import { createSessionStore, randomToken, readCookie, sessionCookieSettings } from './sessions';
+import { findUserById, seedDemoUsers } from './users';
+import { errorView } from './views/account-views';
+
+/** What tests (and other hosts) may replace. */
+export interface StorefrontDeps {
+  /** The `fetch` the Connect client uses; tests pass an in-process emulator's. */
+  fetch?: typeof fetch;
+  /** The clock of sessions, verifications, the grace rule and orders. */
+  now?: () => Date;
+  logger?: Logger;
+  /**
+   * The linking elements' bundle. Built with `buildElementsBundle()` when absent (about a second);
+   * tests that start many shops build it once and pass it in.
+   */
+  elementsBundle?: ElementsBundleSource;
+}
+
+/** A built storefront. */
+export interface Storefront {
+  app: Hono<AppEnv>;
+  /** The web-standard handler: `(request) => response`. */
+  fetch: (request: Request) => Promise<Response>;
+  config: StorefrontConfig;
+  db: Kysely<StorefrontDatabase>;
+  dialect: 'sqlite' | 'postgres';
+  linking: Linking;
+  connect: ConnectClient;
+  assets: AssetBundle;
+  logger: Logger;
+  /** Closes the database. */
+  close(): Promise<void>;
+}
+
+async function buildDefaultElementsBundle(): Promise<ElementsBundleSource> {
+  const { loadElementsBundle } = await import('./elements-bundle.node.js');
+  return loadElementsBundle();
+}
+
+/**
+ * Builds the storefront: opens the database, runs the linking and storefront migrations, seeds the
+ * demo accounts (idempotently), builds the elements bundle and wires the routes.
+ * @example
+ * const shop = await createStorefront(parseEnv({ DATABASE_URL: ':memory:' }), { fetch: emulatorFetch });
+ * const response = await shop.app.request('/');
+ */
+export async function createStorefront(
+  config: StorefrontConfig,
+  deps: StorefrontDeps = {},
+): Promise<Storefront> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const now = deps.now ?? (() => new Date());
+
+  const { db, dialect } = openDatabase<StorefrontDatabase>(config.databaseUrl);
+  let assets: AssetBundle;
+  let dummyPasswordHash: string;
+  try {
+    await migrateToLatest(db);
+    await migrateStorefront(db);
+    const seeded = await seedDemoUsers(db, now());
+    if (seeded > 0) logger.info({ seeded }, 'demo accounts created');
+    [assets, dummyPasswordHash] = await Promise.all([
+      loadAssets(deps.elementsBundle ?? (await buildDefaultElementsBundle())),
+      hashPassword(randomToken()),
+    ]);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  const connect = createConnectClient({
+    baseUrl: config.connect.baseUrl,
+    clientId: config.connect.clientId,
+    clientSecret: config.connect.clientSecret,
+    timeoutMs: config.connect.timeoutMs,
+    acceptLanguage: 'en-US',
+    ...(config.connect.retailerId ? { retailerId: config.connect.retailerId } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    now: () => now().getTime(),
+    onRequest: (event) => logger.debug({ connect: event }, 'connect request'),
+  });
+  const storage = createSqlStorage(db);
+  const linking = createLinking({
+    connect,
+    storage,
+    authorizationEndpoint: config.connect.authUrl,
+    clientId: config.connect.clientId,
+    redirectUri: config.connect.redirectUri,
+    usePkce: config.connect.usePkce,
+    ...(config.connect.issuer ? { issuer: config.connect.issuer } : {}),
+    instacartWebUrl: config.instacartWebUrl,
+    now,
+    loadConnectUserProfile: async (userId) => {
+      const user = await findUserById(db, userId);
+      if (user === undefined) throw new Error(`No shop account ${userId} to create a Connect user for`);
+      return { firstName: user.firstName, lastName: user.lastName, locale: 'en-US' };
+    },
+    onEvent: (event: LinkingEvent) => logger.info({ linking: event }, event.type),
+  });
+  const cookie = sessionCookieSettings(config.publicUrl);
+  const sessions = createSessionStore(db, { idleSeconds: config.sessionIdleSeconds, now });
+  const services: StorefrontServices = {
+    config,
+    db,
+    storage,
+    linking,
+    discountPolicy: createDeliveryDiscountPolicy({ linking, graceSeconds: config.deliveryGraceSeconds, now }),
+    sessions,
+    cookie,
+    assets,
+    logger,
+    now,
+    dummyPasswordHash,
+  };
+  const secure = new URL(config.publicUrl).protocol === 'https:';
+
+  const app = new Hono<AppEnv>();
+
+  // One line per request: method, path without its query (which may hold a code or state), status, time.
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  // Security headers on every response; a handler's own (the profile page, the JSON API) win.
+  app.use('*', async (c, next) => {
+    const nonce = createNonce();
+    c.set('nonce', nonce);
+    await next();
+    for (const [name, value] of Object.entries(securityHeaders(nonce, secure))) {
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    }
+  });
+
+  app.get('/assets/:file', (c) => {
+    const asset = assets.byPath.get(c.req.path);
+    if (asset === undefined) return c.text('Not found\n', 404);
+    return c.body(asset.body, 200, {
+      'Content-Type': asset.contentType,
+      'Cache-Control': 'public, max-age=31536000, immutable',
+    });
+  });
+
+  app.get('/healthz', async (c) => {
+    await db.selectFrom('shop_users').select('id').limit(1).execute();
+    c.header('Cache-Control', 'no-store');
+    return c.text('ok\n');
+  });
+
+  // The browser's linking endpoints: GET /cartlink/status, POST /cartlink/link and /cartlink/verify.
+  // The subject is the session's user, read from the session cookie; the browser never names it.
+  app.route(
+    '/',
+    createLinkingHonoApp({
+      linking,
+      allowedOrigins: [config.publicUrl],
+      getSubject: async (request) => {
+        const session = await sessions.get(readCookie(request.headers.get('cookie'), cookie.name));
+        if (session?.userId == null) return null;
+        return { sessionId: session.idHash, userId: session.userId, locale: 'en-US' };
+      },
+    }),
+  );
+
+  // The session and its user, for every page (the linking endpoints and assets above do without).
+  app.use('*', async (c, next) => {
+    const session = await sessions.get(readCookie(c.req.header('cookie'), cookie.name));
+    let user = null;
+    if (session?.userId) {
+      user = (await findUserById(db, session.userId)) ?? null;
+    }
+    c.set('session', session);
+    c.set('user', user);
+    await next();
+  });
+
+  registerAuthRoutes(app, services);
+  registerShopRoutes(app, services);
+  registerAccountRoutes(app, services);
+  registerAdminRoutes(app, services);
+
+  app.notFound(async (c) => {
+    if (c.get('session') === undefined) c.set('session', null);
+    if (c.get('user') === undefined) c.set('user', null);
+    return renderHtml(
+      c,
+      services,
+      { title: 'Page not found', current: null, status: 404 },
+      errorView(
+        'Page not found',
+        "We couldn't find that page. It may have moved, or the address may be mistyped.",
+      ),
+    );
+  });
+
+  app.onError(async (error, c) => {
+    if (error instanceof HttpError) {
+      try {
+        if (c.get('session') === undefined) c.set('session', null);
+        if (c.get('user') === undefined) c.set('user', null);
+        return await renderHtml(
+          c,
+          services,
+          { title: error.title, current: null, status: error.status },
+          errorView(error.title, error.message),
+        );
+      } catch (renderError) {
+        logger.error({ err: renderError }, 'rendering an error page failed');
+      }
+    } else {
+      logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+    }
+    // A plain page without the shopper's details: whatever failed may fail again while rendering them.
+    c.set('session', null);
+    c.set('user', null);
+    try {
+      return await renderHtml(
+        c,
+        services,
+        { title: 'Something went wrong', current: null, status: 500 },
+        errorView(
+          'Something went wrong',
+          'Sorry, something went wrong on our side. Please try again in a moment.',
+        ),
+      );
+    } catch {
+      return c.text('Something went wrong on our side. Please try again in a moment.\n', 500);
+    }
+  });
+
+  return {
+    app,
+    fetch: async (request) => app.fetch(request),
+    config,
+    db,
+    dialect,
+    linking,
+    connect,
+    assets,
+    logger,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,122 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv, REPO_ROOT } from './env';
+
+function configError(source: Record<string, string>): ConfigError {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('parseEnv accepted the source');
+}
+
+describe('parseEnv', () => {
+  it("falls back to product.md's demo defaults when nothing is set", () => {
+    const config = parseEnv({});
+    expect(config).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: resolve(REPO_ROOT, '.data/storefront.db'),
+      instacartWebUrl: 'http://localhost:4010',
+      logLevel: 'info',
+      connect: {
+        baseUrl: 'http://localhost:4010',
+        authUrl: 'http://localhost:4010/oauth/authorize',
+        clientId: 'cartlink-demo',
+        clientSecret: 'cartlink-demo-secret',
+        redirectUri: 'http://localhost:3000/account/profile',
+        usePkce: true,
+      },
+    });
+    expect(config.connect.retailerId).toBeUndefined();
+    expect(config.connect.issuer).toBeUndefined();
+  });
+
+  it('resolves a relative SQLite path against the repository root and keeps other URLs as given', () => {
+    expect(parseEnv({ DATABASE_URL: 'sqlite:tmp/x.db' }).databaseUrl).toBe(resolve(REPO_ROOT, 'tmp/x.db'));
+    expect(parseEnv({ DATABASE_URL: '/var/lib/shop.db' }).databaseUrl).toBe('/var/lib/shop.db');
+    expect(parseEnv({ DATABASE_URL: ':memory:' }).databaseUrl).toBe(':memory:');
+    expect(parseEnv({ DATABASE_URL: 'postgres://shop@db:5432/shop' }).databaseUrl).toBe(
+      'postgres://shop@db:5432/shop',
+    );
+  });
+
+  it('reads every variable it is given', () => {
+    const config = parseEnv({
+      PORT: '8080',
+      PUBLIC_URL: 'https://shop.example.com/',
+      CONNECT_CLIENT_SECRET: 's3cret',
+      CONNECT_BASE_URL: 'https://connect.dev.instacart.tools/',
+      CONNECT_AUTH_URL: 'https://auth.example/authorize',
+      CONNECT_CLIENT_ID: 'client',
+      CONNECT_USE_PKCE: 'false',
+      CONNECT_RETAILER_ID: 'banner-7',
+      CONNECT_ISSUER: 'https://auth.example',
+      INSTACART_WEB_URL: 'https://www.instacart.com/',
+      DELIVERY_GRACE_SECONDS: '0',
+      SESSION_IDLE_SECONDS: '600',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      publicUrl: 'https://shop.example.com',
+      instacartWebUrl: 'https://www.instacart.com',
+      deliveryGraceSeconds: 0,
+      sessionIdleSeconds: 600,
+      logLevel: 'warn',
+      connect: {
+        baseUrl: 'https://connect.dev.instacart.tools',
+        clientSecret: 's3cret',
+        clientId: 'client',
+        usePkce: false,
+        retailerId: 'banner-7',
+        issuer: 'https://auth.example',
+        // Derived from PUBLIC_URL when not given.
+        redirectUri: 'https://shop.example.com/account/profile',
+      },
+    });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(parseEnv({ PORT: '', CONNECT_RETAILER_ID: ' ' })).toMatchObject({ port: 3000 });
+    expect(parseEnv({ CONNECT_RETAILER_ID: '' }).connect.retailerId).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['PUBLIC_URL', 'localhost:3000'],
+    ['PUBLIC_URL', 'ftp://shop.example'],
+    ['PUBLIC_URL', 'http://shop.example/shop'],
+    ['DATABASE_URL', 'mysql://shop@db/shop'],
+    ['CONNECT_BASE_URL', 'not a url'],
+    ['CONNECT_AUTH_URL', 'javascript:alert(1)'],
+    ['CONNECT_REDIRECT_URI', 'http://localhost:3000/callback'],
+    ['CONNECT_REDIRECT_URI', 'http://evil.example/account/profile'],
+    ['CONNECT_USE_PKCE', 'maybe'],
+    ['CONNECT_ISSUER', 'issuer'],
+    ['CONNECT_TIMEOUT_MS', '5'],
+    ['INSTACART_WEB_URL', 'www.instacart.com'],
+    ['DELIVERY_GRACE_SECONDS', '-1'],
+    ['SESSION_IDLE_SECONDS', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses a malformed %s (%s) with one line naming it', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('never repeats a malformed database URL, which may hold a password', () => {
+    const error = configError({ DATABASE_URL: 'mysql://shop:hunter2@db/shop' });
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('requires the client secret to be set explicitly when the shop runs over https', () => {
+    const error = configError({ PUBLIC_URL: 'https://shop.example.com' });
+    expect(error.variable).toBe('CONNECT_CLIENT_SECRET');
+    expect(error.message).toMatch(/required/);
+  });
+});

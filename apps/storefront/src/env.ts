@@ -1,0 +1,225 @@
+/**
+ * @module The storefront's one reader of the environment. Every variable is validated here with a
+ * schema; a missing or malformed value becomes a {@link ConfigError} whose message is one line naming
+ * the variable, which `main.ts` prints before exiting with status 1. Nothing else reads `process.env`.
+ * @see product.md, "The external contract" (names and demo defaults)
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDatabaseUrl } from '@cartlink/linking';
+import { z } from 'zod';
+
+/** A configuration value is missing or malformed. The message is one line that names the variable. */
+export class ConfigError extends Error {
+  readonly code = 'config_error';
+  /** The environment variable at fault. */
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** Levels pino knows, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything the storefront needs to start, already validated. Tests build it by hand. */
+export interface StorefrontConfig {
+  /** TCP port to listen on; 0 picks a free one. */
+  port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** The shop's public origin, without a trailing slash, e.g. `https://shop.example`. */
+  publicUrl: string;
+  /**
+   * Where the data lives: an absolute SQLite file path, `:memory:`, a `sqlite:` URL or a
+   * `postgres://` URL (see `parseDatabaseUrl` in `@cartlink/linking`).
+   */
+  databaseUrl: string;
+  connect: {
+    baseUrl: string;
+    /** The authorization URL Instacart handed the retailer. */
+    authUrl: string;
+    clientId: string;
+    clientSecret: string;
+    /** The registered redirect URI: this shop's account profile page. */
+    redirectUri: string;
+    usePkce: boolean;
+    retailerId?: string | undefined;
+    /** RFC 9207 issuer; when set, an `iss` in the callback must match it. */
+    issuer?: string | undefined;
+    /** Longest wait for one Connect call, so that sign-in and checkout never hang on Instacart. */
+    timeoutMs: number;
+  };
+  /** Base of the Instacart website, for the Manage and Join links. */
+  instacartWebUrl: string;
+  /** How old a verification may be and still justify a discount when Connect is down at checkout. */
+  deliveryGraceSeconds: number;
+  /** A session unused for this long is gone. */
+  sessionIdleSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** The repository root, against which a relative SQLite path is resolved (`.data/` lives there). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The demo values from product.md. */
+export const DEMO_DEFAULTS = {
+  PORT: '3000',
+  PUBLIC_URL: 'http://localhost:3000',
+  DATABASE_URL: '.data/storefront.db',
+  CONNECT_BASE_URL: 'http://localhost:4010',
+  CONNECT_AUTH_URL: 'http://localhost:4010/oauth/authorize',
+  CONNECT_CLIENT_ID: 'cartlink-demo',
+  CONNECT_CLIENT_SECRET: 'cartlink-demo-secret',
+  CONNECT_USE_PKCE: 'true',
+  INSTACART_WEB_URL: 'http://localhost:4010',
+} as const;
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: 'must be an absolute http:// or https:// URL',
+  });
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, { message: `must be between ${min} and ${max}` });
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const nonEmpty = z.string().min(1, { message: 'must not be empty' });
+
+// Each variable has its own schema so that an error names exactly one variable.
+const schemas = {
+  PORT: integer(0, 65535),
+  HOST: nonEmpty,
+  PUBLIC_URL: httpUrl,
+  DATABASE_URL: nonEmpty,
+  CONNECT_BASE_URL: httpUrl,
+  CONNECT_AUTH_URL: httpUrl,
+  CONNECT_CLIENT_ID: nonEmpty,
+  CONNECT_CLIENT_SECRET: nonEmpty,
+  CONNECT_REDIRECT_URI: httpUrl,
+  CONNECT_USE_PKCE: flag,
+  CONNECT_RETAILER_ID: nonEmpty.max(200),
+  CONNECT_ISSUER: httpUrl,
+  CONNECT_TIMEOUT_MS: integer(100, 120_000),
+  INSTACART_WEB_URL: httpUrl,
+  DELIVERY_GRACE_SECONDS: integer(0, 86_400),
+  SESSION_IDLE_SECONDS: integer(60, 30 * 86_400),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
+} as const;
+
+type Variable = keyof typeof schemas;
+type Parsed<V extends Variable> = z.output<(typeof schemas)[V]>;
+
+/** The source of variables: `process.env` in production, a plain object in tests. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the storefront's configuration from `source`. An empty value counts as unset,
+ * so `FOO=` in a shell falls back to the demo default like a missing one.
+ *
+ * Relative SQLite paths in `DATABASE_URL` are resolved against the repository root, so the data lands
+ * in `<repo>/.data/` whichever directory the shop is started from.
+ *
+ * @throws {ConfigError} naming the first variable that is missing or malformed.
+ * @example
+ * const config = parseEnv({ PORT: '0', DATABASE_URL: ':memory:' });
+ */
+export function parseEnv(source: EnvSource): StorefrontConfig {
+  function read<V extends Variable>(variable: V, fallback: string): Parsed<V>;
+  function read<V extends Variable>(variable: V, fallback?: undefined): Parsed<V> | undefined;
+  function read<V extends Variable>(variable: V, fallback?: string): Parsed<V> | undefined {
+    const raw = source[variable];
+    const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+    if (value === undefined) return undefined;
+    const result = schemas[variable].safeParse(value);
+    if (!result.success) {
+      throw new ConfigError(variable, result.error.issues[0]?.message ?? 'is malformed');
+    }
+    return result.data as Parsed<V>;
+  }
+
+  const publicUrlRaw = read('PUBLIC_URL', DEMO_DEFAULTS.PUBLIC_URL);
+  const publicUrl = new URL(publicUrlRaw);
+  if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash || publicUrl.username) {
+    throw new ConfigError(
+      'PUBLIC_URL',
+      'must be an origin such as https://shop.example.com, with no path or query',
+    );
+  }
+  const origin = publicUrl.origin;
+  const secure = publicUrl.protocol === 'https:';
+
+  const redirectUri = read('CONNECT_REDIRECT_URI', `${origin}/account/profile`);
+  const redirect = new URL(redirectUri);
+  // The shop hosts the callback on its profile page; any other redirect URI could never complete a link.
+  if (redirect.origin !== origin || redirect.pathname !== '/account/profile' || redirect.search) {
+    throw new ConfigError(
+      'CONNECT_REDIRECT_URI',
+      `must be ${origin}/account/profile (the account profile page)`,
+    );
+  }
+
+  const databaseUrl = read('DATABASE_URL', DEMO_DEFAULTS.DATABASE_URL);
+  let location: ReturnType<typeof parseDatabaseUrl>;
+  try {
+    location = parseDatabaseUrl(databaseUrl);
+  } catch (error) {
+    throw new ConfigError('DATABASE_URL', error instanceof Error ? error.message : 'is malformed');
+  }
+
+  // In production (https) the demo secret must never be used by accident: ask for it explicitly.
+  const secretProvided =
+    source.CONNECT_CLIENT_SECRET !== undefined && source.CONNECT_CLIENT_SECRET.trim() !== '';
+  if (secure && !secretProvided) {
+    throw new ConfigError(
+      'CONNECT_CLIENT_SECRET',
+      'is required when PUBLIC_URL is https (the demo secret is for local use only)',
+    );
+  }
+
+  const retailerId = read('CONNECT_RETAILER_ID');
+  const issuer = read('CONNECT_ISSUER');
+  return {
+    port: read('PORT', DEMO_DEFAULTS.PORT),
+    host: read('HOST', '127.0.0.1'),
+    publicUrl: origin,
+    databaseUrl:
+      location.dialect === 'sqlite' && location.path !== ':memory:' && !isAbsolute(location.path)
+        ? resolve(REPO_ROOT, location.path)
+        : location.dialect === 'sqlite'
+          ? location.path
+          : location.url,
+    connect: {
+      baseUrl: read('CONNECT_BASE_URL', DEMO_DEFAULTS.CONNECT_BASE_URL).replace(/\/+$/, ''),
+      authUrl: read('CONNECT_AUTH_URL', DEMO_DEFAULTS.CONNECT_AUTH_URL),
+      clientId: read('CONNECT_CLIENT_ID', DEMO_DEFAULTS.CONNECT_CLIENT_ID),
+      clientSecret: read('CONNECT_CLIENT_SECRET', DEMO_DEFAULTS.CONNECT_CLIENT_SECRET),
+      redirectUri: redirect.href,
+      usePkce: read('CONNECT_USE_PKCE', DEMO_DEFAULTS.CONNECT_USE_PKCE),
+      ...(retailerId === undefined ? {} : { retailerId }),
+      ...(issuer === undefined ? {} : { issuer }),
+      timeoutMs: read('CONNECT_TIMEOUT_MS', '5000'),
+    },
+    instacartWebUrl: read('INSTACART_WEB_URL', DEMO_DEFAULTS.INSTACART_WEB_URL).replace(/\/+$/, ''),
+    deliveryGraceSeconds: read('DELIVERY_GRACE_SECONDS', '900'),
+    sessionIdleSeconds: read('SESSION_IDLE_SECONDS', '7200'),
+    logLevel: read('LOG_LEVEL', 'info'),
+  };
+}
+
+/** Reads the configuration from this process's environment: the only place `process.env` is read. */
+export function readEnv(): StorefrontConfig {
+  return parseEnv(process.env);
+}

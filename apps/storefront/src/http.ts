@@ -1,0 +1,100 @@
+/**
+ * @module The pieces every route shares: the Hono environment type, the error that becomes an HTTP
+ * status page, and reading a form post (size, media type, same origin, CSRF token).
+ */
+import type { Context } from 'hono';
+import { isSameOriginRequest } from './security';
+import { csrfTokenMatches, type Session } from './sessions';
+import type { User } from './users';
+
+/** Per-request values set by the middleware. */
+export interface AppVariables {
+  /** This response's CSP nonce. */
+  nonce: string;
+  /** The live session, or null for a visitor without one. */
+  session: Session | null;
+  /** The signed-in shopper, or null. */
+  user: User | null;
+}
+
+/** The Hono environment of the storefront app. */
+export interface AppEnv {
+  Variables: AppVariables;
+}
+
+/** The storefront's route context. */
+export type AppContext = Context<AppEnv>;
+
+/**
+ * A request the shop refuses; the error handler renders it as a short page with this status and
+ * message (never a stack trace). `title` and `message` are shown to the shopper.
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 413 | 415,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Largest form body the shop accepts: its forms post a few hundred bytes. */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+/** A form post's fields, first value of each. */
+export type FormFields = Readonly<Record<string, string>>;
+
+/**
+ * Reads a form post after checking that it comes from one of the shop's pages (Origin /
+ * Sec-Fetch-Site), is form-encoded and small. The CSRF token is checked separately
+ * ({@link assertCsrf}), because sign-in answers a stale token differently.
+ */
+export async function readForm(c: AppContext, publicOrigin: string): Promise<FormFields> {
+  if (!isSameOriginRequest(c.req.raw.headers, publicOrigin)) {
+    throw new HttpError(
+      403,
+      'Request refused',
+      'This form was sent from another site, so it was not accepted.',
+    );
+  }
+  const contentType = c.req.header('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType)) {
+    throw new HttpError(415, 'Unsupported form', 'Send the form from the shop page.');
+  }
+  if (Number(c.req.header('content-length') ?? '0') > MAX_FORM_BYTES) {
+    throw new HttpError(413, 'Form too large', 'The form was larger than the shop accepts.');
+  }
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_FORM_BYTES) {
+    throw new HttpError(413, 'Form too large', 'The form was larger than the shop accepts.');
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (!(name in fields)) fields[name] = value;
+  }
+  return fields;
+}
+
+/** Refuses a post whose `_csrf` field does not match the session's token (synchronizer token). */
+export function assertCsrf(c: AppContext, fields: FormFields): void {
+  if (!csrfTokenMatches(c.get('session'), fields._csrf)) {
+    throw new HttpError(
+      403,
+      'Page expired',
+      'This page was open too long or in another session. Go back, reload the page and try again.',
+    );
+  }
+}
+
+/** The query parameters of an authorization callback, which never go into a `next` or a log line. */
+export const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
+
+/** `/signin?next=<this page>`, without callback parameters in `next`. */
+export function signInRedirectTarget(url: URL): string {
+  const target = new URL(url);
+  for (const name of CALLBACK_PARAMS) target.searchParams.delete(name);
+  const next = `${target.pathname}${target.search}`;
+  return next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * @module Entry point: `tsx apps/storefront/src/main.ts`. Reads the environment, starts the shop, and
+ * stops cleanly on SIGINT/SIGTERM. A configuration error prints one line naming the variable and exits
+ * with status 1.
+ */
+import { ConfigError, readEnv, type StorefrontConfig } from './env';
+import { startStorefront } from './server.node.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './users';
+
+let config: StorefrontConfig;
+try {
+  config = readEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+try {
+  const running = await startStorefront(config);
+  const { logger } = running.storefront;
+  logger.info(
+    { url: running.url, port: running.port, database: running.storefront.dialect },
+    'Corner Market is open',
+  );
+  process.stdout.write(
+    `Corner Market: ${running.url}\n  demo logins (password ${DEMO_PASSWORD}): ${DEMO_USERS.map((user) => user.email).join(', ')}\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  // One line, without a stack: a start-up failure is almost always configuration (database URL,
+  // unreachable database), and the message says which.
+  process.stderr.write(
+    `Corner Market could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}

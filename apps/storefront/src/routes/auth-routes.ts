@@ -1,0 +1,152 @@
+/**
+ * @module Sign-in and sign-out. Sign-in rotates the session id (no session fixation), and verifies the
+ * shopper's Instacart+ membership with a fresh Connect call, as the seed's best practices ask; that
+ * call never blocks or fails a sign-in.
+ * @see seed-account-linking.txt, Best practices ("Verify ... when they sign in")
+ */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { type AppContext, type AppEnv, HttpError, readForm } from '../http';
+import { verifyPassword } from '../passwords';
+import { safeNextPath } from '../security';
+import { renderHtml, type StorefrontServices } from '../services';
+import { csrfTokenMatches, type Session, serializeSessionCookie } from '../sessions';
+import { findUserForSignIn } from '../users';
+import { signInView } from '../views/account-views';
+import { SHOP_NAME } from '../views/layout';
+
+/** How long sign-in waits for Instacart before going ahead; the verification still completes later. */
+export const SIGN_IN_VERIFICATION_DEADLINE_MS = 3000;
+
+const signInSchema = z.object({
+  email: z.string().trim().min(3).max(254),
+  password: z.string().min(1).max(1024),
+});
+
+/** Returns the visitor's session, starting one (and setting its cookie) when there is none. */
+export async function ensureSession(c: AppContext, services: StorefrontServices): Promise<Session> {
+  const existing = c.get('session');
+  if (existing) return existing;
+  const { id, session } = await services.sessions.create(null);
+  c.header('Set-Cookie', serializeSessionCookie(services.cookie, id), { append: true });
+  c.set('session', session);
+  return session;
+}
+
+/** Resolves with the promise's value, or with `undefined` once `ms` have passed, whichever is first. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Asks Connect for the shopper's membership now. Returns a message for the next page when this call
+ * is how the shop learns that the accounts were unlinked at Instacart (there is no webhook).
+ *
+ * `linking.getVerification({ fresh: true })` rather than `verifyMembership`: the latter builds a status
+ * view, which for an unlinked shopper starts a link transaction that nobody would use.
+ */
+async function verifyAtSignIn(services: StorefrontServices, userId: string): Promise<string | null> {
+  const work = (async () => {
+    const before = await services.storage.linkRecords.get(userId);
+    const { verification, reachable } = await services.linking.getVerification(userId, {
+      fresh: true,
+      locale: 'en-US',
+    });
+    if (!reachable || verification === null) return null;
+    const unlinked = verification.result === 'not-linked' || verification.result === 'user-not-found';
+    return before !== null && unlinked
+      ? `Your ${SHOP_NAME} account is no longer linked to Instacart. Link it again on your account page to get $0 delivery.`
+      : null;
+  })();
+  // A failure is logged, never shown: Instacart being down must not keep anyone from shopping.
+  work.catch((error: unknown) =>
+    services.logger.warn({ err: error }, 'membership verification at sign-in failed'),
+  );
+  try {
+    return (await withDeadline(work, SIGN_IN_VERIFICATION_DEADLINE_MS)) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Registers `/signin` and `/signout`. */
+export function registerAuthRoutes(app: Hono<AppEnv>, services: StorefrontServices): void {
+  const { config, sessions, cookie } = services;
+
+  app.get('/signin', async (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    if (c.get('user')) return c.redirect(next ?? '/', 303);
+    const session = await ensureSession(c, services);
+    return renderHtml(
+      c,
+      services,
+      { title: 'Sign in', current: 'signin' },
+      signInView({ csrfToken: session.csrfToken, next }),
+    );
+  });
+
+  app.post('/signin', async (c) => {
+    const fields = await readForm(c, config.publicUrl);
+    const next = safeNextPath(fields.next);
+    const submittedEmail = fields.email?.slice(0, 254);
+    const session = c.get('session');
+    const again = async (status: 400 | 401 | 403, error: string) => {
+      const current = await ensureSession(c, services);
+      return renderHtml(
+        c,
+        services,
+        { title: 'Sign in', current: 'signin', status },
+        signInView({ csrfToken: current.csrfToken, next, email: submittedEmail, error }),
+      );
+    };
+    // A stale form is answered with a fresh one rather than an error page: it is the common case of a
+    // sign-in page left open past the session's idle expiry.
+    if (!csrfTokenMatches(session, fields._csrf)) {
+      return again(403, 'Your sign-in form expired. Please try again.');
+    }
+    const parsed = signInSchema.safeParse(fields);
+    if (!parsed.success) return again(400, 'Enter your email and password.');
+
+    const found = await findUserForSignIn(services.db, parsed.data.email);
+    // An unknown email is checked against a dummy hash so both failures take the same time.
+    const passwordOk = await verifyPassword(
+      parsed.data.password,
+      found?.passwordHash ?? services.dummyPasswordHash,
+    );
+    if (found === undefined || !passwordOk) {
+      return again(401, 'That email and password combination is not right. Check them and try again.');
+    }
+
+    const flash = await verifyAtSignIn(services, found.user.id);
+    // Rotate: the pre-sign-in session (and its id, which a fixation attack could have planted) ends here.
+    if (session) await sessions.delete(session.idHash);
+    const { id } = await sessions.create(found.user.id, flash);
+    c.header('Set-Cookie', serializeSessionCookie(cookie, id), { append: true });
+    services.logger.info({ userId: found.user.id }, 'signed in');
+    return c.redirect(next ?? '/', 303);
+  });
+
+  app.post('/signout', async (c) => {
+    const fields = await readForm(c, config.publicUrl);
+    const session = c.get('session');
+    if (session === null) {
+      // Nothing to end (the session expired already): just make sure the cookie is gone.
+      c.header('Set-Cookie', serializeSessionCookie(cookie, null), { append: true });
+      return c.redirect('/', 303);
+    }
+    if (!csrfTokenMatches(session, fields._csrf)) {
+      throw new HttpError(403, 'Page expired', 'Reload the page and sign out again.');
+    }
+    await sessions.delete(session.idHash);
+    c.header('Set-Cookie', serializeSessionCookie(cookie, null), { append: true });
+    return c.redirect('/', 303);
+  });
+}

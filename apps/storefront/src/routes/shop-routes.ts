@@ -1,0 +1,182 @@
+/**
+ * @module The catalogue, the cart, checkout and orders. Checkout verifies the Instacart+ membership
+ * with a fresh Connect call when the page is shown and again when the order is placed, and the order
+ * is written with its delivery-discount ledger entry in one transaction.
+ * @see seed-account-linking.txt, Best practices ("Verify ... when they checkout", "Show ... savings")
+ * @see product.md, flows 3 and 4
+ */
+import { createInstacartWebLinks } from '@cartlink/linking';
+import type { Hono } from 'hono';
+import { DELIVERY_FEE_CENTS, findProduct, formatCents, PRODUCTS } from '../catalogue';
+import { type AppContext, type AppEnv, assertCsrf, HttpError, readForm, signInRedirectTarget } from '../http';
+import { renderHtml, type StorefrontServices } from '../services';
+import { addToCart, getCart, getOrder, listOrders, placeOrder, removeFromCart } from '../shop';
+import type { User } from '../users';
+import { errorView } from '../views/account-views';
+import {
+  type CheckoutModel,
+  cartView,
+  catalogueView,
+  checkoutView,
+  ordersView,
+  orderView,
+} from '../views/shop-views';
+
+/** The signed-in shopper, or a redirect to sign-in that comes back here. */
+export function requireUser(c: AppContext): User | Response {
+  const user = c.get('user');
+  return user ?? c.redirect(signInRedirectTarget(new URL(c.req.url)), 303);
+}
+
+/** Registers the shopping routes. */
+export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServices): void {
+  const { config, db, discountPolicy, logger, sessions } = services;
+  const { joinUrl } = createInstacartWebLinks(config.instacartWebUrl);
+
+  app.get('/', async (c) => {
+    const session = c.get('session');
+    const token = c.get('user') && session ? session.csrfToken : null;
+    return renderHtml(c, services, { title: 'Shop', current: 'shop' }, catalogueView(PRODUCTS, token));
+  });
+
+  app.post('/cart/items', async (c) => {
+    const fields = await readForm(c, config.publicUrl);
+    const user = requireUser(c);
+    if (user instanceof Response) return c.redirect('/signin?next=%2F', 303);
+    assertCsrf(c, fields);
+    const product = findProduct(fields.product_id ?? '');
+    if (product === undefined)
+      throw new HttpError(400, 'Unknown product', 'That product is not in the shop.');
+    await addToCart(db, user.id, product.id, services.now());
+    const session = c.get('session');
+    if (session) await sessions.setFlash(session.idHash, `Added ${product.name} to your cart.`);
+    return c.redirect('/', 303);
+  });
+
+  app.post('/cart/remove', async (c) => {
+    const fields = await readForm(c, config.publicUrl);
+    const user = requireUser(c);
+    if (user instanceof Response) return c.redirect('/signin?next=%2Fcart', 303);
+    assertCsrf(c, fields);
+    await removeFromCart(db, user.id, fields.product_id ?? '');
+    return c.redirect('/cart', 303);
+  });
+
+  app.get('/cart', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    const cart = await getCart(db, user.id);
+    return renderHtml(
+      c,
+      services,
+      { title: 'Cart', current: 'cart' },
+      cartView(cart, c.get('session')?.csrfToken ?? ''),
+    );
+  });
+
+  /** Renders checkout with a fresh delivery-discount decision (none for an empty cart). */
+  async function showCheckout(
+    c: AppContext,
+    user: User,
+    notice?: string,
+    status: 200 | 409 = 200,
+  ): Promise<Response> {
+    const cart = await getCart(db, user.id);
+    const decision =
+      cart.lines.length === 0
+        ? null
+        : await discountPolicy.decide({
+            userId: user.id,
+            deliveryFeeCents: DELIVERY_FEE_CENTS,
+            locale: 'en-US',
+          });
+    const model: CheckoutModel = {
+      cart,
+      deliveryFeeCents: DELIVERY_FEE_CENTS,
+      decision,
+      joinUrl,
+      now: services.now(),
+      notice,
+    };
+    return renderHtml(
+      c,
+      services,
+      { title: 'Checkout', current: 'cart', status },
+      checkoutView(model, c.get('session')?.csrfToken ?? ''),
+    );
+  }
+
+  app.get('/checkout', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    return showCheckout(c, user);
+  });
+
+  app.post('/checkout', async (c) => {
+    const fields = await readForm(c, config.publicUrl);
+    const user = requireUser(c);
+    if (user instanceof Response) return c.redirect('/signin?next=%2Fcheckout', 303);
+    assertCsrf(c, fields);
+    // Decided again, fresh, at order time: the page may have been open while the membership changed.
+    const decision = await discountPolicy.decide({
+      userId: user.id,
+      deliveryFeeCents: DELIVERY_FEE_CENTS,
+      locale: 'en-US',
+    });
+    const charged = decision.eligible ? DELIVERY_FEE_CENTS - decision.waivedCents : DELIVERY_FEE_CENTS;
+    const expected = Number.parseInt(fields.expected_fee_cents ?? '', 10);
+    if (Number.isInteger(expected) && charged > expected) {
+      // Never charge more than the page showed: show the new fee and let the shopper decide.
+      return showCheckout(
+        c,
+        user,
+        `Your delivery fee changed to ${formatCents(charged)} since you opened checkout. Review your order and place it again.`,
+        409,
+      );
+    }
+    const order = await placeOrder(db, {
+      userId: user.id,
+      deliveryFeeCents: DELIVERY_FEE_CENTS,
+      decision,
+      now: services.now(),
+    });
+    if (order === null) return showCheckout(c, user, 'Your cart is empty, so no order was placed.', 409);
+    logger.info(
+      {
+        orderId: order.id,
+        userId: user.id,
+        waivedCents: order.deliveryFeeCents - order.deliveryChargedCents,
+        verification: order.discountVerification,
+      },
+      'order placed',
+    );
+    const session = c.get('session');
+    if (session) await sessions.setFlash(session.idHash, `Thank you! Your order ${order.id} is placed.`);
+    return c.redirect(`/orders/${encodeURIComponent(order.id)}`, 303);
+  });
+
+  app.get('/orders', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    const orders = await listOrders(db, user.id);
+    return renderHtml(c, services, { title: 'Orders', current: 'orders' }, ordersView(orders));
+  });
+
+  app.get('/orders/:id', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    const order = await getOrder(db, user.id, c.req.param('id'));
+    if (order === undefined) {
+      return renderHtml(
+        c,
+        services,
+        { title: 'Order not found', current: 'orders', status: 404 },
+        errorView('Order not found', 'There is no order with that number in your account.', {
+          href: '/orders',
+          label: 'Your orders',
+        }),
+      );
+    }
+    return renderHtml(c, services, { title: `Order ${order.id}`, current: 'orders' }, orderView(order));
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * @module Sign-in and the account profile page, which is also the registered redirect URI and hosts the
+ * linking elements.
+ * @see seed-account-linking.txt, "Components" and "Check for authorization"
+ */
+import type { StatusView } from '@cartlink/linking';
+import type { User } from '../users';
+import { html, type SafeHtml } from './html';
+import { csrfField, SHOP_NAME } from './layout';
+
+/** The sign-in form. `error` is shown above it; the email is kept, the password never. */
+export function signInView(options: {
+  csrfToken: string;
+  next: string | null;
+  email?: string | undefined;
+  error?: string | undefined;
+}): SafeHtml {
+  return html`<div class="narrow">
+    <h1>Sign in</h1>
+    ${options.error ? html`<p class="flash flash-error" role="alert" id="signin-error">${options.error}</p>` : null}
+    <form method="post" action="/signin" class="card form"${options.error ? html` aria-describedby="signin-error"` : ''}>
+      ${csrfField(options.csrfToken)}
+      ${options.next ? html`<input type="hidden" name="next" value="${options.next}">` : null}
+      <div class="field">
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value="${options.email ?? ''}">
+      </div>
+      <div class="field">
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required>
+      </div>
+      <button type="submit" class="button button-primary button-wide">Sign in</button>
+    </form>
+    <aside class="demo-hint" aria-labelledby="demo-title">
+      <h2 id="demo-title">Demo accounts</h2>
+      <p>Shoppers <code>alex@example.com</code>, <code>blair@example.com</code>, <code>casey@example.com</code>; staff <code>admin@example.com</code>. Password <code>cartlink-demo</code>.</p>
+    </aside>
+  </div>`;
+}
+
+/** What the profile page shows about linking. */
+export interface ProfileModel {
+  user: User;
+  /** The status rendered on the server, or null while a callback is being completed by the element. */
+  status: StatusView | null;
+  /** Base of the Instacart website, for the element's default links. */
+  manageUrl: string;
+  joinUrl: string;
+}
+
+/**
+ * The account profile page. The status is rendered into the element's attributes so the first paint is
+ * right; with a callback in the URL it is `loading`, and the element posts `code`/`state` itself.
+ */
+export function profileView(model: ProfileModel): SafeHtml {
+  const { status, user } = model;
+  const linked = status?.state === 'linked-active' || status?.state === 'linked-inactive';
+  return html`<h1>Your account</h1>
+    <div class="profile">
+      <section class="card" aria-labelledby="details-title">
+        <h2 id="details-title">Account details</h2>
+        <dl class="details">
+          <div><dt>Name</dt><dd>${user.firstName} ${user.lastName}</dd></div>
+          <div><dt>Email</dt><dd>${user.email}</dd></div>
+        </dl>
+        <p><a href="/orders">Your orders</a></p>
+      </section>
+      <section class="instacart" aria-labelledby="instacart-title">
+        <div class="section-head">
+          <h2 id="instacart-title">Instacart+</h2>
+          <p class="badge badge-linked" data-linked-indicator${linked ? '' : html` hidden`}><span aria-hidden="true">✓</span> Linked to Instacart</p>
+        </div>
+        <cartlink-status
+          state="${status?.state ?? 'loading'}"
+          ${status?.expiredAt ? html`expired-at="${status.expiredAt}"` : null}
+          ${status?.authorizationUrl ? html`authorization-url="${status.authorizationUrl}"` : null}
+          manage-url="${status?.manageUrl ?? model.manageUrl}"
+          join-url="${status?.joinUrl ?? model.joinUrl}"
+          locale="en-US"
+          shop-name="${SHOP_NAME}"
+          status-src="/cartlink/status"
+          link-endpoint="/cartlink/link"
+          dialog="cartlink-dialog"></cartlink-status>
+        <p class="hint">Linking lets ${SHOP_NAME} check your Instacart+ membership, so members get $0 delivery here. To unlink your accounts, contact Instacart customer service.</p>
+      </section>
+    </div>
+    <cartlink-result-dialog id="cartlink-dialog" locale="en-US" shop-name="${SHOP_NAME}" continue-url="/" account-url="/account/profile"></cartlink-result-dialog>`;
+}
+
+/** A short page for an error status: what happened and where to go. Never a stack trace. */
+export function errorView(
+  title: string,
+  message: string,
+  link: { href: string; label: string } = { href: '/', label: 'Back to the shop' },
+): SafeHtml {
+  return html`<div class="narrow">
+    <h1>${title}</h1>
+    <p>${message}</p>
+    <p><a class="button" href="${link.href}">${link.label}</a></p>
+  </div>`;
+}

@@ -1,0 +1,115 @@
+/**
+ * The ways linking fails, as the shopper sees them: they press Deny, the Instacart account is already
+ * linked to another shopper, the `state` was tampered with, or an old callback URL is opened again.
+ * Each ends in the failure dialog, with the status element still usable.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeBrowser,
+  dialogTitle,
+  expectNoAxeViolations,
+  linkAtInstacart,
+  openShopper,
+  type ShopperPage,
+  type Stack,
+  screenshot,
+  settledStatus,
+  signIn,
+  startStack,
+} from './support';
+
+let stack: Stack;
+const shoppers: ShopperPage[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  for (const shopper of shoppers) {
+    expect(shopper.cspViolations).toEqual([]);
+    expect(shopper.foreignRequests).toEqual([]);
+    await shopper.context.close();
+  }
+  await closeBrowser();
+  await stack?.close();
+});
+
+async function shopperOnProfile(email: string): Promise<ShopperPage> {
+  const shopper = await openShopper(stack);
+  shoppers.push(shopper);
+  await signIn(shopper.page, stack.shopUrl, email, '/account/profile');
+  expect(await settledStatus(shopper.page)).toBe('unlinked');
+  return shopper;
+}
+
+const FAILURE_TITLE = "We couldn't link your accounts";
+
+describe('linking failures', () => {
+  it('shows the failure dialog when the shopper presses Deny', async () => {
+    const { page } = await shopperOnProfile('alex@example.com');
+    const callback = await linkAtInstacart(page, 'plus@instacart.test', 'Deny');
+    expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
+    expect(await dialogTitle(page)).toBe(FAILURE_TITLE);
+    expect(await page.getByRole('dialog').textContent()).toContain('You canceled linking at Instacart');
+    expect(new URL(page.url()).search).toBe('');
+    await screenshot(page, 'dialog-failure-cancelled');
+    await expectNoAxeViolations(page, 'profile with the failure dialog (cancelled)');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    expect(await page.getByRole('dialog').isVisible()).toBe(false);
+    expect(await settledStatus(page)).toBe('unlinked');
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Link Instacart account' }).isVisible())
+      .toBe(true);
+  });
+
+  let replayUrl = '';
+
+  it('links Alex to plus@, then refuses the same Instacart account for Blair', async () => {
+    const alex = await shopperOnProfile('alex@example.com');
+    replayUrl = await linkAtInstacart(alex.page, 'plus@instacart.test');
+    expect(await dialogTitle(alex.page)).toBe('Your accounts are linked');
+
+    const { page } = await shopperOnProfile('blair@example.com');
+    await linkAtInstacart(page, 'plus@instacart.test');
+    expect(await dialogTitle(page)).toBe(FAILURE_TITLE);
+    expect(await page.getByRole('dialog').textContent()).toContain('already linked to another shopper');
+    await screenshot(page, 'dialog-failure-already-linked');
+    await expectNoAxeViolations(page, 'profile with the failure dialog (already linked)');
+    // "Close" is the primary action here (trying again cannot help); it returns to the account page.
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.waitForURL(`${stack.shopUrl}/account/profile`);
+    expect(await settledStatus(page)).toBe('unlinked');
+  });
+
+  it('refuses a replayed callback URL', async () => {
+    expect(replayUrl).toContain('code=');
+    const alex = shoppers[1];
+    if (!alex) throw new Error('the previous test did not run');
+    await alex.page.goto(replayUrl);
+    expect(await dialogTitle(alex.page)).toBe(FAILURE_TITLE);
+    expect(await alex.page.getByRole('dialog').textContent()).toContain("wasn't started from this page");
+    await screenshot(alex.page, 'dialog-failure-replayed');
+    // The earlier link is untouched.
+    expect(await settledStatus(alex.page)).toBe('linked-active');
+  });
+
+  it('refuses a tampered state', async () => {
+    const { page } = await shopperOnProfile('casey@example.com');
+    const authorizationUrl = new URL(
+      (await page.locator('cartlink-status').getAttribute('authorization-url')) ?? '',
+    );
+    const state = authorizationUrl.searchParams.get('state') ?? '';
+    authorizationUrl.searchParams.set('state', `${state.slice(0, -2)}xx`);
+    await page.goto(authorizationUrl.toString());
+    await page.getByLabel('Email').fill('basic@instacart.test');
+    await page.getByLabel('Password').fill('instacart');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    expect(await dialogTitle(page)).toBe(FAILURE_TITLE);
+    expect(await page.getByRole('dialog').textContent()).toContain("wasn't started from this page");
+    await screenshot(page, 'dialog-failure-state-invalid');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    expect(await settledStatus(page)).toBe('unlinked');
+  });
+});
