@@ -69,7 +69,12 @@ describe('response headers', () => {
         if (source.startsWith('http://emulator.test/')) continue;
         expect(source.startsWith('/') || source.startsWith('#')).toBe(true);
       }
-      expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      // Inline scripts only with this response's CSP nonce (the profile page strips the callback).
+      const nonce = /'nonce-([^']+)'/.exec(page.headers.get('content-security-policy') ?? '')?.[1];
+      for (const [tag] of page.text.matchAll(/<script(?![^>]*\bsrc=)[^>]*>/g)) {
+        expect(nonce).toBeDefined();
+        expect(tag).toBe(`<script nonce="${nonce}">`);
+      }
     }
   });
 });

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import {
+  CALLBACK_STASH_ATTRIBUTE,
   type CartlinkResultDialog,
   type CartlinkStatus,
   DEFAULT_JOIN_URL,
@@ -114,6 +115,38 @@ describe('authorization callback', () => {
     expect(event?.composed).toBe(true);
     expect(failed).toEqual([]);
   });
+
+  it('reads the callback the host page stashed on <html> after cleaning the address bar itself', async () => {
+    window.history.replaceState(null, '', '/account/profile?tab=instacart');
+    document.documentElement.setAttribute(CALLBACK_STASH_ATTRIBUTE, '?code=stashed&state=st-stash');
+    fetchMock.mockResolvedValue(jsonResponse({ outcome: 'linked', status: activeView }));
+    const linked = collect<LinkedDetail>('cartlink:linked');
+
+    await mountStatus();
+    await vi.waitFor(() => expect(linked).toHaveLength(1));
+    const [, init] = fetchMock.mock.calls[0]!;
+    expect(JSON.parse(String(init?.body))).toEqual({ code: 'stashed', state: 'st-stash' });
+    expect(document.documentElement.hasAttribute(CALLBACK_STASH_ATTRIBUTE)).toBe(false);
+    expect(window.location.search).toBe('?tab=instacart');
+  });
+
+  it.each([
+    ['code', 'code=mine&code=injected&state=st-dup-1', 'st-dup-1'],
+    ['state', 'code=c0de&state=st-dup-2&state=other', 'st-dup-2'],
+  ])(
+    'never sends a code when %s is duplicated: the state is spent with invalid_request',
+    async (_key, query, state) => {
+      arriveWith(query);
+      fetchMock.mockResolvedValue(jsonResponse({ outcome: 'failed', status: unlinkedView }));
+      const failed = collect<FailedDetail>('cartlink:failed');
+
+      await mountStatus();
+      expect(window.location.search).toBe('');
+      await vi.waitFor(() => expect(failed).toHaveLength(1));
+      const [, init] = fetchMock.mock.calls[0]!;
+      expect(JSON.parse(String(init?.body))).toEqual({ state, error: 'invalid_request' });
+    },
+  );
 
   it('posts a denial (error, error_description) and opens the failure dialog with its message', async () => {
     arriveWith('error=access_denied&error_description=User%20denied&state=st-2');

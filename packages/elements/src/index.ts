@@ -28,7 +28,7 @@ export {
   type LinkedDetail,
   type StateChangeDetail,
 } from './cartlink-status';
-export type { CallbackParams } from './link-callback';
+export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams } from './link-callback';
 export type { Navigate, NavigateAction, NavigateDetail } from './navigation';
 export {
   type FailureOutcome,

@@ -20,26 +20,42 @@ const CALLBACK_KEYS = ['code', 'state', 'iss', 'error', 'error_description'] as 
 const taken = new Set<string>();
 
 /**
- * When the address bar holds an authorization callback (`state` with `code` or `error`) not taken
- * before, removes `code`, `state`, `iss`, `error` and `error_description` from it with
- * `history.replaceState` (other parameters and the hash stay) and returns them. Otherwise returns
- * `undefined` and leaves the address bar alone.
+ * The attribute on `<html>` where a host page's first inline script may stash the callback's query
+ * string after removing it from the address bar itself, before any other script, image or style
+ * loads (the earliest the parameters can go). The element then reads the stash instead.
+ */
+export const CALLBACK_STASH_ATTRIBUTE = 'data-cartlink-callback';
+
+/**
+ * When the address bar (or the host page's stash, see {@link CALLBACK_STASH_ATTRIBUTE}) holds an
+ * authorization callback (`state` with `code` or `error`) not taken before, removes `code`, `state`,
+ * `iss`, `error` and `error_description` from the address bar with `history.replaceState` (other
+ * parameters and the hash stay) and returns them. Otherwise returns `undefined` and leaves the
+ * address bar alone.
  *
  * The parameters leave the address bar before anything is sent so that a reload, a shared link or
- * the Referer of the next request never carries the single-use code.
+ * the Referer of the next request never carries the single-use code. A parameter given twice makes
+ * the response ambiguous (RFC 9700 §4.11 on parameter injection): the code is then never sent, only
+ * the first state with `error=invalid_request`, so the server spends the state and reports a failure.
  */
 export function takeCallbackParams(): CallbackParams | undefined {
+  const root = document.documentElement;
+  const stash = root.getAttribute(CALLBACK_STASH_ATTRIBUTE);
+  if (stash !== null) root.removeAttribute(CALLBACK_STASH_ATTRIBUTE);
   const url = new URL(window.location.href);
-  const params = url.searchParams;
+  const params = stash !== null ? new URLSearchParams(stash) : url.searchParams;
   const state = params.get('state');
   if (state === null || (!params.has('code') && !params.has('error')) || taken.has(state)) return undefined;
   taken.add(state);
   const found: Partial<Record<(typeof CALLBACK_KEYS)[number], string>> = {};
+  let duplicated = false;
   for (const key of CALLBACK_KEYS) {
-    const value = params.get(key);
-    if (value !== null) found[key] = value;
-    params.delete(key);
+    const values = params.getAll(key);
+    if (values.length > 1) duplicated = true;
+    if (values[0] !== undefined) found[key] = values[0];
+    url.searchParams.delete(key);
   }
   window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  if (duplicated) return { state, error: 'invalid_request' };
   return { ...found, state };
 }

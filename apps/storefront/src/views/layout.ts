@@ -72,6 +72,12 @@ export function renderPage(frame: PageFrame, content: SafeHtml): string {
           </form>
         </div>`
       : null;
+  // The first thing the profile page runs: it takes the OAuth callback (code, state, ...) out of the
+  // address bar before any other resource loads, and stashes it where <cartlink-status> looks for it
+  // (its CALLBACK_STASH_ATTRIBUTE), so the single-use code never lingers in history or a Referer.
+  const stripCallback = frame.withElements
+    ? html`<script nonce="${frame.nonce}">(()=>{const u=new URL(location.href);if(!u.searchParams.has('state'))return;document.documentElement.setAttribute('data-cartlink-callback',u.search);for(const k of['code','state','iss','error','error_description'])u.searchParams.delete(k);history.replaceState(history.state,'',u.pathname+u.search+u.hash)})()</script>`
+    : null;
   const scripts = frame.withElements
     ? html`<script type="module" src="${frame.assets.elements}" nonce="${frame.nonce}"></script>
     <script type="module" src="${frame.assets.script}" nonce="${frame.nonce}"></script>`
@@ -80,6 +86,7 @@ export function renderPage(frame: PageFrame, content: SafeHtml): string {
 <html lang="en-US">
 <head>
   <meta charset="utf-8">
+  ${stripCallback}
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${frame.title} · ${SHOP_NAME}</title>
   <link rel="icon" href="${frame.assets.icon}" type="image/svg+xml">
