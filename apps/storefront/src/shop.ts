@@ -181,7 +181,7 @@ export async function placeOrder(
       .execute();
     if (decision.eligible) {
       // The ledger's stores bound to this same transaction: the entry commits with the order or not at all.
-      const ledger = createSqlStorage(trx as unknown as Kysely<LinkingDatabase>).discounts;
+      const ledger = createSqlStorage<StorefrontDatabase>(trx).discounts;
       await ledger.record(
         toDeliveryDiscount({
           orderId: order.id,
