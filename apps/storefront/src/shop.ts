@@ -5,12 +5,7 @@
  * @see product.md, flow 4
  */
 import { randomBytes } from 'node:crypto';
-import {
-  createSqlStorage,
-  type DeliveryDiscountDecision,
-  type LinkingDatabase,
-  toDeliveryDiscount,
-} from '@cartlink/linking';
+import { createSqlStorage, type DeliveryDiscountDecision, toDeliveryDiscount } from '@cartlink/linking';
 import { type Kysely, sql } from 'kysely';
 import { CURRENCY, findProduct, MAX_QUANTITY, type Product } from './catalogue';
 import { fromMillis, type StorefrontDatabase, type StorefrontDb } from './db/schema';
