@@ -107,10 +107,11 @@ export interface ShopperPage {
 }
 
 /** Opens a new browser context for one shopper. */
-export async function openShopper(stack: Stack): Promise<ShopperPage> {
+export async function openShopper(stack: Stack, options: { locale?: string } = {}): Promise<ShopperPage> {
   const context = await (await getBrowser()).newContext({
     viewport: { width: 1200, height: 900 },
-    locale: 'en-US',
+    // Sets navigator.language and the Accept-Language header the shop picks the elements' locale from.
+    locale: options.locale ?? 'en-US',
   });
   const page = await context.newPage();
   const cspViolations: string[] = [];
@@ -183,8 +184,9 @@ export async function linkAtInstacart(
   instacartEmail: string,
   decision: 'Allow' | 'Deny' = 'Allow',
   beforeDecision?: (page: Page) => Promise<void>,
+  linkButtonName = 'Link Instacart account',
 ): Promise<string> {
-  await page.getByRole('button', { name: 'Link Instacart account' }).click();
+  await page.getByRole('button', { name: linkButtonName }).click();
   const login = page.getByRole('button', { name: 'Log in' });
   const consent = page.getByRole('button', { name: decision });
   await expect

@@ -5,6 +5,7 @@
  * Everything a second instance would need (sessions, carts, orders, link transactions) lives in the
  * database, so several instances can share one PostgreSQL database.
  */
+
 import { type ConnectClient, createConnectClient } from '@cartlink/connect';
 import {
   createDeliveryDiscountPolicy,
@@ -23,6 +24,7 @@ import { migrateStorefront } from './db/migrations';
 import type { StorefrontDatabase } from './db/schema';
 import type { StorefrontConfig } from './env';
 import { type AppEnv, HttpError } from './http';
+import { negotiateLocale } from './locale';
 import { createLogger, type Logger } from './logger';
 import { hashPassword } from './passwords';
 import { registerAccountRoutes } from './routes/account-routes';
@@ -120,7 +122,9 @@ export async function createStorefront(
     clientId: config.connect.clientId,
     redirectUri: config.connect.redirectUri,
     usePkce: config.connect.usePkce,
-    ...(config.connect.issuer ? { issuer: config.connect.issuer } : {}),
+    ...(config.connect.issuer
+      ? { issuer: config.connect.issuer, requireIssuer: config.connect.requireIssuer }
+      : {}),
     instacartWebUrl: config.instacartWebUrl,
     now,
     loadConnectUserProfile: async (userId) => {
@@ -199,7 +203,11 @@ export async function createStorefront(
       getSubject: async (request) => {
         const session = await sessions.get(readCookie(request.headers.get('cookie'), cookie.name));
         if (session?.userId == null) return null;
-        return { sessionId: session.idHash, userId: session.userId, locale: 'en-US' };
+        return {
+          sessionId: session.idHash,
+          userId: session.userId,
+          locale: negotiateLocale(request.headers.get('accept-language')),
+        };
       },
     }),
   );

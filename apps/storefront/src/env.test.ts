@@ -43,6 +43,10 @@ describe('parseEnv', () => {
     );
   });
 
+  it('refuses to require an issuer it does not know', () => {
+    expect(() => parseEnv({ CONNECT_REQUIRE_ISSUER: 'true' })).toThrow(/^CONNECT_REQUIRE_ISSUER: /);
+  });
+
   it('reads every variable it is given', () => {
     const config = parseEnv({
       PORT: '8080',
@@ -54,6 +58,7 @@ describe('parseEnv', () => {
       CONNECT_USE_PKCE: 'false',
       CONNECT_RETAILER_ID: 'banner-7',
       CONNECT_ISSUER: 'https://auth.example',
+      CONNECT_REQUIRE_ISSUER: 'true',
       INSTACART_WEB_URL: 'https://www.instacart.com/',
       DELIVERY_GRACE_SECONDS: '0',
       SESSION_IDLE_SECONDS: '600',
@@ -73,6 +78,7 @@ describe('parseEnv', () => {
         usePkce: false,
         retailerId: 'banner-7',
         issuer: 'https://auth.example',
+        requireIssuer: true,
         // Derived from PUBLIC_URL when not given.
         redirectUri: 'https://shop.example.com/account/profile',
       },

@@ -51,6 +51,8 @@ export interface StorefrontConfig {
     retailerId?: string | undefined;
     /** RFC 9207 issuer; when set, an `iss` in the callback must match it. */
     issuer?: string | undefined;
+    /** Refuse a callback without `iss` (for an authorization server known to send it). */
+    requireIssuer: boolean;
     /** Longest wait for one Connect call, so that sign-in and checkout never hang on Instacart. */
     timeoutMs: number;
   };
@@ -112,6 +114,7 @@ const schemas = {
   CONNECT_USE_PKCE: flag,
   CONNECT_RETAILER_ID: nonEmpty.max(200),
   CONNECT_ISSUER: httpUrl,
+  CONNECT_REQUIRE_ISSUER: flag,
   CONNECT_TIMEOUT_MS: integer(100, 120_000),
   INSTACART_WEB_URL: httpUrl,
   DELIVERY_GRACE_SECONDS: integer(0, 86_400),
@@ -191,6 +194,10 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
 
   const retailerId = read('CONNECT_RETAILER_ID');
   const issuer = read('CONNECT_ISSUER');
+  const requireIssuer = read('CONNECT_REQUIRE_ISSUER', 'false');
+  if (requireIssuer && issuer === undefined) {
+    throw new ConfigError('CONNECT_REQUIRE_ISSUER', 'needs CONNECT_ISSUER, the issuer to require');
+  }
   return {
     port: read('PORT', DEMO_DEFAULTS.PORT),
     host: read('HOST', '127.0.0.1'),
@@ -210,6 +217,7 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
       usePkce: read('CONNECT_USE_PKCE', DEMO_DEFAULTS.CONNECT_USE_PKCE),
       ...(retailerId === undefined ? {} : { retailerId }),
       ...(issuer === undefined ? {} : { issuer }),
+      requireIssuer,
       timeoutMs: read('CONNECT_TIMEOUT_MS', '5000'),
     },
     instacartWebUrl: read('INSTACART_WEB_URL', DEMO_DEFAULTS.INSTACART_WEB_URL).replace(/\/+$/, ''),

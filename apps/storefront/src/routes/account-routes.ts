@@ -8,6 +8,7 @@
 import { createInstacartWebLinks } from '@cartlink/linking';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http';
+import { negotiateLocale } from '../locale';
 import { renderHtml, type StorefrontServices } from '../services';
 import { profileView } from '../views/account-views';
 import { requireUser } from './shop-routes';
@@ -27,23 +28,21 @@ export function registerAccountRoutes(app: Hono<AppEnv>, services: StorefrontSer
     if (user instanceof Response) return user;
     const session = c.get('session');
     const url = new URL(c.req.url);
+    const locale = negotiateLocale(c.req.header('accept-language'));
     // The status comes from the session's user only; nothing in the request chooses the subject. On a
     // callback no status is fetched: the element posts the callback and shows the status it gets back,
     // and fetching one here would start a link transaction that nobody uses.
     const status =
       isAuthorizationCallback(url) || session === null
         ? null
-        : await services.linking.getStatus(
-            { sessionId: session.idHash, userId: user.id },
-            { locale: 'en-US' },
-          );
+        : await services.linking.getStatus({ sessionId: session.idHash, userId: user.id }, { locale });
     // This page's URL may hold a single-use code: no Referer may carry it anywhere.
     c.header('Referrer-Policy', 'no-referrer');
     return renderHtml(
       c,
       services,
       { title: 'Your account', current: 'account', withElements: true },
-      profileView({ user, status, manageUrl: links.manageUrl, joinUrl: links.joinUrl }),
+      profileView({ user, status, locale, manageUrl: links.manageUrl, joinUrl: links.joinUrl }),
     );
   });
 }

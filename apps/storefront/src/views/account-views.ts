@@ -3,7 +3,7 @@
  * linking elements.
  * @see seed-account-linking.txt, "Components" and "Check for authorization"
  */
-import type { StatusView } from '@cartlink/linking';
+import type { Locale, StatusView } from '@cartlink/linking';
 import type { User } from '../users';
 import { html, type SafeHtml } from './html';
 import { csrfField, SHOP_NAME } from './layout';
@@ -43,6 +43,8 @@ export interface ProfileModel {
   user: User;
   /** The status rendered on the server, or null while a callback is being completed by the element. */
   status: StatusView | null;
+  /** The shopper's locale for the elements (dates, wording), from `Accept-Language`. */
+  locale: Locale;
   /** Base of the Instacart website, for the element's default links. */
   manageUrl: string;
   joinUrl: string;
@@ -76,15 +78,18 @@ export function profileView(model: ProfileModel): SafeHtml {
           ${status?.authorizationUrl ? html`authorization-url="${status.authorizationUrl}"` : null}
           manage-url="${status?.manageUrl ?? model.manageUrl}"
           join-url="${status?.joinUrl ?? model.joinUrl}"
-          locale="en-US"
+          locale="${model.locale}"
           shop-name="${SHOP_NAME}"
           status-src="/cartlink/status"
           link-endpoint="/cartlink/link"
           dialog="cartlink-dialog"></cartlink-status>
-        <p class="hint">Linking lets ${SHOP_NAME} check your Instacart+ membership, so members get $0 delivery here. To unlink your accounts, contact Instacart customer service.</p>
+        <p class="hint">Linking lets ${SHOP_NAME} check your Instacart+ membership, so members get $0 delivery here.${
+          // Once linked, the status element itself says how to unlink; before that, the page does.
+          linked ? null : ' To unlink your accounts later, contact Instacart customer service.'
+        }</p>
       </section>
     </div>
-    <cartlink-result-dialog id="cartlink-dialog" locale="en-US" shop-name="${SHOP_NAME}" continue-url="/" account-url="/account/profile"></cartlink-result-dialog>`;
+    <cartlink-result-dialog id="cartlink-dialog" locale="${model.locale}" shop-name="${SHOP_NAME}" continue-url="/" account-url="/account/profile"></cartlink-result-dialog>`;
 }
 
 /** A short page for an error status: what happened and where to go. Never a stack trace. */

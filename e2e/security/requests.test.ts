@@ -1,0 +1,613 @@
+/**
+ * Attacks through ordinary requests: naming another shopper in the request, calling the linking
+ * endpoints from another origin (forged headers, and a real page on another loopback port), changing
+ * state with a GET, and steering the post-sign-in redirect (`next`) off the shop.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../../testing/browser';
+import { settledStatus, signIn } from '../support';
+import {
+  authorizeCode,
+  codeExchanges,
+  csrfFieldOf,
+  HttpClient,
+  linkedAccountOf,
+  linkOverHttp,
+  newInstacartAccount,
+  parseAuthorizationUrl,
+  postCallback,
+  resetLinks,
+  type SecurityStack,
+  shopperClient,
+  shopUserId,
+  signInOverHttp,
+  startLink,
+  startSecurityStack,
+} from './harness';
+
+let stack: SecurityStack;
+let browser: Browser;
+const ALEX = shopUserId('alex@example.com');
+const BLAIR = shopUserId('blair@example.com');
+const FULL_DELIVERY_FEE_CENTS = 399;
+
+beforeAll(async () => {
+  // `info`: the shop's one line per request is how the cross-origin test sees what reached it.
+  stack = await startSecurityStack({ logLevel: 'info' });
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await resetLinks(stack);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** Adds a product to the client's cart through the catalogue's form. */
+async function addToCart(client: HttpClient, productId = 'bananas'): Promise<void> {
+  const csrf = csrfFieldOf(await (await client.get('/')).text());
+  const response = await client.postForm('/cart/items', { _csrf: csrf, product_id: productId });
+  expect(response.status).toBe(303);
+}
+
+/** The Connect user ids the storefront asked about (in paths and bodies) since call number `from`. */
+function connectSubjectsSince(from: number): string[] {
+  const ids = new Set<string>();
+  for (const call of stack.connectCalls.slice(from)) {
+    const match = /^\/v2\/fulfillment\/users\/([^/]+)/.exec(call.path);
+    if (match?.[1]) ids.add(decodeURIComponent(match[1]));
+    const bodyId = /"user_id"\s*:\s*"([^"]+)"/.exec(call.requestBody)?.[1];
+    if (bodyId) ids.add(bodyId);
+  }
+  return [...ids];
+}
+
+describe('the subject is the session, never an id the browser sends', () => {
+  it('ignores user_id / userId in the query, the body, headers and cookies of /cartlink/*, the profile and checkout', async () => {
+    // Blair is a linked Instacart+ member; Alex is not linked. Alex names Blair everywhere.
+    const blair = await shopperClient(stack, 'blair@example.com');
+    const blairAccount = newInstacartAccount(stack, true);
+    await linkOverHttp(stack, blair, blairAccount);
+    const alex = await shopperClient(stack, 'alex@example.com');
+    await addToCart(alex);
+    const from = stack.connectCalls.length;
+
+    const naming = {
+      'x-user-id': BLAIR,
+      'user-id': BLAIR,
+      'x-userid': BLAIR,
+      'x-cartlink-user-id': BLAIR,
+      cookie: `${[...alex.cookies].map(([name, value]) => `${name}=${value}`).join('; ')}; user_id=${BLAIR}; userId=${BLAIR}`,
+    };
+    const query = `user_id=${BLAIR}&userId=${BLAIR}&subject=${BLAIR}`;
+
+    const status = await alex.get(`/cartlink/status?${query}`, naming);
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { state: string }).state).toBe('unlinked');
+
+    const verify = await alex.postJson(
+      `/cartlink/verify?${query}`,
+      { user_id: BLAIR, userId: BLAIR },
+      { headers: naming },
+    );
+    expect(verify.status).toBe(200);
+    expect(((await verify.json()) as { state: string }).state).toBe('unlinked');
+
+    // A callback that also names Blair: refused outright, or at most Alex's own link.
+    const { state, codeChallenge } = await startLink(alex);
+    const otherAccount = newInstacartAccount(stack, true);
+    const code = authorizeCode(stack, otherAccount, codeChallenge);
+    const link = await postCallback(alex, { code, state, user_id: BLAIR, userId: BLAIR }, { headers: naming });
+    expect([200, 400]).toContain(link.status);
+    expect(linkedAccountOf(stack, BLAIR)).toBe(blairAccount);
+
+    const profile = await alex.get(`/account/profile?${query}`, naming);
+    expect(/<cartlink-status[^>]*\sstate="([^"]+)"/.exec(await profile.text())?.[1]).toBe('unlinked');
+
+    const checkout = await alex.get(`/checkout?${query}`, naming);
+    const checkoutHtml = await checkout.text();
+    expect(Number(/data-delivery-fee-cents="(\d+)"/.exec(checkoutHtml)?.[1])).toBe(FULL_DELIVERY_FEE_CENTS);
+    const placed = await alex.postForm(
+      `/checkout?${query}`,
+      {
+        _csrf: csrfFieldOf(checkoutHtml),
+        expected_fee_cents: String(FULL_DELIVERY_FEE_CENTS),
+        user_id: BLAIR,
+        userId: BLAIR,
+      },
+      { headers: naming },
+    );
+    expect(placed.status).toBe(303);
+    const orders = await stack.shop.storefront.db
+      .selectFrom('shop_orders')
+      .select(['user_id', 'delivery_charged_cents'])
+      .execute();
+    expect(orders).toEqual([{ user_id: ALEX, delivery_charged_cents: FULL_DELIVERY_FEE_CENTS }]);
+
+    // Every Connect call made for Alex's requests was about Alex.
+    expect(connectSubjectsSince(from)).toEqual([ALEX]);
+  });
+});
+
+describe('the linking endpoints refuse other origins', () => {
+  it('refuses POST /cartlink/link and /cartlink/verify with a foreign Origin or cross-site fetch metadata', async () => {
+    const alex = await shopperClient(stack, 'alex@example.com');
+    const { state, codeChallenge } = await startLink(alex);
+    const account = newInstacartAccount(stack);
+    const code = authorizeCode(stack, account, codeChallenge);
+    const callback = { code, state };
+    const from = stack.connectCalls.length;
+
+    const foreign: Array<{ origin?: string | null; headers?: Record<string, string> }> = [
+      { origin: 'http://evil.test' },
+      { origin: 'null' },
+      { origin: stack.shopUrl.replace('127.0.0.1', 'localhost') },
+      { origin: `${stack.shopUrl}.evil.test` },
+      { origin: null, headers: { 'sec-fetch-site': 'cross-site' } },
+      { origin: null, headers: { 'sec-fetch-site': 'same-site' } },
+      { origin: null },
+    ];
+    for (const options of foreign) {
+      const label = JSON.stringify(options);
+      expect((await postCallback(alex, callback, options)).status, `link ${label}`).toBe(403);
+      expect((await alex.postJson('/cartlink/verify', {}, options)).status, `verify ${label}`).toBe(403);
+    }
+    // A body a plain HTML form can send is refused even from the shop's origin.
+    const asForm = await alex.request('/cartlink/link', {
+      method: 'POST',
+      headers: { origin: stack.shopUrl, 'content-type': 'text/plain' },
+      body: JSON.stringify(callback),
+    });
+    expect(asForm.status).toBe(415);
+
+    expect(stack.connectCalls.slice(from)).toEqual([]);
+    expect(linkedAccountOf(stack, ALEX)).toBeNull();
+    // Control: the very same callback from the shop's own origin links, so only the origin stopped it.
+    expect((await postCallback(alex, callback)).outcome).toBe('linked');
+  });
+
+  it('refuses credentialed fetches and form posts from a real page on another loopback port', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    let attacker: Server | undefined;
+    try {
+      await signIn(page, stack.shopUrl, 'alex@example.com', '/account/profile');
+      expect(await settledStatus(page)).toBe('unlinked');
+      const authorizationUrl = await page.locator('cartlink-status').getAttribute('authorization-url');
+      const { state, codeChallenge } = parseAuthorizationUrl(authorizationUrl ?? '');
+      const account = newInstacartAccount(stack);
+      // The strongest attacker: it even knows a valid state and code of Alex's session.
+      const callback = JSON.stringify({ code: authorizeCode(stack, account, codeChallenge), state });
+      const csrf = csrfFieldOf(await page.content());
+
+      // 127.0.0.1 on another port: another origin but the same site, so SameSite=Lax cookies go along.
+      attacker = createServer((request, response) => {
+        response.setHeader('content-type', 'text/html; charset=utf-8');
+        const shop = JSON.stringify(stack.shopUrl);
+        if (request.url === '/fetch') {
+          response.end(`<!doctype html><title>cute cats</title><script>
+            const shop = ${shop}; const callback = ${JSON.stringify(callback)};
+            const attempts = [
+              ['/cartlink/verify', { mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}' }],
+              ['/cartlink/link', { mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: callback }],
+              ['/cartlink/verify', { headers: { 'content-type': 'application/json' }, body: '{}' }],
+              ['/cartlink/link', { headers: { 'content-type': 'application/json' }, body: callback }],
+            ];
+            window.results = [];
+            (async () => {
+              for (const [path, init] of attempts) {
+                try {
+                  const r = await fetch(shop + path, { method: 'POST', credentials: 'include', ...init });
+                  window.results.push(r.type + ':' + r.status);
+                } catch (error) { window.results.push('blocked'); }
+              }
+              window.done = true;
+            })();
+          </script>`);
+          return;
+        }
+        const forms: Record<string, string> = {
+          '/form-link': `<form method="post" action=${JSON.stringify(`${stack.shopUrl}/cartlink/link`)} enctype="text/plain"><input name="${escapeAttribute(`${callback.slice(0, -1)},"x":"`)}" value="&quot;}"></form>`,
+          '/form-verify': `<form method="post" action=${JSON.stringify(`${stack.shopUrl}/cartlink/verify`)}><input name="user_id" value="x"></form>`,
+          '/form-cart': `<form method="post" action=${JSON.stringify(`${stack.shopUrl}/cart/items`)}><input name="product_id" value="coffee"><input name="_csrf" value=${JSON.stringify(csrf)}></form>`,
+          '/form-signout': `<form method="post" action=${JSON.stringify(`${stack.shopUrl}/signout`)}><input name="_csrf" value=${JSON.stringify(csrf)}></form>`,
+        };
+        const form = forms[request.url ?? ''];
+        if (form === undefined) {
+          response.statusCode = 404;
+          response.end('not found');
+          return;
+        }
+        response.end(`<!doctype html><title>win a prize</title>${form}<script>document.forms[0].submit()</script>`);
+      });
+      await new Promise<void>((resolve) => attacker?.listen(0, '127.0.0.1', resolve));
+      const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
+
+      const logFrom = stack.logText().length;
+      const from = stack.connectCalls.length;
+      const cartBefore = await stack.shop.storefront.db.selectFrom('shop_cart_items').selectAll().execute();
+
+      await page.goto(`${attackerUrl}/fetch`);
+      await page.waitForFunction(() => (window as { done?: boolean }).done === true, undefined, {
+        timeout: 10_000,
+      });
+      const results = await page.evaluate(() => (window as unknown as { results: string[] }).results);
+      // The no-cors posts reach the shop but the page cannot read the answer (Cross-Origin-Resource-
+      // Policy); the JSON ones fail their CORS preflight and are never sent.
+      expect(results).toEqual(['blocked', 'blocked', 'blocked', 'blocked']);
+
+      for (const path of ['/form-link', '/form-verify', '/form-cart', '/form-signout']) {
+        const posted = page.waitForResponse(
+          (response) => response.request().method() === 'POST' && response.url().startsWith(stack.shopUrl),
+          { timeout: 10_000 },
+        );
+        await page.goto(`${attackerUrl}${path}`);
+        await posted;
+      }
+      // What reached the shop, from its own request log: every POST was refused as cross-origin.
+      const posts = stack
+        .logText()
+        .slice(logFrom)
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { msg?: string; method?: string; path?: string; status?: number })
+        .filter((line) => line.msg === 'request' && line.method === 'POST')
+        .map((line) => `${line.path} ${line.status}`);
+      expect(posts).toEqual([
+        '/cartlink/verify 403',
+        '/cartlink/link 403',
+        '/cartlink/link 403',
+        '/cartlink/verify 403',
+        '/cart/items 403',
+        '/signout 403',
+      ]);
+      expect(stack.connectCalls.slice(from)).toEqual([]);
+      expect(await stack.shop.storefront.db.selectFrom('shop_cart_items').selectAll().execute()).toEqual(
+        cartBefore,
+      );
+      expect(linkedAccountOf(stack, ALEX)).toBeNull();
+
+      // Control: still signed in, and the same callback posted by the shop's own page links.
+      await page.goto(`${stack.shopUrl}/`);
+      expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+      const outcome = await page.evaluate(async (body) => {
+        const response = await fetch('/cartlink/link', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        return ((await response.json()) as { outcome: string }).outcome;
+      }, callback);
+      expect(outcome).toBe('linked');
+    } finally {
+      attacker?.closeAllConnections();
+      await new Promise<void>((resolve) => (attacker ? attacker.close(() => resolve()) : resolve()));
+      await context.close();
+    }
+  });
+});
+
+/** Escapes text for a double-quoted HTML attribute. */
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+type Rows = Array<Record<string, unknown>>;
+
+/** Every row of every table of the storefront's database (linking and shop tables). */
+async function snapshotDatabase(): Promise<Record<string, Rows>> {
+  const db = stack.shop.storefront.db;
+  const snapshot: Record<string, Rows> = {};
+  for (const table of await db.introspection.getTables()) {
+    if (table.name.startsWith('kysely_')) continue;
+    const result = await sql<Record<string, unknown>>`select * from ${sql.table(table.name)}`.execute(db);
+    snapshot[table.name] = result.rows;
+  }
+  return snapshot;
+}
+
+const byJson = (rows: Rows) => rows.map((row) => JSON.stringify(row)).sort();
+
+/**
+ * What a GET may change (the bookkeeping this suite allows), and nothing else:
+ * - `shop_sessions`: `last_seen_at`/`expires_at` (idle expiry pushed forward), `flash` (shown once);
+ *   a new anonymous session (user_id null) for a visitor of the sign-in page. No session ends, none
+ *   changes user or CSRF token.
+ * - `cartlink_link_transactions`: new rows (a fresh state for an unlinked shopper's profile or status);
+ *   no existing transaction is consumed: a GET never completes a link.
+ * - `cartlink_membership_verifications`: `verified_at` of a refreshed answer, and new rows (a cache of
+ *   Connect's answer, which nothing here changes).
+ * - Every other table (users, carts, orders, the discount ledger, link records) stays identical.
+ */
+function unexpectedChanges(before: Record<string, Rows>, after: Record<string, Rows>): string[] {
+  const problems: string[] = [];
+  const tables = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const table of tables) {
+    const old = before[table] ?? [];
+    const now = after[table] ?? [];
+    if (table === 'shop_sessions') {
+      const strip = ({ last_seen_at: _a, expires_at: _b, flash: _c, ...rest }: Record<string, unknown>) => rest;
+      const newer = new Map(now.map((row) => [row.id_hash, strip(row)]));
+      for (const row of old) {
+        if (JSON.stringify(newer.get(row.id_hash)) !== JSON.stringify(strip(row)))
+          problems.push(`session changed or ended: ${JSON.stringify(strip(row))}`);
+      }
+      const older = new Set(old.map((row) => row.id_hash));
+      for (const row of now) {
+        if (!older.has(row.id_hash) && row.user_id !== null)
+          problems.push(`signed-in session created: ${row.user_id}`);
+      }
+    } else if (table === 'cartlink_link_transactions') {
+      const kept = new Set(byJson(now));
+      for (const row of byJson(old)) if (!kept.has(row)) problems.push(`link transaction consumed: ${row}`);
+    } else if (table === 'cartlink_membership_verifications') {
+      const strip = ({ verified_at: _a, ...rest }: Record<string, unknown>) => rest;
+      const kept = new Set(byJson(now.map(strip)));
+      for (const row of byJson(old.map(strip))) if (!kept.has(row)) problems.push(`verification changed: ${row}`);
+    } else if (JSON.stringify(byJson(old)) !== JSON.stringify(byJson(now))) {
+      problems.push(`${table} changed: ${JSON.stringify(byJson(old))} -> ${JSON.stringify(byJson(now))}`);
+    }
+  }
+  return problems;
+}
+
+describe('no GET changes state', () => {
+  it('crawls every GET route of the storefront, signed in as a shopper and as the admin', async () => {
+    // Some of everything: a linked member (Blair), an order and a cart for Alex, a pending flash.
+    const blair = await shopperClient(stack, 'blair@example.com');
+    await linkOverHttp(stack, blair, newInstacartAccount(stack, true));
+    const alex = await shopperClient(stack, 'alex@example.com');
+    await addToCart(alex, 'eggs');
+    const checkoutHtml = await (await alex.get('/checkout')).text();
+    const placed = await alex.postForm('/checkout', {
+      _csrf: csrfFieldOf(checkoutHtml),
+      expected_fee_cents: String(FULL_DELIVERY_FEE_CENTS),
+    });
+    const orderPath = placed.headers.get('location') ?? '';
+    expect(orderPath).toMatch(/^\/orders\//);
+    await addToCart(alex, 'milk');
+    const admin = await shopperClient(stack, 'admin@example.com');
+    // A valid callback for Alex, opened with GET below: the GET must neither spend nor exchange it.
+    const { state, codeChallenge } = await startLink(alex);
+    const account = newInstacartAccount(stack);
+    const code = authorizeCode(stack, account, codeChallenge);
+    const callbackQuery = new URLSearchParams({ code, state }).toString();
+
+    const assetPaths = [...stack.shop.storefront.assets.byPath.keys()];
+    const urlsByRoute: Record<string, string[]> = {
+      '/': ['/', '/?user_id=x'],
+      '/assets/:file': [...assetPaths, '/assets/missing.js'],
+      '/healthz': ['/healthz'],
+      '/cartlink/*': ['/cartlink/status', '/cartlink/link', '/cartlink/verify', '/cartlink/nothing'],
+      '/signin': ['/signin', '/signin?next=%2Fcheckout'],
+      '/cart': ['/cart'],
+      '/checkout': ['/checkout'],
+      '/orders': ['/orders'],
+      '/orders/:id': [orderPath, '/orders/no-such-order'],
+      '/account/profile': [
+        '/account/profile',
+        `/account/profile?${callbackQuery}`,
+        `/account/profile?error=access_denied&state=${encodeURIComponent(state)}`,
+      ],
+      '/admin/reconciliation': ['/admin/reconciliation', '/admin/reconciliation?from=bad'],
+      '/admin/reconciliation.csv': ['/admin/reconciliation.csv', '/admin/reconciliation.csv?from=bad'],
+    };
+    // Every GET route the app has is crawled: a new one fails here until it is added above.
+    const routes = stack.shop.storefront.app.routes
+      .filter((route) => (route.method === 'GET' || route.method === 'ALL') && route.path !== '/*')
+      .map((route) => route.path);
+    for (const path of routes) expect(Object.keys(urlsByRoute), `GET route ${path}`).toContain(path);
+    const urls = [...Object.values(urlsByRoute).flat(), '/no-such-page', '/signout'];
+
+    const emulatorBefore = await (await fetch(`${stack.emulator.url}/_emulator/state`)).json();
+    const exchangesBefore = codeExchanges(stack).length;
+    const callsBefore = stack.connectCalls.length;
+    const before = await snapshotDatabase();
+    const anonymous = new HttpClient(stack.shopUrl);
+    for (const client of [alex, admin, anonymous]) {
+      for (const url of urls) {
+        const response = await client.get(url);
+        await response.arrayBuffer();
+        expect(response.status, `GET ${url}`).toBeLessThan(500);
+      }
+    }
+    expect(unexpectedChanges(before, await snapshotDatabase())).toEqual([]);
+    expect(await (await fetch(`${stack.emulator.url}/_emulator/state`)).json()).toEqual(emulatorBefore);
+    // Connect was only read: status calls and the client-credentials grant, never a code exchange,
+    // a create-user or a link call.
+    expect(codeExchanges(stack)).toHaveLength(exchangesBefore);
+    for (const call of stack.connectCalls.slice(callsBefore)) {
+      const allowed =
+        (call.method === 'GET' && /^\/v2\/fulfillment\/users\/[^/]+\/link$/.test(call.path)) ||
+        (call.path === '/v2/oauth/token' && call.requestBody.includes('client_credentials'));
+      expect(allowed, `${call.method} ${call.path}`).toBe(true);
+    }
+    // The callback opened with GET is still whole: posting it now links.
+    expect((await postCallback(alex, { code, state })).outcome).toBe('linked');
+  });
+
+  it("crawls every GET route of the emulator with a logged-in Instacart session: nothing changes, and authorize never consents by itself", async () => {
+    const emulatorUrl = stack.emulator.url;
+    const browserLike = new HttpClient(emulatorUrl);
+    const authorizeQuery = new URLSearchParams({
+      response_type: 'code',
+      client_id: stack.clientId,
+      scope: 'account_linking',
+      state: 'crawl-state',
+      redirect_uri: stack.redirectUri,
+    }).toString();
+    const loginPage = await (await browserLike.get(`/oauth/authorize?${authorizeQuery}`)).text();
+    const csrfToken = /name="csrf_token" value="([^"]+)"/.exec(loginPage)?.[1] ?? '';
+    const authorizationId = /name="authorization_id" value="([^"]+)"/.exec(loginPage)?.[1] ?? '';
+    const login = await browserLike.postForm('/oauth/login', {
+      csrf_token: csrfToken,
+      authorization_id: authorizationId,
+      email: 'plus@instacart.test',
+      password: 'instacart',
+    });
+    expect(login.status).toBe(303);
+    const tokenResponse = await fetch(`${emulatorUrl}/v2/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: stack.clientId,
+        client_secret: stack.clientSecret,
+        scope: 'connect:fulfillment',
+      }),
+    });
+    const fulfillmentToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+
+    const urlsByRoute: Record<string, string[]> = {
+      '/oauth/authorize': [
+        `/oauth/authorize?${authorizeQuery}`,
+        `/oauth/authorize?${authorizeQuery.replace('response_type=code', 'response_type=token')}`,
+      ],
+      '/v2/fulfillment/users/:user_id/link': [`/v2/fulfillment/users/${ALEX}/link`, '/v2/fulfillment/users/nobody/link'],
+      '/favicon.ico': ['/favicon.ico'],
+      '/assets/favicon.svg': ['/assets/favicon.svg'],
+      '/assets/emulator.css': ['/assets/emulator.css'],
+      '/store/account/instacart-plus': ['/store/account/instacart-plus'],
+      '/signup': ['/signup?next=%2Fstore%2Faccount%2Finstacart-plus'],
+      '/_emulator': ['/_emulator'],
+      '/_emulator/': ['/_emulator/'],
+      '/_emulator/state': ['/_emulator/state'],
+      '/_emulator/faults': ['/_emulator/faults'],
+      '/_emulator/clock': ['/_emulator/clock'],
+      '/_emulator/requests': ['/_emulator/requests'],
+      '/_emulator/settings': ['/_emulator/settings'],
+      '/_emulator/openapi.json': ['/_emulator/openapi.json'],
+    };
+    const routes = stack.emulator.emulator.app.routes
+      .filter((route) => route.method === 'GET')
+      .map((route) => route.path);
+    for (const path of routes) expect(Object.keys(urlsByRoute), `GET route ${path}`).toContain(path);
+
+    const read = async () => ({
+      state: await (await fetch(`${emulatorUrl}/_emulator/state`)).json(),
+      settings: await (await fetch(`${emulatorUrl}/_emulator/settings`)).json(),
+      faults: await (await fetch(`${emulatorUrl}/_emulator/faults`)).json(),
+    });
+    const before = await read();
+    for (const url of Object.values(urlsByRoute).flat()) {
+      const response = await browserLike.get(url, { authorization: `Bearer ${fulfillmentToken}` });
+      const body = await response.text();
+      expect(response.status, `GET ${url}`).toBeLessThan(500);
+      if (url === `/oauth/authorize?${authorizeQuery}`) {
+        // Logged in: the consent page is shown; no code is handed out without Allow.
+        expect(response.status).toBe(200);
+        expect(response.headers.get('location')).toBeNull();
+        expect(body).toContain('Authorization Required');
+      }
+      const location = response.headers.get('location') ?? '';
+      expect(location, `GET ${url}`).not.toMatch(/[?&]code=/);
+    }
+    expect(await read()).toEqual(before);
+  });
+});
+
+describe('the post-sign-in redirect stays on the shop', () => {
+  // Raw query-string values, as an attacker writes them into a link to /signin?next=...
+  const RAW_PAYLOADS = [
+    '//evil.test',
+    '//evil.test/account/profile',
+    '/\\evil.test',
+    '/%5Cevil.test',
+    '%5C%5Cevil.test',
+    'https:evil.test',
+    'https://evil.test',
+    'https%3A%2F%2Fevil.test',
+    'http:/evil.test',
+    'javascript:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,hi',
+    '%2F%2Fevil.test',
+    '%2F%5Cevil.test',
+    '/%2F/evil.test',
+    '%09//evil.test',
+    '/%09/evil.test',
+    '/%0A/evil.test',
+    '%20//evil.test',
+    'evil.test',
+  ];
+
+  it('refuses every off-site next over HTTP: the sign-in form, the signed-in shortcut, and returnTo', async () => {
+    const shop = new URL(stack.shopUrl);
+    for (const raw of RAW_PAYLOADS) {
+      const decoded = new URLSearchParams(`next=${raw}`).get('next') ?? '';
+      // 1. Signing in with the value in the form (a tampered hidden field included).
+      const client = new HttpClient(stack.shopUrl);
+      const formPage = await (await client.get(`/signin?next=${raw}`)).text();
+      const hidden = /name="next" value="([^"]*)"/.exec(formPage)?.[1];
+      if (hidden !== undefined) expect(new URL(hidden, shop).origin, `hidden next for ${raw}`).toBe(shop.origin);
+      const location = await signInOverHttp(client, 'casey@example.com', decoded);
+      expect(location, `POST /signin next=${JSON.stringify(decoded)}`).toBe('/');
+      // 2. Already signed in: GET /signin?next= redirects at once.
+      const shortcut = await client.get(`/signin?next=${raw}`);
+      expect(shortcut.status).toBe(303);
+      expect(shortcut.headers.get('location'), `GET /signin?next=${raw}`).toBe('/');
+      // 3. returnTo, the other usual name, steers nothing off the shop either (query or form field).
+      const other = new HttpClient(stack.shopUrl);
+      const returnToPage = await (await other.get(`/signin?returnTo=${raw}`)).text();
+      expect(returnToPage).not.toContain('evil.test');
+      const viaReturnTo = await other.postForm(`/signin?returnTo=${raw}`, {
+        _csrf: csrfFieldOf(returnToPage),
+        email: 'casey@example.com',
+        password: 'cartlink-demo',
+        returnTo: decoded,
+        return_to: decoded,
+      });
+      expect(viaReturnTo.status).toBe(303);
+      expect(new URL(viaReturnTo.headers.get('location') ?? '', shop).origin, `returnTo=${raw}`).toBe(
+        shop.origin,
+      );
+    }
+  });
+
+  it('lands the browser on the shop after signing in from a link with an off-site next', async () => {
+    const browserPayloads = [...RAW_PAYLOADS, '\t//evil.test', '/\t/evil.test'];
+    const context = await browser.newContext({ locale: 'en-US' });
+    const offSite: string[] = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).origin !== stack.shopUrl) offSite.push(request.url());
+    });
+    try {
+      for (const raw of browserPayloads) {
+        await context.clearCookies();
+        const page = await context.newPage();
+        await page.goto(`${stack.shopUrl}/signin?next=${raw}`);
+        await page.getByLabel('Email').fill('casey@example.com');
+        await page.getByLabel('Password').fill('cartlink-demo');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL((url) => url.pathname !== '/signin', { timeout: 10_000 });
+        const landed = new URL(page.url());
+        expect(landed.origin, `next=${JSON.stringify(raw)}`).toBe(stack.shopUrl);
+        expect(landed.pathname, `next=${JSON.stringify(raw)}`).toBe('/');
+        await page.close();
+      }
+      expect(offSite).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("keeps the emulator's /signup next link on the emulator", async () => {
+    for (const raw of RAW_PAYLOADS) {
+      const response = await fetch(`${stack.emulator.url}/signup?next=${raw}`);
+      const body = await response.text();
+      for (const match of body.matchAll(/<a href="([^"]*)"/g)) {
+        const href = (match[1] ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+        expect(new URL(href, stack.emulator.url).origin, `/signup?next=${raw} links to ${href}`).toBe(
+          stack.emulator.url,
+        );
+      }
+    }
+  });
+});
