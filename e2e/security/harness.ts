@@ -317,14 +317,21 @@ export async function postCallback(
 
 let accountCounter = 0;
 
-/** A new Instacart account (an Instacart+ member unless told otherwise); returns its id. */
-export function newInstacartAccount(stack: SecurityStack, member = true): number {
+/** A new Instacart account (an Instacart+ member unless told otherwise), password `instacart`. */
+export function newInstacartLogin(stack: SecurityStack, member = true): { id: number; email: string } {
   accountCounter += 1;
-  return stack.emulator.emulator.createInstacartUser({
-    email: `security-${accountCounter}-${randomBytes(4).toString('hex')}@instacart.test`,
+  const email = `security-${accountCounter}-${randomBytes(4).toString('hex')}@instacart.test`;
+  const { id } = stack.emulator.emulator.createInstacartUser({
+    email,
     password: 'instacart',
     instacartplusMember: member,
-  }).id;
+  });
+  return { id, email };
+}
+
+/** A new Instacart account (an Instacart+ member unless told otherwise); returns its id. */
+export function newInstacartAccount(stack: SecurityStack, member = true): number {
+  return newInstacartLogin(stack, member).id;
 }
 
 /** An authorization code for the account, as if it had pressed Allow on that authorization request. */
