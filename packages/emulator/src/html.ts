@@ -87,7 +87,7 @@ export function renderPage(options: PageOptions): Response {
 <link rel="stylesheet" href="/assets/emulator.css">
 </head>
 <body>
-<header class="brand"><span class="logo" aria-hidden="true">🥕</span> instacart <span class="tag">emulator</span></header>
+<header class="brand"><span class="logo" aria-hidden="true">ic</span> instacart <span class="tag">emulator</span></header>
 <main class="${options.wide ? 'wide' : 'card'}">
 ${options.body}
 </main>
@@ -105,6 +105,7 @@ export const STYLESHEET = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #f6f7f8; }
 .brand { padding: 16px 24px; font-weight: 700; font-size: 22px; color: var(--green); background: #fff; border-bottom: 1px solid var(--line); }
+.brand .logo { display: inline-grid; place-items: center; width: 28px; height: 28px; margin-right: 4px; border-radius: 8px; background: var(--green); color: #fff; font-size: 14px; vertical-align: middle; }
 .brand .tag { font-size: 12px; font-weight: 600; color: var(--muted); border: 1px solid var(--line); border-radius: 999px; padding: 2px 8px; vertical-align: middle; }
 main.card { max-width: 420px; margin: 48px auto; padding: 32px; background: #fff; border-radius: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.08); }
 main.wide { max-width: 1100px; margin: 32px auto; padding: 0 24px; }
