@@ -155,6 +155,24 @@ describe('state', () => {
     expect(linkedAccountOf(stack, ALEX)).toBe(account);
   });
 
+  it('lets only one of five simultaneous copies of a callback through, with one code exchange', async () => {
+    const alex = await shopperClient(stack, 'alex@example.com');
+    const { state, codeChallenge } = await startLink(alex);
+    const account = newInstacartAccount(stack);
+    const code = authorizeCode(stack, account, codeChallenge);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => postCallback(alex, { code, state, iss: issuer })),
+    );
+    expect(answers.map((answer) => answer.outcome).sort()).toEqual([
+      'linked',
+      'state-invalid',
+      'state-invalid',
+      'state-invalid',
+      'state-invalid',
+    ]);
+    expect(codeExchanges(stack).filter((exchange) => exchange.code === code)).toHaveLength(1);
+  });
+
   it('refuses a state replayed after a failed attempt (a state is spent by its first use)', async () => {
     const alex = await shopperClient(stack, 'alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
@@ -342,6 +360,8 @@ describe('error responses', () => {
   }
 });
 
+// Can fail: an element that reads `params.get()` (the first value) posts the genuine code and state and
+// links, as the status element did before it refused duplicates.
 describe('duplicated parameters (RFC 6749 §3.1: a parameter must not be sent more than once)', () => {
   it.each([
     [

@@ -17,10 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type RunningEmulator, startEmulator } from '@cartlink/emulator';
-import { DEMO_USERS, parseEnv, type RunningStorefront, startStorefront } from '@cartlink/storefront';
-import { expect } from 'vitest';
 // Not re-exported by `@cartlink/storefront`: the logger factory with the shop's redaction rules.
-import { createLogger } from '../../apps/storefront/src/logger';
+import {
+  createLogger,
+  DEMO_USERS,
+  parseEnv,
+  type RunningStorefront,
+  startStorefront,
+} from '@cartlink/storefront';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** The failure dialog's heading. */
 export const FAILURE_TITLE = "We couldn't link your accounts";
@@ -177,14 +183,23 @@ export class HttpClient {
   /** Every `Set-Cookie` line received, oldest first. */
   readonly setCookies: string[] = [];
 
-  constructor(readonly origin: string) {}
+  /**
+   * @param origin the site's origin, e.g. `http://127.0.0.1:4321` or `https://shop.test`
+   * @param send how requests go out: the network by default, or an app's in-process handler
+   */
+  constructor(
+    readonly origin: string,
+    private readonly send: (request: Request) => Promise<Response> = (request) => fetch(request),
+  ) {}
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0 && !headers.has('cookie')) {
       headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     }
-    const response = await fetch(new URL(path, this.origin), { ...init, headers, redirect: 'manual' });
+    const response = await this.send(
+      new Request(new URL(path, this.origin), { ...init, headers, redirect: 'manual' }),
+    );
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
       applySetCookie(this.cookies, line);
@@ -410,4 +425,63 @@ export function codeExchanges(stack: SecurityStack): Array<{
 /** A random value shaped like a state (43 base64url characters). */
 export function randomState(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** The status element's state once it is no longer `loading` (usable outside a test, unlike expect.poll). */
+export async function waitForStatus(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () => {
+      const state = document.querySelector('cartlink-status')?.getAttribute('state');
+      return state !== undefined && state !== null && state !== 'loading';
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
+  return (await page.locator('cartlink-status').getAttribute('state')) ?? '';
+}
+
+/**
+ * From the profile page: "Link Instacart account", the emulator's log-in (when asked) and Allow.
+ * Returns the callback URL the emulator redirected to.
+ */
+export async function linkThroughEmulator(
+  page: Page,
+  emulatorUrl: string,
+  instacartEmail: string,
+): Promise<string> {
+  await page.getByRole('button', { name: 'Link Instacart account' }).click();
+  await page.waitForURL((url) => url.origin === emulatorUrl, { timeout: 15_000 });
+  const allow = page.getByRole('button', { name: 'Allow' });
+  const login = page.getByRole('button', { name: 'Log in' });
+  await allow.or(login).first().waitFor({ timeout: 15_000 });
+  if (await login.isVisible()) {
+    await page.getByLabel('Email').fill(instacartEmail);
+    await page.getByLabel('Password').fill('instacart');
+    await login.click();
+  }
+  await allow.waitFor({ timeout: 15_000 });
+  const callback = page.waitForRequest(
+    (request) => new URL(request.url()).pathname === '/account/profile' && request.isNavigationRequest(),
+    { timeout: 15_000 },
+  );
+  await allow.click();
+  return (await callback).url();
+}
+
+/** A `Set-Cookie` line taken apart: name, value and lower-cased attribute names with their values. */
+export interface SetCookie {
+  name: string;
+  value: string;
+  attributes: Map<string, string>;
+}
+
+export function parseSetCookie(line: string): SetCookie {
+  const [pair = '', ...rest] = line.split(';');
+  const index = pair.indexOf('=');
+  const attributes = new Map<string, string>();
+  for (const part of rest) {
+    const [key = '', ...value] = part.split('=');
+    attributes.set(key.trim().toLowerCase(), value.join('=').trim());
+  }
+  return { name: pair.slice(0, index).trim(), value: pair.slice(index + 1).trim(), attributes };
 }

@@ -4,5 +4,6 @@
  */
 export { createStorefront, type Storefront, type StorefrontDeps } from './app';
 export { ConfigError, DEMO_DEFAULTS, type EnvSource, parseEnv, readEnv, type StorefrontConfig } from './env';
+export { createLogger } from './logger';
 export { type ConfigForPort, type RunningStorefront, startStorefront } from './server.node.js';
 export { DEMO_PASSWORD, DEMO_USERS } from './users';

@@ -55,6 +55,7 @@ export function pageHeaders(formActionOrigins: string[] = []): Record<string, st
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }

@@ -12,6 +12,14 @@ import { createRandomToken } from './random';
  */
 export const SESSION_COOKIE = 'instacart_emulator_session';
 
+/**
+ * The session cookie's name for a page served over `https:` or not: over https it carries the
+ * `__Host-` prefix, so the browser only accepts it with `Secure`, `Path=/` and no `Domain`.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
 const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 const PENDING_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_ENTRIES = 10_000;

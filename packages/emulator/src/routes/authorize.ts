@@ -20,12 +20,12 @@ import type { InstacartUser, OAuthApp } from '../domain';
 import { html, renderPage, type SafeHtml } from '../html';
 import { timingSafeEqualString } from '../random';
 import { redirectResponse } from '../responses';
-import { type BrowserSession, type PendingAuthorization, SESSION_COOKIE } from '../sessions';
+import { type BrowserSession, type PendingAuthorization, sessionCookieName } from '../sessions';
 
 const MAX_STATE_LENGTH = 2048;
 
 function sessionCookie(session: BrowserSession, secure: boolean): string {
-  return `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  return `${sessionCookieName(secure)}=${session.id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
 function errorPage(message: string, status = 400, headers: Record<string, string> = {}): Response {
@@ -139,7 +139,10 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     const form = await readForm(c.req.raw);
     if (!form.ok)
       return { ok: false, response: errorPage(form.message, form.failure === 'too_large' ? 413 : 400) };
-    const session = ctx.sessions.get(getCookie(c, SESSION_COOKIE), nowMs);
+    const session = ctx.sessions.get(
+      getCookie(c, sessionCookieName(new URL(c.req.url).protocol === 'https:')),
+      nowMs,
+    );
     if (!session) {
       return {
         ok: false,
@@ -208,7 +211,10 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     );
     if (!pkce.ok) return fail('invalid_request', pkce.description);
 
-    const existing = ctx.sessions.get(getCookie(c, SESSION_COOKIE), nowMs);
+    const existing = ctx.sessions.get(
+      getCookie(c, sessionCookieName(new URL(c.req.url).protocol === 'https:')),
+      nowMs,
+    );
     const session = existing ?? ctx.sessions.create(nowMs);
     const headers: Record<string, string> = existing
       ? {}

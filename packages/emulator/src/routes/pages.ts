@@ -10,8 +10,15 @@ import { html, renderPage, STYLESHEET } from '../html';
 
 /** `next` is followed only when it is a path on this site (no `//host`, no scheme). */
 function safeNext(next: string | undefined): string | undefined {
-  if (!next?.startsWith('/') || next.startsWith('//') || next.includes('\\')) return undefined;
-  return next;
+  // Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil` is `//evil`: refuse
+  // every control character, space and backslash, then check the path stays on this origin.
+  if (!next?.startsWith('/')) return undefined;
+  for (const character of next) {
+    const code = character.charCodeAt(0);
+    if (code <= 0x20 || code === 0x7f || character === '\\') return undefined;
+  }
+  const base = 'http://emulator.invalid';
+  return new URL(next, base).origin === base && !next.startsWith('//') ? next : undefined;
 }
 
 const ICON =
