@@ -107,7 +107,10 @@ export async function createStorefront(
     baseUrl: config.connect.baseUrl,
     clientId: config.connect.clientId,
     clientSecret: config.connect.clientSecret,
+    // CONNECT_TIMEOUT_MS bounds a whole call, retries included, not each attempt: a page that waits on
+    // a hanging Connect waits this long, not attempts times this long.
     timeoutMs: config.connect.timeoutMs,
+    retry: { budgetMs: config.connect.timeoutMs },
     acceptLanguage: 'en-US',
     ...(config.connect.retailerId ? { retailerId: config.connect.retailerId } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),

@@ -218,9 +218,14 @@ describe('linkUser', () => {
     expect(request.headers.get('authorization')).toBe(`Bearer ${SECRETS.fulfillmentToken}`);
   });
 
-  it('refuses success: false in a 2xx body', async () => {
+  it.each([
+    ['success: false', { success: false }],
+    ['an empty object', {}],
+    ['another shape', { unexpected: 'shape' }],
+    ['success as a string', { success: 'true' }],
+  ])('refuses %s in a 2xx body: only {"success": true} says the accounts are linked', async (_name, body) => {
     const { client } = createTestClient(
-      createFakeConnect({ [`POST ${STATUS}`]: () => createJsonResponse(200, { success: false }) }),
+      createFakeConnect({ [`POST ${STATUS}`]: () => createJsonResponse(200, body) }),
     );
     const error = await captureRejection(client.linkUser('u-1', SECRETS.linkingToken));
     expect(error).toBeInstanceOf(UnexpectedResponseError);

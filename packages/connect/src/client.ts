@@ -284,10 +284,12 @@ function resolveConfig(options: ConnectClientOptions): TransportConfig {
     maxAttempts: options.retry?.maxAttempts ?? 3,
     baseDelayMs: options.retry?.baseDelayMs ?? 100,
     maxDelayMs: options.retry?.maxDelayMs ?? 2_000,
+    budgetMs: options.retry?.budgetMs ?? null,
   };
   assertNumber(retry.maxAttempts, 'retry.maxAttempts', { min: 1, integer: true });
   assertNumber(retry.baseDelayMs, 'retry.baseDelayMs', { min: 0 });
   assertNumber(retry.maxDelayMs, 'retry.maxDelayMs', { min: 0 });
+  if (retry.budgetMs !== null) assertNumber(retry.budgetMs, 'retry.budgetMs', { min: 1 });
   assertNumber(options.tokenRefreshMarginSeconds ?? 300, 'tokenRefreshMarginSeconds', { min: 0 });
   if (options.acceptLanguage !== undefined) assertAcceptLanguage(options.acceptLanguage);
   if (options.retailerId !== undefined && options.retailerId.length === 0) {

@@ -13,11 +13,7 @@ describe('computeBackoffDelay', () => {
         fc.integer({ min: 1, max: 5_000 }),
         fc.integer({ min: 1, max: 60_000 }),
         (attempt, random, baseDelayMs, maxDelayMs) => {
-          const delay = computeBackoffDelay(
-            attempt,
-            { maxAttempts: 3, baseDelayMs, maxDelayMs },
-            () => random,
-          );
+          const delay = computeBackoffDelay(attempt, { baseDelayMs, maxDelayMs }, () => random);
           const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
           expect(Number.isInteger(delay)).toBe(true);
           expect(delay).toBeGreaterThanOrEqual(0);
@@ -66,8 +62,8 @@ describe('parseRetryAfter', () => {
 
 describe('getRetryAfterCapMs', () => {
   it('is five times the backoff ceiling, and never more than 30 s', () => {
-    expect(getRetryAfterCapMs({ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 })).toBe(10_000);
-    expect(getRetryAfterCapMs({ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 60_000 })).toBe(30_000);
+    expect(getRetryAfterCapMs({ maxDelayMs: 2_000 })).toBe(10_000);
+    expect(getRetryAfterCapMs({ maxDelayMs: 60_000 })).toBe(30_000);
   });
 });
 

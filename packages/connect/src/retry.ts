@@ -22,6 +22,11 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Ceiling of the exponential backoff. */
   maxDelayMs: number;
+  /**
+   * Longest time one call may take, every attempt and wait included; `null` for no limit beyond
+   * the per-attempt timeout. A page that waits on Connect needs this bound, not attempts × timeout.
+   */
+  budgetMs: number | null;
 }
 
 /** Whatever `Retry-After` says, the client never waits longer than this in a request path. */
@@ -39,7 +44,11 @@ const ABSOLUTE_RETRY_AFTER_CAP_MS = 30_000;
  * ```
  * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
-export function computeBackoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+export function computeBackoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   // Clamp, so that a misbehaving random source can neither go negative nor reach the ceiling.
   const unit = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
@@ -51,7 +60,7 @@ export function computeBackoffDelay(attempt: number, policy: RetryPolicy, random
  * ceiling, and never more than 30 s. A longer `Retry-After` ends the retries at once and the error
  * carries it, so that the caller decides (a page should not hang for a minute).
  */
-export function getRetryAfterCapMs(policy: RetryPolicy): number {
+export function getRetryAfterCapMs(policy: Pick<RetryPolicy, 'maxDelayMs'>): number {
   return Math.min(policy.maxDelayMs * 5, ABSOLUTE_RETRY_AFTER_CAP_MS);
 }
 

@@ -50,12 +50,11 @@ export const linkStatusSchema = z
  *
  * @see connect-api.md section 3b
  */
-export const linkResultSchema = z.object({
-  success: z
-    .boolean()
-    .optional()
-    .refine((success) => success !== false, 'success is false'),
-});
+/**
+ * `{"success": true}` and nothing less: a 200 of another shape is no evidence that Instacart linked
+ * the accounts, so it must not become a "linked" dialog.
+ */
+export const linkResultSchema = z.object({ success: z.literal(true) });
 
 /**
  * Response of `POST /v2/fulfillment/users`: the user echoed back.

@@ -330,6 +330,31 @@ describe('timeouts', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);
   });
 
+  it('keeps a retried call within its budget: later attempts get only the time that is left', async () => {
+    const { client, fake } = createTestClient(
+      (request) => (request.path === STATUS ? waitForAbort(request.signal) : createFakeConnect({})(request)),
+      { timeoutMs: 100, random: () => 0, retry: { maxAttempts: 5, budgetMs: 150 } },
+    );
+    const error = await captureRejection(client.getLinkStatus('u-1'));
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    // The first attempt had its 100 ms; the second only the ~50 ms left; no third was started.
+    expect(fake.requestsTo(STATUS)).toHaveLength(2);
+    expect((error as ConnectTimeoutError).timeoutMs).toBeLessThanOrEqual(50);
+  });
+
+  it('does not wait for a retry that the budget cannot cover', async () => {
+    const { client, fake, sleeps } = createTestClient(
+      (request) =>
+        request.path === STATUS
+          ? createJsonResponse(503, { error: { message: 'Service Unavailable', code: null } })
+          : createFakeConnect({})(request),
+      { random: () => 0.99, retry: { maxAttempts: 3, baseDelayMs: 1_000, budgetMs: 500 } },
+    );
+    expect(await captureRejection(client.getLinkStatus('u-1'))).toBeInstanceOf(ConnectUnavailableError);
+    expect(fake.requestsTo(STATUS)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it('also ends a fetch that ignores its signal', async () => {
     const { client } = createTestClient(
       (request) =>

@@ -82,6 +82,9 @@ export interface RequestSpec {
 
 type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; error: ConnectError; status?: number };
 
+/** A retry with less time than this left could not reach Connect and back: it is not started. */
+const MIN_USEFUL_ATTEMPT_MS = 25;
+
 /**
  * Sends one call and returns its body as validated by `schema`, or throws a `ConnectError` (or
  * the caller's abort reason).
@@ -94,8 +97,18 @@ export async function sendRequest<T>(
   schema: z.ZodType<T>,
 ): Promise<T> {
   const maxAttempts = spec.retry ? config.retry.maxAttempts : 1;
+  // A monotonic clock: the budget is about time spent here, whatever `now` (a test's clock) says.
+  const started = performance.now();
+  const budgetMs = config.retry.budgetMs ?? Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await runAttempt(config, spec, schema, attempt);
+    const remainingMs = budgetMs - (performance.now() - started);
+    const outcome = await runAttempt(
+      config,
+      spec,
+      schema,
+      attempt,
+      Math.max(1, Math.min(config.timeoutMs, remainingMs)),
+    );
     if (outcome.ok) return outcome.value;
     const { error, status } = outcome;
     const retryable =
@@ -116,6 +129,8 @@ export async function sendRequest<T>(
       if (retryAfterMs > getRetryAfterCapMs(config.retry)) throw error;
       delayMs = retryAfterMs;
     }
+    // No retry that could not finish within the budget: the caller hears of the failure now.
+    if (budgetMs - (performance.now() - started) - delayMs < MIN_USEFUL_ATTEMPT_MS) throw error;
     await sleepUnlessAborted(config.sleep(delayMs), spec.signal);
   }
 }
@@ -125,6 +140,7 @@ async function runAttempt<T>(
   spec: RequestSpec,
   schema: z.ZodType<T>,
   attempt: number,
+  timeoutMs: number,
 ): Promise<AttemptOutcome<T>> {
   const callerSignal = spec.signal;
   callerSignal?.throwIfAborted();
@@ -134,7 +150,7 @@ async function runAttempt<T>(
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, config.timeoutMs);
+  }, timeoutMs);
   const forwardAbort = () => controller.abort(callerSignal?.reason);
   callerSignal?.addEventListener('abort', forwardAbort, { once: true });
 
@@ -181,7 +197,10 @@ async function runAttempt<T>(
       ok: false,
       status,
       error: timedOut
-        ? new ConnectTimeoutError(`${request} timed out after ${config.timeoutMs} ms`, config.timeoutMs)
+        ? new ConnectTimeoutError(
+            `${request} timed out after ${Math.round(timeoutMs)} ms`,
+            Math.round(timeoutMs),
+          )
         : new ConnectNetworkError(`${request} failed before a response arrived`, { cause }),
     };
   } finally {

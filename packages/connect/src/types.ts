@@ -37,7 +37,7 @@ export interface ConnectClientOptions {
    * Retries of the calls that may be retried (link status, the fulfillment token, link user).
    * Default 3 attempts, backoff from 100 ms up to 2,000 ms with full jitter.
    */
-  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
   /** Sent as `X-Retailer-Id` (required for multi-banner retailers). */
   retailerId?: string;
   /** Sent as `Accept-Language` on every call unless a call overrides it. */

@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv, EmulatorContext } from './context';
-import { ConnectionDroppedError } from './faults';
+import { ConnectionDroppedError, type FaultAction } from './faults';
 import { connectError, jsonResponse } from './responses';
 import { registerAdminRoutes } from './routes/admin';
 import { registerAuthorizeRoutes } from './routes/authorize';
@@ -23,10 +23,23 @@ function isAdminPath(path: string): boolean {
   return path === '/_emulator' || path.startsWith('/_emulator/');
 }
 
-function faultResponse(status: number, body: unknown): Response {
-  if (status === 204 || status === 205 || status === 304) return new Response(null, { status });
-  const payload = body === undefined ? { error: { message: 'Emulated fault', code: null } } : body;
-  return jsonResponse(payload, status);
+function faultResponse(fault: FaultAction & { status: number }): Response {
+  const { status } = fault;
+  let response: Response;
+  if (status === 204 || status === 205 || status === 304) response = new Response(null, { status });
+  else if (fault.rawBody !== undefined) {
+    response = new Response(fault.rawBody, {
+      status,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+  } else {
+    response = jsonResponse(
+      fault.body === undefined ? { error: { message: 'Emulated fault', code: null } } : fault.body,
+      status,
+    );
+  }
+  for (const [name, value] of Object.entries(fault.headers ?? {})) response.headers.set(name, value);
+  return response;
 }
 
 /** Builds the emulator's Hono app over `ctx`. */
@@ -47,7 +60,7 @@ export function createApp(ctx: EmulatorContext): Hono<AppEnv> {
         if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
         if (fault?.drop) throw new ConnectionDroppedError();
         if (fault?.status !== undefined) {
-          c.res = faultResponse(fault.status, fault.body);
+          c.res = faultResponse({ ...fault, status: fault.status });
         } else {
           await next();
         }

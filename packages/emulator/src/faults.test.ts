@@ -62,6 +62,11 @@ describe('FaultSet', () => {
     expect(parseFaultInput({ path: '/x', status: 204, body: {} }).ok).toBe(false);
     expect(parseFaultInput({ path: '/x', probability: 1.5, status: 500 }).ok).toBe(false);
     expect(parseFaultInput({ path: '/x', status: 500, extra: 1 }).ok).toBe(false);
+    expect(parseFaultInput({ path: '/x', raw_body: 'x' }).ok).toBe(false);
+    expect(parseFaultInput({ path: '/x', status: 200, raw_body: 'x', body: {} }).ok).toBe(false);
+    expect(parseFaultInput({ path: '/x', status: 429, headers: { 'retry-after': '1\r\nx: y' } }).ok).toBe(
+      false,
+    );
     expect(parseFaultInput({ path: '/x', delay_ms: 10 })).toEqual({
       ok: true,
       spec: { path: '/x', delayMs: 10 },
@@ -126,6 +131,31 @@ describe('faults over HTTP', () => {
     expect(await faulted.json()).toEqual(body);
     // Other routes are untouched.
     expect((await post('/v2/oauth/token', clientCredentials)).status).toBe(200);
+  });
+
+  it('answers with a raw, non-JSON body and extra headers when asked', async () => {
+    await admin('POST', 'faults', {
+      method: 'GET',
+      path: '/v2/fulfillment/users/*/link',
+      status: 200,
+      raw_body: '{"instacartplus_',
+    });
+    const truncated = await getLink();
+    expect(truncated.status).toBe(200);
+    expect(truncated.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await truncated.text()).toBe('{"instacartplus_');
+
+    await admin('DELETE', 'faults');
+    await admin('POST', 'faults', {
+      method: 'GET',
+      path: '/v2/fulfillment/users/*/link',
+      status: 429,
+      headers: { 'retry-after': '2' },
+    });
+    const limited = await getLink();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect(await limited.json()).toEqual({ error: { message: 'Emulated fault', code: null } });
   });
 
   it('delays before the real handler', async () => {

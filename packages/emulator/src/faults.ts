@@ -17,6 +17,13 @@ export interface FaultSpec {
   status?: number;
   /** JSON body sent with `status`; Connect's error shape when absent. */
   body?: unknown;
+  /**
+   * A body sent byte for byte instead of JSON (with `content-type: text/plain` unless `headers` say
+   * otherwise): for malformed answers such as truncated JSON or an HTML error page.
+   */
+  rawBody?: string;
+  /** Headers added to the `status` answer, e.g. `{"retry-after": "2"}`. */
+  headers?: Record<string, string>;
   /** Wait this long first (then the real handler, or `status`, or `drop`). */
   delayMs?: number;
   /** Destroy the connection without an answer (in process: the fetch rejects). */
@@ -50,6 +57,8 @@ export interface FaultAction {
   /** A response to send instead of the real handler's, when set. */
   status?: number;
   body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
 }
 
 /** Thrown to make the server drop the connection; in process it surfaces as a failed fetch. */
@@ -75,6 +84,16 @@ export const faultInputSchema = z
       .refine((path) => path.startsWith('/'), { message: 'must start with /' }),
     status: z.int().min(200).max(599).optional(),
     body: z.json().optional(),
+    raw_body: z.string().max(65_536).optional(),
+    headers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+        z
+          .string()
+          .max(1024)
+          .regex(/^[^\r\n]*$/),
+      )
+      .optional(),
     delay_ms: z.int().min(0).max(120_000).optional(),
     drop: z.boolean().optional(),
     times: z.int().min(1).optional(),
@@ -95,6 +114,14 @@ export const faultInputSchema = z
     if (fault.body !== undefined && fault.status === undefined) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'body needs a status' });
     }
+    for (const key of ['raw_body', 'headers'] as const) {
+      if (fault[key] !== undefined && fault.status === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} needs a status` });
+      }
+    }
+    if (fault.raw_body !== undefined && fault.body !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['raw_body'], message: 'raw_body and body exclude each other' });
+    }
     if (fault.body !== undefined && fault.status !== undefined && NULL_BODY_STATUSES.has(fault.status)) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: `status ${fault.status} has no body` });
     }
@@ -114,16 +141,21 @@ export function parseFaultInput(
 ): { ok: true; spec: FaultSpec } | { ok: false; error: FieldError } {
   const parsed = faultInputSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: toFieldError(parsed.error, input) };
-  const { delay_ms, ...rest } = parsed.data;
+  const { delay_ms, raw_body, ...rest } = parsed.data;
   const spec: FaultSpec = { ...rest };
   if (delay_ms !== undefined) spec.delayMs = delay_ms;
+  if (raw_body !== undefined) spec.rawBody = raw_body;
   return { ok: true, spec };
 }
 
 /** Converts a typed {@link FaultSpec} to the admin API's snake_case body. */
 export function toFaultInput(spec: FaultSpec): Record<string, unknown> {
-  const { delayMs, ...rest } = spec;
-  return delayMs === undefined ? { ...rest } : { ...rest, delay_ms: delayMs };
+  const { delayMs, rawBody, ...rest } = spec;
+  return {
+    ...rest,
+    ...(delayMs === undefined ? {} : { delay_ms: delayMs }),
+    ...(rawBody === undefined ? {} : { raw_body: rawBody }),
+  };
 }
 
 function splitPath(path: string): string[] {
@@ -196,6 +228,8 @@ export class FaultSet {
       if (spec.status !== undefined) {
         action.status = spec.status;
         action.body = spec.body;
+        if (spec.rawBody !== undefined) action.rawBody = spec.rawBody;
+        if (spec.headers !== undefined) action.headers = spec.headers;
       }
       return action;
     }

@@ -371,6 +371,34 @@ describe('completing a link', () => {
     expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
   });
 
+  it('reports a 200 of the wrong shape from the link call as failed, never as linked', async () => {
+    f.fake.users.set(alex.userId, { linkedTo: null, active: true });
+    const { state, codeChallenge } = await startLink();
+    f.fake.overrides.set('link', () => json(200, { unexpected: 'shape' }));
+    const result = await f.linking.completeLink(alex, {
+      code: f.fake.issueCode(1, { codeChallenge }),
+      state,
+    });
+    expect(result).toMatchObject({ outcome: 'failed', detail: 'unexpected-response' });
+    expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
+  });
+
+  it('reports failed when Connect says success but its status right after says not linked', async () => {
+    f.fake.users.set(alex.userId, { linkedTo: null, active: true });
+    const { state, codeChallenge } = await startLink();
+    f.fake.overrides.set('link', () => json(200, { success: true }));
+    const result = await f.linking.completeLink(alex, {
+      code: f.fake.issueCode(1, { codeChallenge }),
+      state,
+    });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      detail: 'unexpected-response',
+      status: { state: 'unlinked' },
+    });
+    expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
+  });
+
   it('reports an Instacart account already linked to another shopper', async () => {
     f.fake.users.set(blair.userId, { linkedTo: 1, active: true });
     f.fake.users.set(alex.userId, { linkedTo: null, active: true });

@@ -337,9 +337,15 @@ export function createLinking(options: LinkingOptions): Linking {
       detail: LinkFailureDetail | null,
       statusOptions: { fresh: boolean },
     ): Promise<LinkResult> => {
-      emit({ type: 'link-completed', userId: subject.userId, outcome, detail });
       const status = await getStatus(subject, { ...statusOptions, ...options });
-      return { outcome, detail, status };
+      // Connect said "linked" but its own status says otherwise: never show a success that the
+      // shopper's next page would contradict (the refresh has already corrected the retailer's record).
+      const contradicted = outcome === 'linked' && status.state === 'unlinked';
+      const final = contradicted
+        ? { outcome: 'failed' as const, detail: 'unexpected-response' as const }
+        : { outcome, detail };
+      emit({ type: 'link-completed', userId: subject.userId, ...final });
+      return { ...final, status };
     };
 
     const now = resolved.now();
@@ -381,7 +387,12 @@ export function createLinking(options: LinkingOptions): Linking {
     }
     await storage.linkRecords.markLinked(subject.userId, resolved.now());
     // The seed refreshes the status element after linking: ask Connect for the membership now.
-    return finish('linked', null, { fresh: true });
+    const result = await finish('linked', null, { fresh: true });
+    // Connect said "linked" but its own status says otherwise: never show a success the shopper's
+    // next page would contradict (the refresh has already corrected the retailer's record).
+    if (result.status.state === 'unlinked')
+      return { ...result, outcome: 'failed', detail: 'unexpected-response' };
+    return result;
   }
 
   return {
