@@ -1,0 +1,226 @@
+/**
+ * @module Section 4: two storefront processes on one throwaway PostgreSQL database. A shopper's flow
+ * starts on one instance (status → authorization URL, the link transaction written to the database)
+ * and completes on the other (`POST /cartlink/link` with the same session cookie: sessions live in
+ * the database, and browsers share cookies across the ports of one host). Both must then show the
+ * same status; a replay of the spent state on the first instance, and two simultaneous callbacks on
+ * both instances, must each yield exactly one link.
+ */
+import { openDatabase } from '@cartlink/linking/node';
+import type { StorefrontDatabase } from '../apps/storefront/src/db/schema';
+import { createTestDatabase, isPostgresAvailable } from '../testing/postgres';
+import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
+import {
+  type ChildServer,
+  describeError,
+  findFreePort,
+  mapLimit,
+  Scope,
+  startEmulatorChild,
+  startStorefrontChild,
+} from './lib/processes';
+import { histogram, type SectionContext } from './lib/report';
+import {
+  completeLink,
+  type Exchange,
+  getStatus,
+  profileState,
+  readAuthorizationUrl,
+  ShopClient,
+  signIn,
+} from './lib/shop-client';
+import { createShoppers, SHOPPER_PASSWORD } from './lib/shoppers';
+
+const SECTION = '4 two instances';
+
+/** Runs section 4. */
+export async function runTwoInstances(ctx: SectionContext): Promise<void> {
+  const { report } = ctx;
+  const scope = new Scope();
+  const count = ctx.quick ? 10 : 20;
+  const racers = ctx.quick ? 3 : 6;
+  try {
+    if (!(await isPostgresAvailable())) {
+      report.add({
+        section: SECTION,
+        did: 'connect to PostgreSQL at 127.0.0.1:5432',
+        expected: 'available',
+        happened: 'not available: section not run',
+        ok: false,
+      });
+      return;
+    }
+    const database = await createTestDatabase();
+    scope.add('drop the throwaway PostgreSQL database', () => database.drop());
+    const emulator = await startEmulatorChild(scope, 'emulator (two instances)');
+    const admin = new EmulatorAdmin(emulator.url);
+    const sandbox = new Sandbox(emulator.url);
+    const [portA, portB] = [await findFreePort(), await findFreePort()];
+    // Both start at once on an empty database: the migrations must not trip over each other.
+    const started = await Promise.allSettled(
+      [
+        ['A', portA],
+        ['B', portB],
+      ].map(([name, port]) =>
+        startStorefrontChild(scope, {
+          name: `storefront ${name}`,
+          port: Number(port),
+          databaseUrl: database.url,
+          emulatorUrl: emulator.url,
+        }),
+      ),
+    );
+    const failed = started.filter((result) => result.status === 'rejected');
+    report.add({
+      section: SECTION,
+      did: 'start storefront A and B at the same moment on one empty PostgreSQL database (createTestDatabase)',
+      expected: 'both run their migrations and start',
+      happened: failed.length
+        ? failed.map((result) => describeError((result as PromiseRejectedResult).reason)).join('; ')
+        : 'both started',
+      ok: failed.length === 0,
+    });
+    if (failed.length > 0) return;
+    const [a, b] = started.map((result) => (result as PromiseFulfilledResult<ChildServer>).value) as [
+      ChildServer,
+      ChildServer,
+    ];
+    await admin.registerApp([`${a.url}/account/profile`, `${b.url}/account/profile`]);
+    const seeding = openDatabase<StorefrontDatabase>(database.url);
+    scope.add('close the seeding connection', () => seeding.db.destroy());
+    const shoppers = await createShoppers(seeding.db, admin, count + racers, 'pg');
+    const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));
+    await sandbox.prepare();
+
+    const exchanges: Exchange[] = [];
+    const observe = (exchange: Exchange) => exchanges.push(exchange);
+
+    const crossed = await mapLimit(shoppers.slice(0, count), 5, async (shopper, index) => {
+      const [first, second] = index % 2 === 0 ? [a, b] : [b, a];
+      const onFirst = new ShopClient(first.url, undefined, observe);
+      const onSecond = onFirst.on(second.url);
+      try {
+        const signedIn = await signIn(onFirst, shopper.email, SHOPPER_PASSWORD);
+        if (!signedIn.ok) return { outcome: `sign-in ${signedIn.status}`, agree: false, replay: '-' };
+        const status = await getStatus(onFirst);
+        const url = status.status?.authorizationUrl;
+        if (!url)
+          return { outcome: `status ${status.status?.state ?? status.http}`, agree: false, replay: '-' };
+        const request = readAuthorizationUrl(url);
+        const code = await sandbox.authorize(
+          shopper.instacartUserId,
+          request.redirectUri,
+          request.codeChallenge,
+        );
+        const linked = await completeLink(onSecond, { code, state: request.state });
+        const [statusA, statusB, profileA, profileB] = await Promise.all([
+          getStatus(onFirst.on(a.url)),
+          getStatus(onFirst.on(b.url)),
+          profileState(onFirst.on(a.url)),
+          profileState(onFirst.on(b.url)),
+        ]);
+        const agree =
+          statusA.status?.state === statusB.status?.state &&
+          statusA.status?.expiredAt === statusB.status?.expiredAt &&
+          profileA.state === profileB.state &&
+          profileA.state === statusA.status?.state &&
+          statusA.status?.state === 'linked-active';
+        const replay = await completeLink(onFirst, { code, state: request.state });
+        return {
+          outcome: linked.outcome ?? `HTTP ${linked.http}`,
+          agree,
+          replay: replay.outcome ?? `HTTP ${replay.http}`,
+        };
+      } catch (error) {
+        return { outcome: `error: ${describeError(error)}`, agree: false, replay: '-' };
+      }
+    });
+    report.add({
+      section: SECTION,
+      did: `${count} shoppers: sign in and GET /cartlink/status on one instance, POST /cartlink/link on the other with the same cookie (half A→B, half B→A); status and profile on both; replay the spent state on the first`,
+      expected:
+        'every link "linked"; A and B show the same state (linked-active) and expiry; every replay "state-invalid"',
+      happened: `outcomes: ${histogram(crossed.map((result) => result.outcome))}; statuses agree ${crossed.filter((result) => result.agree).length}/${count}; replays: ${histogram(crossed.map((result) => result.replay))}`,
+      ok:
+        crossed.every((result) => result.outcome === 'linked') &&
+        crossed.every((result) => result.agree) &&
+        crossed.every((result) => result.replay === 'state-invalid'),
+    });
+
+    // The same callback delivered to both instances at once: the state is spent exactly once.
+    const races = await mapLimit(shoppers.slice(count), 3, async (shopper) => {
+      const onA = new ShopClient(a.url, undefined, observe);
+      try {
+        const signedIn = await signIn(onA, shopper.email, SHOPPER_PASSWORD);
+        if (!signedIn.ok) return `sign-in ${signedIn.status}`;
+        const status = await getStatus(onA);
+        const request = readAuthorizationUrl(status.status?.authorizationUrl ?? 'http://invalid/');
+        const code = await sandbox.authorize(
+          shopper.instacartUserId,
+          request.redirectUri,
+          request.codeChallenge,
+        );
+        const both = await Promise.all([
+          completeLink(onA, { code, state: request.state }),
+          completeLink(onA.on(b.url), { code, state: request.state }),
+        ]);
+        return both
+          .map((result) => result.outcome ?? `HTTP ${result.http}`)
+          .sort()
+          .join('+');
+      } catch (error) {
+        return `error: ${describeError(error)}`;
+      }
+    });
+    report.add({
+      section: SECTION,
+      did: `${racers} shoppers: one callback (same code and state) POSTed to A and B simultaneously`,
+      expected: 'each pair: exactly one "linked" and one "state-invalid"',
+      happened: histogram(races),
+      ok: races.every((result) => result === 'linked+state-invalid'),
+    });
+
+    const links = await admin.links();
+    const records = new Set(
+      (await seeding.db.selectFrom('cartlink_link_records').select('user_id').execute()).map(
+        (row) => row.user_id,
+      ),
+    );
+    const onlyDb = [...records].filter((id) => !links.has(id));
+    const onlyEmulator = [...links.keys()].filter((id) => !records.has(id));
+    const wrong = [...links].filter(
+      ([userId, instacartId]) => byId.get(userId)?.instacartUserId !== instacartId,
+    );
+    const fiveXx = exchanges.filter((exchange) => exchange.status >= 500);
+    report.add({
+      section: SECTION,
+      did: 'compare cartlink_link_records (PostgreSQL) with the emulator links; count 5xx over both instances',
+      expected:
+        "the same set; every link to the shopper's own account; no 5xx; no error logs on either instance",
+      happened: `records ${records.size}, links ${links.size}, only DB ${onlyDb.length}, only emulator ${onlyEmulator.length}, wrong ${wrong.length}; 5xx ${fiveXx.length}; error logs A ${a.errorLines().length}, B ${b.errorLines().length}${[
+        ...a.errorLines(),
+        ...b.errorLines(),
+      ]
+        .slice(0, 2)
+        .map((line) => ` (${line})`)
+        .join('')}`,
+      ok:
+        onlyDb.length === 0 &&
+        onlyEmulator.length === 0 &&
+        wrong.length === 0 &&
+        fiveXx.length === 0 &&
+        a.errorLines().length + b.errorLines().length === 0,
+    });
+  } finally {
+    const failures = await scope.close();
+    if (failures.length > 0) {
+      report.add({
+        section: SECTION,
+        did: 'cleanup',
+        expected: 'children stopped, database dropped',
+        happened: failures.join('; '),
+        ok: false,
+      });
+    }
+  }
+}
