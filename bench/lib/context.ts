@@ -1,0 +1,89 @@
+/**
+ * @module What every step gets: the mode, L, the running servers, the signed-in sessions, and the
+ * helpers that start fresh servers (the cold burst needs its own).
+ */
+import type { ChildServer } from './processes';
+
+/** The OAuth application of the storefront (product.md's demo application). */
+export const STOREFRONT_APP = {
+  clientId: 'cartlink-demo',
+  clientSecret: 'cartlink-demo-secret',
+  name: 'Corner Market',
+} as const;
+
+/** The peer is another retailer: its own OAuth application, so its Connect users and links are its own. */
+export const PEER_APP = {
+  clientId: 'naive-peer',
+  clientSecret: 'naive-peer-secret',
+  name: 'Peer Market',
+} as const;
+
+/** Sizes of a run: the full bench or the CI smoke (same code paths, tiny counts). */
+export interface BenchSizes {
+  /** Step 1: alternating rounds, seconds per side per round, connections. */
+  loadRounds: number;
+  loadRoundSec: number;
+  loadWarmupSec: number;
+  loadConnections: number;
+  /** Step 1 profile: seconds of profiled load; rounds of the logging what-if. */
+  profileSec: number;
+  loggingRounds: number;
+  /** Step 2: sequential requests per side, and of ours alone under the profiler. */
+  freshRequests: number;
+  freshProfiledRequests: number;
+  /** Step 3: link samples per case and side. */
+  linkSamples: number;
+  /** Step 4: concurrent requests. */
+  burstSize: number;
+  /** Step 5: page loads per side. */
+  pageLoads: number;
+}
+
+export const FULL_SIZES: BenchSizes = {
+  loadRounds: 4,
+  loadRoundSec: 3,
+  loadWarmupSec: 2,
+  loadConnections: 10,
+  profileSec: 5,
+  loggingRounds: 2,
+  freshRequests: 200,
+  freshProfiledRequests: 150,
+  linkSamples: 6,
+  burstSize: 1000,
+  pageLoads: 16,
+};
+
+export const SMOKE_SIZES: BenchSizes = {
+  loadRounds: 1,
+  loadRoundSec: 0.5,
+  loadWarmupSec: 0.2,
+  loadConnections: 4,
+  profileSec: 0.5,
+  loggingRounds: 1,
+  freshRequests: 5,
+  freshProfiledRequests: 5,
+  linkSamples: 1,
+  burstSize: 100,
+  pageLoads: 1,
+};
+
+/** The servers and sessions of a run. */
+export interface BenchContext {
+  smoke: boolean;
+  sizes: BenchSizes;
+  latencyMs: number;
+  tmpDir: string;
+  /** Where a step writes a CPU profile of the storefront (kept after the run, outside the repository). */
+  profilePath(name: string): string;
+  /** The elements bundle built once by the runner, for the peer's page. */
+  bundlePath: string;
+  emulator: ChildServer;
+  storefront: ChildServer;
+  /** The storefront's SQLite file (a second instance on it serves the same sessions). */
+  storefrontDatabasePath: string;
+  peer: ChildServer;
+  /** The `Cookie` header of alex@example.com, signed in through the form. */
+  shopperCookie: string;
+  shopperId: string;
+  log(line: string): void;
+}

@@ -1,0 +1,134 @@
+/**
+ * @module Step 2, a status that must ask Connect: sequential requests, one at a time, interleaved
+ * between three sides so that the machine's noise falls on all of them alike:
+ *
+ * - ours: `POST /cartlink/verify`, the status path with a fresh verification (`getStatus` with
+ *   `fresh: true`, what the status endpoint does once the stored verification is older than the
+ *   freshness window): one Connect call with the cached fulfillment token on a kept-alive connection;
+ * - the peer: `GET /status`, a fresh token and then the status call, each on a new connection;
+ * - direct: the runner itself calls Connect's get-account-information with a token and keep-alive,
+ *   which is what L plus the emulator and loopback cost without any storefront.
+ *
+ * `status_fresh_overhead_ms` is ours' p50 minus L, as the issue defines it; the direct call's p50
+ * minus L shows how much of that is the emulator, loopback and timer slack rather than our code.
+ */
+import { readFileSync } from 'node:fs';
+import type { BenchContext } from '../lib/context';
+import { STOREFRONT_APP } from '../lib/context';
+import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
+import { readCalls, resetCalls } from '../lib/emulator-admin';
+import { getJson, postJson, timed } from '../lib/http';
+import { round, type Summary, summarize } from '../lib/stats';
+
+export interface StatusFreshResult {
+  /** Where ours spends its time on this path: ours alone, sequential, under the CPU profiler. */
+  profile: ProfileSummary & { file: string; requests: number };
+  ours: Summary;
+  peer: Summary;
+  direct: Summary;
+  status_fresh_overhead_ms: number;
+  peer_status_fresh_ms: number;
+  /** The direct Connect call's p50 minus L: emulator, loopback and timers, no storefront. */
+  direct_overhead_ms: number;
+  /** ours p50 minus the direct call's p50: what the storefront adds to one Connect call. */
+  ours_minus_direct_ms: number;
+  /** CPU per request of the storefront (ours) and of the peer's server, all threads, in ms. */
+  cpu_ms_per_request: { ours: number; peer: number };
+  /** Per request, counted by the emulator. */
+  connect_calls_per_request: { ours: number; peer: number };
+  token_requests_per_request: { ours: number; peer: number };
+}
+
+export async function runStatusFreshStep(
+  ctx: BenchContext,
+  peer: { cookie: string },
+): Promise<StatusFreshResult> {
+  const { emulator, storefront } = ctx;
+  const token = await postJson<{ access_token: string }>(`${emulator.url}/v2/oauth/token`, {
+    client_id: STOREFRONT_APP.clientId,
+    client_secret: STOREFRONT_APP.clientSecret,
+    grant_type: 'client_credentials',
+    scope: 'connect:fulfillment',
+  });
+  const directUrl = `${emulator.url}/v2/fulfillment/users/${encodeURIComponent(ctx.shopperId)}/link`;
+
+  const sides = {
+    ours: async () => {
+      const view = await postJson<{ state: string }>(
+        `${storefront.url}/cartlink/verify`,
+        {},
+        ctx.shopperCookie,
+        storefront.url,
+      );
+      if (view.state !== 'linked-active') throw new Error(`ours: status ${view.state}`);
+    },
+    peer: async () => {
+      const view = await getJson<{ state: string }>(`${ctx.peer.url}/status`, peer.cookie);
+      if (view.state !== 'linked-active') throw new Error(`peer: status ${view.state}`);
+    },
+    direct: async () => {
+      const response = await fetch(directUrl, {
+        headers: { Accept: 'application/json', Authorization: `Bearer ${token.access_token}` },
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`direct: ${response.status}`);
+    },
+  };
+  type Side = keyof typeof sides;
+  const order: Side[] = ['ours', 'peer', 'direct'];
+  const samples: Record<Side, number[]> = { ours: [], peer: [], direct: [] };
+
+  // Warm-up (JIT, connection pools), not recorded.
+  for (let i = 0; i < Math.min(10, ctx.sizes.freshRequests); i++)
+    for (const side of order) await sides[side]();
+
+  // Count Connect calls per request for ours and the peer on a short run of each alone.
+  const perRequest = async (side: 'ours' | 'peer') => {
+    await resetCalls(emulator);
+    for (let i = 0; i < 5; i++) await sides[side]();
+    const calls = await readCalls(emulator);
+    return { total: calls.total / 5, tokens: calls.tokenRequests / 5 };
+  };
+  const oursCalls = await perRequest('ours');
+  const peerCalls = await perRequest('peer');
+
+  const cpuBefore = { ours: storefront.cpuMs(), peer: ctx.peer.cpuMs() };
+  for (let i = 0; i < ctx.sizes.freshRequests; i++) {
+    // Rotate the order each round.
+    for (let k = 0; k < order.length; k++) {
+      const side = order[(i + k) % order.length] as Side;
+      samples[side].push((await timed(sides[side])).ms);
+    }
+  }
+  const n = ctx.sizes.freshRequests;
+  const cpuPerRequest = {
+    ours: round((storefront.cpuMs() - cpuBefore.ours) / n, 3),
+    peer: round((ctx.peer.cpuMs() - cpuBefore.peer) / n, 3),
+  };
+  const file = ctx.profilePath('status-fresh');
+  await storefront.call('profile-start', { intervalUs: 100 });
+  for (let i = 0; i < ctx.sizes.freshProfiledRequests; i++) await sides.ours();
+  await storefront.call('profile-stop', { path: file });
+  const profile = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+
+  const ours = summarize(samples.ours);
+  const peerSummary = summarize(samples.peer);
+  const direct = summarize(samples.direct);
+  ctx.log(
+    `  p50 ours ${ours.p50} ms, peer ${peerSummary.p50} ms, direct Connect ${direct.p50} ms (L = ${ctx.latencyMs}); ` +
+      `CPU/request ours ${cpuPerRequest.ours} ms, peer ${cpuPerRequest.peer} ms`,
+  );
+  return {
+    profile: { ...profile, file, requests: ctx.sizes.freshProfiledRequests },
+    ours,
+    peer: peerSummary,
+    direct,
+    status_fresh_overhead_ms: round(ours.p50 - ctx.latencyMs),
+    peer_status_fresh_ms: peerSummary.p50,
+    direct_overhead_ms: round(direct.p50 - ctx.latencyMs),
+    ours_minus_direct_ms: round(ours.p50 - direct.p50),
+    cpu_ms_per_request: cpuPerRequest,
+    connect_calls_per_request: { ours: oursCalls.total, peer: peerCalls.total },
+    token_requests_per_request: { ours: oursCalls.tokens, peer: peerCalls.tokens },
+  };
+}
