@@ -9,7 +9,7 @@ import { LINKING_TABLES, type LinkingDatabase } from './database';
 import { DuplicateDiscountError } from './errors';
 import { migrateToLatest } from './migrate';
 import { createSqlStorage } from './sql-storage';
-import { openSqliteDatabase } from './sqlite-node';
+import { openSqliteDatabase, withStatementCache } from './sqlite-node';
 import type { LinkingStorage } from './types';
 
 // One database file for this test file, migrated once; each test empties the tables.
@@ -121,3 +121,51 @@ async function expectDuplicateCaughtInsideTransactionToCommit(storage: LinkingSt
   });
   expect(await storage.linkRecords.get('user-1')).not.toBeNull();
 }
+
+describe('the prepared-statement cache', () => {
+  it('prepares a statement once and reuses it, evicting the least recently used beyond capacity', () => {
+    const sqlite = new Database(':memory:');
+    const prepared: string[] = [];
+    const prepare = sqlite.prepare.bind(sqlite);
+    sqlite.prepare = ((source: string) => {
+      prepared.push(source);
+      return prepare(source);
+    }) as typeof sqlite.prepare;
+    const cached = withStatementCache(sqlite, 2);
+    const one = cached.prepare('select 1 as n');
+    expect(cached.prepare('select 1 as n')).toBe(one);
+    cached.prepare('select 2 as n');
+    cached.prepare('select 1 as n'); // touch: now "select 2" is the oldest
+    cached.prepare('select 3 as n'); // evicts "select 2"
+    expect(cached.prepare('select 1 as n')).toBe(one);
+    cached.prepare('select 2 as n');
+    expect(prepared).toEqual(['select 1 as n', 'select 2 as n', 'select 3 as n', 'select 2 as n']);
+    cached.close();
+  });
+
+  it('never hands out a statement that is still iterating', () => {
+    const sqlite = new Database(':memory:');
+    const cached = withStatementCache(sqlite);
+    const first = cached.prepare('select 1 as n union all select 2');
+    const iterator = first.iterate([]);
+    iterator.next();
+    const second = cached.prepare('select 1 as n union all select 2');
+    expect(second).not.toBe(first);
+    expect(second.all([])).toEqual([{ n: 1 }, { n: 2 }]);
+    iterator.return?.();
+    cached.close();
+  });
+
+  it('serves Kysely queries with the same answers, through migrations and schema changes', async () => {
+    const db = openSqliteDatabase(':memory:');
+    await migrateToLatest(db);
+    const storage = createSqlStorage(db);
+    for (let round = 0; round < 3; round++) {
+      await storage.linkRecords.markLinked(`user-${round}`, new Date(1_700_000_000_000 + round));
+      expect((await storage.linkRecords.list()).map((record) => record.userId)).toHaveLength(round + 1);
+    }
+    await sql`alter table cartlink_link_records add column note text`.execute(db);
+    expect(await storage.linkRecords.get('user-2')).toMatchObject({ userId: 'user-2' });
+    await db.destroy();
+  });
+});
