@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import { openDatabase } from '@cartlink/linking/node';
+import type { StorefrontDatabase } from '@cartlink/storefront';
 import Database from 'better-sqlite3';
-import type { StorefrontDatabase } from '../apps/storefront/src/db/schema';
 import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
 import { runLinkFlow } from './lib/flows';
 import {
@@ -139,7 +139,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
     // The kill comes right after the k-th "Place order" is sent, while others are mid-link.
     const killAfterOrders = Math.max(3, Math.ceil(count / 4));
     const progress: string[] = shoppers.map(() => 'not started');
-    let ordersSent = 0;
+    let ordersPlaced = 0;
     let killedAt = '';
     let markKilled: () => void = () => {};
     const killed = new Promise<void>((resolve) => {
@@ -152,9 +152,10 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
       atKill = [...progress];
       void shop.kill9().then(markKilled);
     };
-    const onOrderSent = () => {
-      if (++ordersSent === killAfterOrders)
-        setTimeout(() => kill(`the ${killAfterOrders}th Place order was sent`), 3);
+    // Counted on completion, not on sending: on a loaded machine the first orders may still be in
+    // flight when the Nth is sent, and the kill must find some orders placed and others not.
+    const onOrderPlaced = () => {
+      if (++ordersPlaced === killAfterOrders) kill(`the ${killAfterOrders}th order was placed`);
     };
     const fallback = setTimeout(() => kill('fallback timer (20 s)'), 20_000);
 
@@ -190,9 +191,9 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
         progress[index] = 'checkout';
         const page = await checkoutPage(client);
         progress[index] = 'place order';
-        onOrderSent();
         const order = await placeOrder(client, page);
         progress[index] = order.orderId ? 'order placed' : `order ${order.http}`;
+        if (order.orderId) onOrderPlaced();
       } catch {
         // The process died under this request: the progress says where.
       }

@@ -9,8 +9,8 @@
  */
 import { join } from 'node:path';
 import { openDatabase } from '@cartlink/linking/node';
+import type { StorefrontDatabase } from '@cartlink/storefront';
 import fc from 'fast-check';
-import type { StorefrontDatabase } from '../apps/storefront/src/db/schema';
 import { CLIENT_ID, CLIENT_SECRET, EmulatorAdmin, Sandbox } from './lib/emulator-client';
 import { runLinkFlow } from './lib/flows';
 import {
@@ -960,7 +960,7 @@ export async function runFuzz(ctx: SectionContext): Promise<void> {
       const runs = ctx.quick ? 5 : 20;
       const names = fc.sample(fc.tuple(hostile, hostile), { numRuns: runs, seed: SEED - 1 });
       const failures: string[] = [];
-      const { hashPassword } = await import('../apps/storefront/src/passwords');
+      const { hashPassword } = await import('@cartlink/storefront');
       const passwordHash = await hashPassword(SHOPPER_PASSWORD);
       for (const [index, [first, last]] of names.entries()) {
         const marker = `<x-fuzz-${++markerCounter}>`;

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { openDatabase } from '@cartlink/linking/node';
-import type { StorefrontDatabase } from '../apps/storefront/src/db/schema';
+import type { StorefrontDatabase } from '@cartlink/storefront';
 import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
 import { CLEAN_FLOW_OUTCOMES, runLinkFlow } from './lib/flows';
 import {

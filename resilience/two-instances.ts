@@ -7,7 +7,7 @@
  * both instances, must each yield exactly one link.
  */
 import { openDatabase } from '@cartlink/linking/node';
-import type { StorefrontDatabase } from '../apps/storefront/src/db/schema';
+import type { StorefrontDatabase } from '@cartlink/storefront';
 import { createTestDatabase, isPostgresAvailable } from '../testing/postgres';
 import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
 import {

@@ -18,9 +18,16 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { createStorefront, DEMO_USERS, parseEnv, type Storefront } from '@cartlink/storefront';
+import {
+  createSessionStore,
+  createStorefront,
+  DEMO_USERS,
+  parseEnv,
+  readCookie,
+  type Storefront,
+  sessionCookieSettings,
+} from '@cartlink/storefront';
 import { createAdaptorServer } from '@hono/node-server';
-import { createSessionStore, readCookie, sessionCookieSettings } from '../../apps/storefront/src/sessions';
 import { announceReady, serveControl } from './control';
 
 /** A constant body with the keys and about the size of a linked-active status view. */

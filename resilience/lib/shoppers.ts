@@ -8,9 +8,9 @@
  * A seeding hook in the storefront (or a sign-up route) would be the better way; see the README.
  */
 import { randomUUID } from 'node:crypto';
+import type { StorefrontDatabase } from '@cartlink/storefront';
+import { hashPassword } from '@cartlink/storefront';
 import type { Kysely } from 'kysely';
-import type { StorefrontDatabase } from '../../apps/storefront/src/db/schema';
-import { hashPassword } from '../../apps/storefront/src/passwords';
 import type { EmulatorAdmin } from './emulator-client';
 import { mapLimit } from './processes';
 

@@ -135,7 +135,13 @@ export async function createStorefront(
       if (user === undefined) throw new Error(`No shop account ${userId} to create a Connect user for`);
       return { firstName: user.firstName, lastName: user.lastName, locale: 'en-US' };
     },
-    onEvent: (event: LinkingEvent) => logger.info({ linking: event }, event.type),
+    // Link attempts are worth a line each and Connect being unreachable a warning; verifications
+    // happen on most page loads, so they are debug.
+    onEvent: (event: LinkingEvent) => {
+      if (event.type === 'link-completed') logger.info({ linking: event }, event.type);
+      else if (event.type === 'membership-unverifiable') logger.warn({ linking: event }, event.type);
+      else logger.debug({ linking: event }, event.type);
+    },
   });
   const cookie = sessionCookieSettings(config.publicUrl);
   const sessions = createSessionStore(db, { idleSeconds: config.sessionIdleSeconds, now });
@@ -157,10 +163,13 @@ export async function createStorefront(
   const app = new Hono<AppEnv>();
 
   // One line per request: method, path without its query (which may hold a code or state), status, time.
+  // These four fields are all it ever holds, so it skips redaction, which costs ~15 µs a line (16.5
+  // against 1.2, measured), a tenth of a cached status call's CPU.
+  const accessLogger = logger.child({}, { redact: [] });
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    logger.info(
+    accessLogger.info(
       {
         method: c.req.method,
         path: c.req.path,

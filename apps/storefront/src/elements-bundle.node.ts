@@ -1,11 +1,13 @@
 /**
- * @module Builds the linking elements' browser bundle once, at start-up (Node only: it runs Vite).
+ * @module The linking elements' browser bundle, built once per version of their sources in a child
+ * process and read from disk (Node only). Building in this process would keep Vite's memory for the
+ * server's whole life.
  */
-import { buildElementsBundle } from '@cartlink/elements/build';
+import { loadPrebuiltElementsBundle } from '@cartlink/elements/prebuilt';
 import type { ElementsBundleSource } from './assets';
 
 /** The bundle of `<cartlink-status>` and `<cartlink-result-dialog>`, as one ES module string. */
 export async function loadElementsBundle(): Promise<ElementsBundleSource> {
-  const { code } = await buildElementsBundle();
+  const { code } = await loadPrebuiltElementsBundle();
   return { code };
 }
