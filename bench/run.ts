@@ -442,7 +442,7 @@ async function main(): Promise<number> {
     log(`  innermost package: ${profile.by_package.join(', ')}`);
     log(`  top self time:     ${profile.top_self.join(', ')}`);
   }
-  log(`  profiles: ${cached.profile.file}, ${fresh.profile.file}, ${burst.profile.file}`);
+  log(`  profiles (in ${tmpdir()}): ${cached.profile.file}, ${fresh.profile.file}, ${burst.profile.file}`);
   log(
     `Results: ${outPath}. Run took ${durationSec} s; load average ${loadAtStart} at start, ` +
       `${results.machine.load_average_1m.end} at the end (${cpus().length} CPUs).`,

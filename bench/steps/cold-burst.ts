@@ -9,7 +9,7 @@
  * storefront's time goes when a thousand shoppers arrive at once.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BenchContext } from '../lib/context';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
 import { readCalls, resetCalls } from '../lib/emulator-admin';
@@ -144,7 +144,7 @@ export async function runColdBurstStep(
     peer,
     profile: {
       ...profile,
-      file: profileFile,
+      file: basename(profileFile),
       p99Ms: profiled.latency.p99,
       tokenRequests: profiled.tokenRequests,
     },

@@ -5,7 +5,9 @@
  * the machine's noise falls on every side alike. Then, with the storefront still warm, its RSS
  * (step 6) and a CPU profile of the status route alone under the same load.
  */
+
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { BenchContext } from '../lib/context';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
 import { readCalls, resetCalls } from '../lib/emulator-admin';
@@ -127,6 +129,6 @@ export async function runStatusCachedStep(ctx: BenchContext): Promise<StatusCach
     status_cached_cpu_ratio: round(sides.ours.cpuUsPerRequest / sides.floor.cpuUsPerRequest, 3),
     connect_calls_during_load: connectCalls,
     rss_loaded_mb: round(rssLoaded, 1),
-    profile: { ...profile, file, seconds: sizes.profileSec },
+    profile: { ...profile, file: basename(file), seconds: sizes.profileSec },
   };
 }

@@ -12,7 +12,9 @@
  * `status_fresh_overhead_ms` is ours' p50 minus L, as the issue defines it; the direct call's p50
  * minus L shows how much of that is the emulator, loopback and timer slack rather than our code.
  */
+
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { BenchContext } from '../lib/context';
 import { STOREFRONT_APP } from '../lib/context';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
@@ -119,7 +121,7 @@ export async function runStatusFreshStep(
       `CPU/request ours ${cpuPerRequest.ours} ms, peer ${cpuPerRequest.peer} ms`,
   );
   return {
-    profile: { ...profile, file, requests: ctx.sizes.freshProfiledRequests },
+    profile: { ...profile, file: basename(file), requests: ctx.sizes.freshProfiledRequests },
     ours,
     peer: peerSummary,
     direct,
