@@ -9,7 +9,7 @@
  */
 import { DEMO_SEED, startEmulator } from '@cartlink/emulator';
 import { ConfigError, readEnv } from '../apps/storefront/src/env';
-import { startStorefront } from '../apps/storefront/src/server.node.js';
+import { startStorefront } from '../apps/storefront/src/server-node';
 import { DEMO_PASSWORD, DEMO_USERS } from '../apps/storefront/src/users';
 
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 4010);

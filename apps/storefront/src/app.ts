@@ -68,7 +68,7 @@ export interface Storefront {
 }
 
 async function buildDefaultElementsBundle(): Promise<ElementsBundleSource> {
-  const { loadElementsBundle } = await import('./elements-bundle.node.js');
+  const { loadElementsBundle } = await import('./elements-bundle-node');
   return loadElementsBundle();
 }
 

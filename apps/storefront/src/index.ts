@@ -9,6 +9,6 @@ export type { StorefrontDatabase } from './db/schema';
 export { ConfigError, DEMO_DEFAULTS, type EnvSource, parseEnv, readEnv, type StorefrontConfig } from './env';
 export { createLogger } from './logger';
 export { hashPassword } from './passwords';
-export { type ConfigForPort, type RunningStorefront, startStorefront } from './server.node.js';
+export { type ConfigForPort, type RunningStorefront, startStorefront } from './server-node';
 export { createSessionStore, readCookie, sessionCookieSettings } from './sessions';
 export { DEMO_PASSWORD, DEMO_USERS } from './users';

@@ -4,7 +4,7 @@
  * with status 1.
  */
 import { ConfigError, readEnv, type StorefrontConfig } from './env';
-import { startStorefront } from './server.node.js';
+import { startStorefront } from './server-node';
 import { DEMO_PASSWORD, DEMO_USERS } from './users';
 
 let config: StorefrontConfig;

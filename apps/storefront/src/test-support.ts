@@ -19,7 +19,7 @@ let bundle: Promise<ElementsBundleSource> | undefined;
 
 /** The real elements bundle, built once per test file (about a second). */
 export function getElementsBundle(): Promise<ElementsBundleSource> {
-  bundle ??= import('./elements-bundle.node.js').then((module) => module.loadElementsBundle());
+  bundle ??= import('./elements-bundle-node').then((module) => module.loadElementsBundle());
   return bundle;
 }
 

@@ -11,7 +11,7 @@ import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../../testing/browser';
-import { buildElementsBundle } from './build-bundle.node.js';
+import { buildElementsBundle } from './build-bundle-node';
 import type { StatusView } from './status-view';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-results/elements/', import.meta.url));
