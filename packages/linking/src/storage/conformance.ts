@@ -458,6 +458,19 @@ export function runStorageConformance(name: string, openStorage: () => Promise<S
         await expect(attempt).rejects.toBeInstanceOf(DuplicateDiscountError);
         expect(await storage.linkRecords.get('user-1')).toBeNull();
       });
+
+      it('stays usable after a duplicate ledger entry is caught inside it, and commits', async () => {
+        // On PostgreSQL a plain INSERT hitting the primary key would abort the whole transaction
+        // ("current transaction is aborted"), and the next write in it would fail.
+        await storage.discounts.record(deliveryDiscount({ orderId: 'order-1' }));
+        await storage.transaction(async (inner) => {
+          await expect(
+            inner.discounts.record(deliveryDiscount({ orderId: 'order-1' })),
+          ).rejects.toBeInstanceOf(DuplicateDiscountError);
+          await inner.linkRecords.markLinked('user-1', new Date('2025-04-01T12:00:00.000Z'));
+        });
+        expect(await storage.linkRecords.get('user-1')).not.toBeNull();
+      });
     });
   });
 }
