@@ -8,6 +8,7 @@
 import {
   computeCodeChallenge,
   createAuthorizationUrl,
+  encodeBase64Url,
   generateCodeVerifier,
   generateState,
 } from '@cartlink/connect';
@@ -38,9 +39,7 @@ export type ConsumeResult =
 /** base64url SHA-256 of a state value: what is stored and looked up instead of the state itself. */
 export async function hashState(state: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(state));
-  let binary = '';
-  for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return encodeBase64Url(new Uint8Array(digest));
 }
 
 /**
