@@ -4,7 +4,7 @@
  */
 import type { ChildServer } from './processes';
 
-/** The OAuth application of the storefront (product.md's demo application). */
+/** The OAuth application of the storefront (docs/product.md's demo application). */
 export const STOREFRONT_APP = {
   clientId: 'cartlink-demo',
   clientSecret: 'cartlink-demo-secret',

@@ -106,7 +106,7 @@ describe('reconciliation report', () => {
     expect(page.text).toContain('href="/admin/reconciliation.csv?from=2025-01-01&amp;to=2025-01-31"');
   });
 
-  it('exports the CSV with product.md’s header, `to` inclusive', async () => {
+  it('exports the CSV with docs/product.md’s header, `to` inclusive', async () => {
     const shop = await shopWithDiscountedOrders([
       new Date('2025-01-31T23:59:59Z'),
       new Date('2025-02-01T00:00:00Z'),

@@ -1,7 +1,7 @@
 /**
  * @module The shopper's locale for the linking elements and Connect's `Accept-Language`: the three
  * locales Connect answers in, chosen from the browser's `Accept-Language` header.
- * @see connect-api.md "Hosts" (`en-US`, `en-CA`, `fr-CA`)
+ * @see docs/connect-api.md "Hosts" (`en-US`, `en-CA`, `fr-CA`)
  */
 import type { Locale } from '@cartlink/linking';
 

@@ -1,5 +1,5 @@
 /**
- * @module The shop's customer accounts: lookup, and the demo accounts of product.md, seeded on every
+ * @module The shop's customer accounts: lookup, and the demo accounts of docs/product.md, seeded on every
  * start without ever duplicating or overwriting them.
  */
 import type { Selectable } from 'kysely';
@@ -15,7 +15,7 @@ export interface User {
   role: 'shopper' | 'admin';
 }
 
-/** The password of every demo account (product.md, "Demo logins"). */
+/** The password of every demo account (docs/product.md, "Demo logins"). */
 export const DEMO_PASSWORD = 'cartlink-demo';
 
 /**

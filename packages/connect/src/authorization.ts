@@ -23,7 +23,7 @@ function generateRandomBase64Url(byteLength: number): string {
  * A fresh `state` for the authorization URL: 32 random bytes (256 bits) from
  * `crypto.getRandomValues`, base64url, 43 characters. Bind it to the session and accept it once.
  *
- * @see seed-account-linking.txt, "Update the status element" (the CSRF prevention token)
+ * @see docs/account-linking.md, "Update the status element" (the CSRF prevention token)
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12
  */
 export function generateState(): string {
@@ -95,8 +95,8 @@ export interface AuthorizationUrlInput {
  *   codeChallenge: await computeCodeChallenge(verifier),
  * });
  * ```
- * @see seed-account-linking.txt, "Authorization URL"
- * @see connect-api.md section 1
+ * @see docs/account-linking.md, "Authorization URL"
+ * @see docs/connect-api.md section 1
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
  */
 export function createAuthorizationUrl(input: AuthorizationUrlInput): URL {
@@ -193,7 +193,7 @@ const SINGLE_PARAMETERS = ['code', 'state', 'error', 'error_description', 'error
  * if ('error' in response) return showFailure(response.error === 'access_denied' ? 'cancelled' : 'failed');
  * await client.exchangeAuthorizationCode({ code: response.code, redirectUri, codeVerifier });
  * ```
- * @see seed-account-linking.txt, "Check for authorization"
+ * @see docs/account-linking.md, "Check for authorization"
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  * @see https://www.rfc-editor.org/rfc/rfc9207
  */

@@ -1,5 +1,5 @@
 /**
- * `createConnectClient`: the Connect endpoints of connect-api.md as typed methods.
+ * `createConnectClient`: the Connect endpoints of docs/connect-api.md as typed methods.
  */
 import type { z } from 'zod';
 import { ConnectConfigurationError, ConnectUnauthorizedError } from './errors';
@@ -36,7 +36,7 @@ const ACCEPT_LANGUAGES: readonly AcceptLanguage[] = ['en-US', 'en-CA', 'fr-CA'];
  * });
  * const status = await connect.getLinkStatus('1990ad78-9f7a-4302-95cb-f70fe03b6b04');
  * ```
- * @see connect-api.md
+ * @see docs/connect-api.md
  */
 export function createConnectClient(options: ConnectClientOptions): ConnectClient {
   const config = resolveConfig(options);

@@ -10,7 +10,7 @@
 /**
  * Every stable error code the package uses, one per class.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export type ConnectErrorCode =
   | 'network'
@@ -75,7 +75,7 @@ export class ConnectConfigurationError extends ConnectError {
  * The request never got an HTTP response: DNS, connection refused, reset, TLS. `cause` holds the
  * platform's error.
  *
- * @see connect-api.md section 5 (retried where safe)
+ * @see docs/connect-api.md section 5 (retried where safe)
  */
 export class ConnectNetworkError extends ConnectError {
   override readonly code = 'network' as const;
@@ -112,7 +112,7 @@ export interface ConnectOAuthErrorInit {
  * `error` value and the status only: token-endpoint bodies never go into messages.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
- * @see connect-api.md section 2
+ * @see docs/connect-api.md section 2
  */
 export class ConnectOAuthError extends ConnectError {
   override readonly code: 'oauth_error' | 'invalid_grant' | 'invalid_client' = 'oauth_error';
@@ -135,7 +135,7 @@ export class ConnectOAuthError extends ConnectError {
  * The authorization code (or redirect URI, or PKCE verifier) was refused: bad, expired, already
  * used or issued to another client. Start a new authorization; never retry the same code.
  *
- * @see connect-api.md section 2b
+ * @see docs/connect-api.md section 2b
  */
 export class InvalidGrantError extends ConnectOAuthError {
   override readonly code = 'invalid_grant' as const;
@@ -144,7 +144,7 @@ export class InvalidGrantError extends ConnectOAuthError {
 /**
  * The client id or secret was refused: a configuration problem, not the customer's.
  *
- * @see connect-api.md section 2b
+ * @see docs/connect-api.md section 2b
  */
 export class InvalidClientError extends ConnectOAuthError {
   override readonly code = 'invalid_client' as const;
@@ -166,7 +166,7 @@ export interface ConnectApiErrorInit {
  * A fulfillment or sandbox endpoint answered with Connect's error shape. Subclasses name the
  * cases the account-linking flow acts on; anything else stays a plain `ConnectApiError`.
  *
- * @see connect-api.md sections 3 and 5
+ * @see docs/connect-api.md sections 3 and 5
  */
 export class ConnectApiError extends ConnectError {
   override readonly code:
@@ -199,7 +199,7 @@ export class ConnectApiError extends ConnectError {
  * `400 User Not Found`: no Connect user has this `user_id`. The seed's answer: create the user,
  * then link again.
  *
- * @see connect-api.md sections 3a, 3b
+ * @see docs/connect-api.md sections 3a, 3b
  */
 export class UserNotFoundError extends ConnectApiError {
   override readonly code = 'user_not_found' as const;
@@ -208,7 +208,7 @@ export class UserNotFoundError extends ConnectApiError {
 /**
  * `400 User Not Linked`: the Connect user exists but has no linked Instacart account.
  *
- * @see connect-api.md section 3a
+ * @see docs/connect-api.md section 3a
  */
 export class UserNotLinkedError extends ConnectApiError {
   override readonly code = 'user_not_linked' as const;
@@ -217,7 +217,7 @@ export class UserNotLinkedError extends ConnectApiError {
 /**
  * `403 User Not Active`: the Connect user has been deactivated.
  *
- * @see connect-api.md sections 3a, 3b
+ * @see docs/connect-api.md sections 3a, 3b
  */
 export class UserNotActiveError extends ConnectApiError {
   override readonly code = 'user_not_active' as const;
@@ -227,7 +227,7 @@ export class UserNotActiveError extends ConnectApiError {
  * `400 Validation failed: Common identities can only have one user per isolation context`: this
  * Instacart account is already linked to another user of this retailer.
  *
- * @see connect-api.md section 3b
+ * @see docs/connect-api.md section 3b
  */
 export class AlreadyLinkedError extends ConnectApiError {
   override readonly code = 'already_linked' as const;
@@ -236,7 +236,7 @@ export class AlreadyLinkedError extends ConnectApiError {
 /**
  * `400 Linking token is invalid` or `400 can't be blank` (meta key `linking_token`).
  *
- * @see connect-api.md section 3b
+ * @see docs/connect-api.md section 3b
  */
 export class InvalidLinkingTokenError extends ConnectApiError {
   override readonly code = 'invalid_linking_token' as const;
@@ -246,7 +246,7 @@ export class InvalidLinkingTokenError extends ConnectApiError {
  * `400 User already exists` from create user. When creating the user in order to link, treat it
  * as success.
  *
- * @see connect-api.md section 3c
+ * @see docs/connect-api.md section 3c
  */
 export class UserAlreadyExistsError extends ConnectApiError {
   override readonly code = 'user_already_exists' as const;
@@ -255,7 +255,7 @@ export class UserAlreadyExistsError extends ConnectApiError {
 /**
  * `429`: Connect's per-second rate limit, after the retries the call allows.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export class RateLimitedError extends ConnectApiError {
   override readonly code = 'rate_limited' as const;
@@ -271,7 +271,7 @@ export class RateLimitedError extends ConnectApiError {
 /**
  * `408` or a `5xx`: Connect could not serve the request, after the retries the call allows.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export class ConnectUnavailableError extends ConnectApiError {
   override readonly code = 'unavailable' as const;
@@ -287,7 +287,7 @@ export class ConnectUnavailableError extends ConnectApiError {
 /**
  * `401` from a fulfillment call even after fetching a new fulfillment token once.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export class ConnectUnauthorizedError extends ConnectApiError {
   override readonly code = 'unauthorized' as const;

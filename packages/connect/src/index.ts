@@ -3,8 +3,8 @@
  * cache, link status, link, create user, code exchange, revocation and the sandbox; the
  * authorization URL with `state` and PKCE; typed errors. Web standards only (`fetch`, Web Crypto),
  * so it runs on Node.js 20+, Deno, Bun and edge runtimes alike.
- * @see connect-api.md
- * @see seed-account-linking.txt
+ * @see docs/connect-api.md
+ * @see docs/account-linking.md
  */
 export {
   type AuthorizationCodeResponse,

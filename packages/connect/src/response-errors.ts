@@ -57,7 +57,7 @@ const OAUTH_ERROR_VALUE = /^[\w.-]{1,64}$/;
  * const response = await fetch(url, init);
  * if (!response.ok) throw await createErrorFromResponse(response, { endpoint: 'oauth', secrets: [clientSecret, code] });
  * ```
- * @see connect-api.md sections 2, 3 and 5
+ * @see docs/connect-api.md sections 2, 3 and 5
  */
 export async function createErrorFromResponse(
   response: Response,

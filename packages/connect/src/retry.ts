@@ -7,7 +7,7 @@
  * Statuses after which a retryable call tries again: request timeout, rate limit and the
  * transient server errors.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
  * use and its exchange is never retried, so refusing a usable token over an informational field
  * would cost the customer the whole link. The client fills it in from its clock when absent.
  *
- * @see connect-api.md sections 2a, 2b
+ * @see docs/connect-api.md sections 2a, 2b
  */
 export const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -30,7 +30,7 @@ export const tokenResponseSchema = z.object({
  * Response of `GET /v2/fulfillment/users/{user_id}/link`. `expired_at` is present only when a
  * subscription exists; `express_member` is deprecated and may go.
  *
- * @see connect-api.md section 3a
+ * @see docs/connect-api.md section 3a
  */
 export const linkStatusSchema = z
   .object({
@@ -48,7 +48,7 @@ export const linkStatusSchema = z
  * Response of `POST /v2/fulfillment/users/{user_id}/link`: `{"success":true}`. A body saying
  * `success: false` with a 2xx status is not in the contract and is refused.
  *
- * @see connect-api.md section 3b
+ * @see docs/connect-api.md section 3b
  */
 /**
  * `{"success": true}` and nothing less: a 200 of another shape is no evidence that Instacart linked
@@ -59,7 +59,7 @@ export const linkResultSchema = z.object({ success: z.literal(true) });
 /**
  * Response of `POST /v2/fulfillment/users`: the user echoed back.
  *
- * @see connect-api.md section 3c
+ * @see docs/connect-api.md section 3c
  */
 export const connectUserSchema = z
   .object({
@@ -80,21 +80,21 @@ export const connectUserSchema = z
 /**
  * Response of `POST /v2/oauth/token/revoke`: `{}` (RFC 7009 allows any body, so an empty one too).
  *
- * @see connect-api.md section 2c
+ * @see docs/connect-api.md section 2c
  */
 export const revokeResultSchema = z.union([z.object({}), z.undefined()]);
 
 /**
  * Response of `POST /v2/fulfillment_sandbox/instacart_users`.
  *
- * @see connect-api.md section 4
+ * @see docs/connect-api.md section 4
  */
 export const sandboxUserSchema = z.object({ id: z.number().int() }).transform((raw) => ({ id: raw.id }));
 
 /**
  * Response of `POST /v2/fulfillment_sandbox/instacart_users/{id}/authorize`.
  *
- * @see connect-api.md section 4
+ * @see docs/connect-api.md section 4
  */
 export const sandboxAuthorizeSchema = z
   .object({ code: z.string().min(1) })
@@ -113,7 +113,7 @@ export const oauthErrorBodySchema = z.object({
 /**
  * Connect's single API error shape: `{"error":{"message","code"},"meta":{"key"}}`.
  *
- * @see connect-api.md section 5
+ * @see docs/connect-api.md section 5
  */
 export const apiErrorBodySchema = z.object({
   error: z.object({

@@ -56,7 +56,7 @@ interface CachedToken {
  * const cache = createTokenCache({ fetchToken, now: Date.now, refreshMarginMs: 300_000 });
  * const token = await cache.get();
  * ```
- * @see connect-api.md section 2a ("Reuse one token until it expires")
+ * @see docs/connect-api.md section 2a ("Reuse one token until it expires")
  */
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
   let current: CachedToken | null = null;

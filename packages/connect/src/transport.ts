@@ -70,7 +70,7 @@ export interface RequestSpec {
   body?: Record<string, unknown>;
   /** Bearer token for the Authorization header. */
   bearer?: string;
-  /** Whether this call may be retried (connect-api.md section 5). */
+  /** Whether this call may be retried (docs/connect-api.md section 5). */
   retry: boolean;
   /** Secrets this call carries (codes, tokens, verifier, password). */
   secrets?: readonly string[];
@@ -89,7 +89,7 @@ const MIN_USEFUL_ATTEMPT_MS = 25;
  * Sends one call and returns its body as validated by `schema`, or throws a `ConnectError` (or
  * the caller's abort reason).
  *
- * @see connect-api.md section 5 for what may be retried
+ * @see docs/connect-api.md section 5 for what may be retried
  */
 export async function sendRequest<T>(
   config: TransportConfig,

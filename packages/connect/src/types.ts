@@ -6,7 +6,7 @@ import type { ConnectRequestEvent } from './transport';
 /**
  * Languages Connect answers in.
  *
- * @see connect-api.md "Hosts"
+ * @see docs/connect-api.md "Hosts"
  */
 export type AcceptLanguage = 'en-US' | 'en-CA' | 'fr-CA';
 
@@ -14,7 +14,7 @@ export type AcceptLanguage = 'en-US' | 'en-CA' | 'fr-CA';
  * Settings of {@link createConnectClient}. Only `baseUrl`, `clientId` and `clientSecret` are
  * required; the rest are for production tuning and for tests.
  *
- * @see connect-api.md "Hosts" and section 5
+ * @see docs/connect-api.md "Hosts" and section 5
  */
 export interface ConnectClientOptions {
   /**
@@ -58,7 +58,7 @@ export interface ConnectClientOptions {
  * A linking token: what the authorization-code grant returns. Only `accessToken` is needed, to
  * pass to {@link ConnectClient.linkUser}.
  *
- * @see connect-api.md section 2b
+ * @see docs/connect-api.md section 2b
  */
 export interface LinkingToken {
   /** The linking token itself; pass it to `linkUser`, never log it. */
@@ -77,7 +77,7 @@ export interface LinkingToken {
 /**
  * Account information of a linked user.
  *
- * @see connect-api.md section 3a
+ * @see docs/connect-api.md section 3a
  */
 export interface LinkStatus {
   /** Whether the linked Instacart account has an active Instacart+ membership. */
@@ -91,7 +91,7 @@ export interface LinkStatus {
 /**
  * Input of {@link ConnectClient.createUser}.
  *
- * @see connect-api.md section 3c
+ * @see docs/connect-api.md section 3c
  */
 export interface CreateUserInput {
   /** The retailer's own id of the user. */
@@ -109,7 +109,7 @@ export interface CreateUserInput {
 /**
  * A Connect user as create user echoes it.
  *
- * @see connect-api.md section 3c
+ * @see docs/connect-api.md section 3c
  */
 export interface ConnectUser {
   userId: string;
@@ -122,7 +122,7 @@ export interface ConnectUser {
 /**
  * Input of {@link ConnectClient.sandbox}'s `createInstacartUser`.
  *
- * @see connect-api.md section 4
+ * @see docs/connect-api.md section 4
  */
 export interface SandboxInstacartUserInput {
   email: string;
@@ -135,7 +135,7 @@ export interface SandboxInstacartUserInput {
 /**
  * Input of {@link ConnectClient.sandbox}'s `authorize`.
  *
- * @see connect-api.md section 4
+ * @see docs/connect-api.md section 4
  */
 export interface SandboxAuthorizeInput {
   redirectUri: string;
@@ -150,7 +150,7 @@ export interface SandboxAuthorizeInput {
  * The typed Connect client. Every method throws a `ConnectError` subclass on failure (or the
  * caller's abort reason when its signal ends a call).
  *
- * @see connect-api.md
+ * @see docs/connect-api.md
  */
 export interface ConnectClient {
   /**
@@ -158,7 +158,7 @@ export interface ConnectClient {
    * shared by all concurrent callers (single flight: 1,000 concurrent first calls make exactly one
    * token request), refreshed `tokenRefreshMarginSeconds` before expiry. Retried.
    *
-   * @see connect-api.md section 2a
+   * @see docs/connect-api.md section 2a
    */
   getFulfillmentToken(): Promise<string>;
   /**
@@ -167,7 +167,7 @@ export interface ConnectClient {
    *
    * @throws InvalidGrantError for a bad, expired or reused code, redirect URI or verifier.
    * @throws InvalidClientError for a wrong client id or secret.
-   * @see connect-api.md section 2b
+   * @see docs/connect-api.md section 2b
    */
   exchangeAuthorizationCode(input: {
     code: string;
@@ -177,14 +177,14 @@ export interface ConnectClient {
   /**
    * Revokes a token issued to this application. Not retried.
    *
-   * @see connect-api.md section 2c
+   * @see docs/connect-api.md section 2c
    */
   revokeToken(token: string): Promise<void>;
   /**
    * `GET /v2/fulfillment/users/{user_id}/link`: the membership of a linked user. Retried.
    *
    * @throws UserNotFoundError, UserNotLinkedError, UserNotActiveError
-   * @see connect-api.md section 3a
+   * @see docs/connect-api.md section 3a
    */
   getLinkStatus(
     userId: string,
@@ -195,21 +195,21 @@ export interface ConnectClient {
    * and network errors (the linking token stays valid and linking the same pair is idempotent).
    *
    * @throws UserNotFoundError, InvalidLinkingTokenError, AlreadyLinkedError, UserNotActiveError
-   * @see connect-api.md section 3b
+   * @see docs/connect-api.md section 3b
    */
   linkUser(userId: string, linkingToken: string): Promise<void>;
   /**
    * `POST /v2/fulfillment/users`. Not retried.
    *
    * @throws UserAlreadyExistsError when the `user_id` exists (success, when creating in order to link).
-   * @see connect-api.md section 3c
+   * @see docs/connect-api.md section 3c
    */
   createUser(input: CreateUserInput): Promise<ConnectUser>;
   /**
    * Development-server endpoints for automated tests. Not retried. Authorised with the
    * fulfillment token.
    *
-   * @see connect-api.md section 4
+   * @see docs/connect-api.md section 4
    */
   sandbox: {
     /** `POST /v2/fulfillment_sandbox/instacart_users`: an Instacart account to link to. */

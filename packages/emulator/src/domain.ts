@@ -8,9 +8,9 @@
  */
 import { createRandomToken, timingSafeEqualString } from './random';
 
-/** Authorization codes live ten minutes at most (connect-api.md §1, RFC 6749 §4.1.2). */
+/** Authorization codes live ten minutes at most (docs/connect-api.md §1, RFC 6749 §4.1.2). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
-/** Fulfillment and linking tokens both report `expires_in: 86400` (connect-api.md §2). */
+/** Fulfillment and linking tokens both report `expires_in: 86400` (docs/connect-api.md §2). */
 export const TOKEN_LIFETIME_SECONDS = 86_400;
 /** A member created without an end date gets a subscription that ends a year later. */
 export const DEFAULT_SUBSCRIPTION_MS = 365 * 24 * 60 * 60 * 1000;

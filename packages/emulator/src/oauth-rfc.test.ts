@@ -1,5 +1,5 @@
 /**
- * The OAuth behaviours connect-api.md takes from the RFCs: single-use codes (and revocation on
+ * The OAuth behaviours docs/connect-api.md takes from the RFCs: single-use codes (and revocation on
  * reuse), code and token lifetimes on the emulator clock, binding to client, redirect URI and
  * PKCE challenge.
  */

@@ -1,5 +1,5 @@
 /**
- * OpenAPI 3.1 description of the emulated Connect endpoints (connect-api.md §1–4; the admin API is
+ * OpenAPI 3.1 description of the emulated Connect endpoints (docs/connect-api.md §1–4; the admin API is
  * not part of it). Served at `GET /_emulator/openapi.json`; the emulator's own test suite checks
  * every Connect response it receives against it (`testing/openapi-validator.ts`), so the document
  * and the behaviour cannot drift apart.
@@ -136,7 +136,7 @@ export function createOpenApiDocument(serverUrl: string): Schema {
       title: 'Instacart Connect account linking (Cartlink emulator)',
       version: '1.0.0',
       description:
-        'The Connect endpoints the Cartlink emulator serves, as read from connect-api.md. Request bodies are JSON; unknown fields are ignored. Bodies over 64 KiB get 413.',
+        'The Connect endpoints the Cartlink emulator serves, as read from docs/connect-api.md. Request bodies are JSON; unknown fields are ignored. Bodies over 64 KiB get 413.',
     },
     servers: [{ url: serverUrl }],
     components: {

@@ -1,6 +1,6 @@
 /**
  * The response shapes of the emulated API, built in one place so that every route answers with
- * exactly the bodies connect-api.md documents.
+ * exactly the bodies docs/connect-api.md documents.
  */
 
 /** A JSON response. */
@@ -12,7 +12,7 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
 }
 
 /**
- * Connect's single error shape, `{"error":{"message","code"},"meta":{"key"}}` (connect-api.md §5);
+ * Connect's single error shape, `{"error":{"message","code"},"meta":{"key"}}` (docs/connect-api.md §5);
  * `meta` is left out when there is no key, as in `User Not Active`.
  */
 export function connectError(status: number, message: string, code: number | null, key?: string): Response {

@@ -1,5 +1,5 @@
 /**
- * The demo seed of product.md: the "Corner Market" OAuth application and three Instacart accounts
+ * The demo seed of docs/product.md: the "Corner Market" OAuth application and three Instacart accounts
  * covering the three membership cases.
  */
 import type { EmulatorState, PasswordHasher } from './domain';
@@ -26,7 +26,7 @@ export const DEMO_SEED = {
   },
 } as const;
 
-/** Which seed to start from: product.md's demo data, or nothing at all. */
+/** Which seed to start from: docs/product.md's demo data, or nothing at all. */
 export type SeedName = 'demo' | 'empty';
 
 // scrypt is deliberately slow; reset re-seeds often in tests, so the demo password is hashed once

@@ -1,7 +1,7 @@
 /**
  * Fulfillment-token authentication for `/v2/fulfillment…` routes.
  *
- * Our choice where connect-api.md is silent (it only says 401 means an invalid or expired token):
+ * Our choice where docs/connect-api.md is silent (it only says 401 means an invalid or expired token):
  * `401 {"error":{"message":<why>,"code":null}}` with `WWW-Authenticate: Bearer realm="Instacart
  * Connect"` and, when a token was presented, `error="invalid_token"` (RFC 6750 §3.1). The reasons:
  * `The access token is missing`, `… is invalid`, `… expired`, `… was revoked`, and

@@ -1,7 +1,7 @@
 /**
  * Fulfillment users: get account information, link user accounts, create user.
  *
- * @see connect-api.md §3
+ * @see docs/connect-api.md §3
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { connectError, jsonResponse } from '../responses';
 import { toFieldError } from '../validation';
 import { authenticateFulfillment } from './bearer';
 
-/** Characters Connect refuses in names (connect-api.md §3c). */
+/** Characters Connect refuses in names (docs/connect-api.md §3c). */
 const FORBIDDEN_NAME_CHARACTERS = /[/:<>$%?]/;
 /** E.164: a plus, then up to 15 digits, the first not zero. */
 export const E164_PATTERN = /^\+[1-9]\d{1,14}$/;

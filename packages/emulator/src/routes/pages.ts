@@ -2,7 +2,7 @@
  * Stand-ins for the two instacart.com pages the status element links to, so that the demo never
  * leaves the machine, and the stylesheet every page uses.
  *
- * @see seed-account-linking.txt, "Status element"
+ * @see docs/account-linking.md, "Status element"
  */
 import type { Hono } from 'hono';
 import type { AppEnv } from '../context';

@@ -3,7 +3,7 @@
  * authorization code for it without the browser. Both need a fulfillment token; the code is
  * issued to the application that token belongs to.
  *
- * @see connect-api.md §4
+ * @see docs/connect-api.md §4
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';

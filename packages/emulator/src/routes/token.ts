@@ -1,7 +1,7 @@
 /**
  * The token endpoint (`POST /v2/oauth/token`) and revocation (`POST /v2/oauth/token/revoke`).
  *
- * @see connect-api.md §2; RFC 6749 §4.1.3, §4.4, §5; RFC 7009; RFC 7636 §4.6
+ * @see docs/connect-api.md §2; RFC 6749 §4.1.3, §4.4, §5; RFC 7009; RFC 7636 §4.6
  */
 import type { Hono } from 'hono';
 import { CODE_VERIFIER_PATTERN } from '../authorization';
