@@ -54,12 +54,12 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       }),
     { now: () => new Date(Date.now() + clock.offsetMs) },
   );
+  // Calls that change state carry a JSON content type even without a body (the emulator's rule).
   const admin = (method: string, path: string, body?: unknown) =>
     fetch(`${emulator.url}/_emulator/${path}`, {
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   const registered = await admin('POST', 'apps', {
     client_id: 'cartlink-demo',
@@ -164,7 +164,8 @@ export async function signIn(page: Page, shopUrl: string, email: string, next?: 
 
 /** Signs out with the header's button. */
 export async function signOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  // Exact: the profile page also has "Sign out everywhere".
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/');
 }
 

@@ -43,9 +43,35 @@ export async function postJson<T>(url: string, body: unknown, cookie?: string, o
   return (await readJson(response, `POST ${url}`)) as T;
 }
 
+/**
+ * POST JSON for a browser session held in `session.cookie`, and keep it current: the storefront gives
+ * the session a new id when a link succeeds (as at sign-in), in a `Set-Cookie` on this very answer.
+ */
+export async function postJsonInSession<T>(
+  url: string,
+  body: unknown,
+  session: { cookie: string },
+  origin: string,
+): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      Cookie: session.cookie,
+      Origin: origin,
+    },
+    body: JSON.stringify(body),
+  });
+  const rotated = sessionCookie(response, 'cm_session');
+  if (rotated) session.cookie = rotated;
+  return (await readJson(response, `POST ${url}`)) as T;
+}
+
 /** DELETE on the emulator's admin API; the status, for callers that accept a 404. */
 export async function deleteRequest(url: string): Promise<number> {
-  const response = await fetch(url, { method: 'DELETE' });
+  // The emulator refuses admin calls that change state without a JSON content type.
+  const response = await fetch(url, { method: 'DELETE', headers: { 'Content-Type': 'application/json' } });
   await response.arrayBuffer();
   return response.status;
 }

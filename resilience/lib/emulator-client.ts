@@ -2,7 +2,7 @@
  * @module The emulator as a QA script uses it over HTTP: the admin API under `/_emulator/` (apps,
  * Instacart accounts, faults, clock, state) and the sandbox authorize endpoint, which yields an
  * authorization code for a chosen Instacart account without the browser.
- * @see packages/emulator/README.md, product.md "Emulator admin API", connect-api.md §4
+ * @see packages/emulator/README.md, docs/product.md "Emulator admin API", docs/connect-api.md §4
  */
 
 export const CLIENT_ID = 'cartlink-demo';
@@ -40,12 +40,16 @@ export interface EmulatorState {
   links: Array<{ client_id: string; user_id: string; instacart_user_id: number }>;
 }
 
+/**
+ * A JSON call. Every method but GET carries `Content-Type: application/json`, with or without a
+ * body: the emulator refuses admin calls that change state without it (a form post from another
+ * site cannot send it).
+ */
 async function call(url: string, method: string, body?: unknown): Promise<Response> {
   return fetch(url, {
     method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' } }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(30_000),
   });
 }

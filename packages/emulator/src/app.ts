@@ -2,13 +2,15 @@
  * Assembles the Hono app: shared middleware (request log, latency, faults, headers), the Connect
  * routes, the authorization pages, the stand-in instacart.com pages and the admin API.
  *
- * Middleware order for everything outside `/_emulator/`: the request log wraps everything (so a
- * dropped connection is logged too), then the configured latency on `/v2/…`, then faults, then
- * the real handler.
+ * Middleware order: first, on every route, the `Host` check (421 for a name the emulator does not
+ * serve, see `host-guard.ts`). Then, for everything outside `/_emulator/`: the request log wraps
+ * everything (so a dropped connection is logged too), then the configured latency on `/v2/…`, then
+ * faults, then the real handler.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv, EmulatorContext } from './context';
 import { ConnectionDroppedError, type FaultAction } from './faults';
+import { isAllowedHost } from './host-guard';
 import { connectError, jsonResponse } from './responses';
 import { registerAdminRoutes } from './routes/admin';
 import { registerAuthorizeRoutes } from './routes/authorize';
@@ -42,11 +44,36 @@ function faultResponse(fault: FaultAction & { status: number }): Response {
   return response;
 }
 
+/**
+ * Whether a request may be answered for the host it names. Over a socket both the `Host` header
+ * (what a browser sends, and what DNS rebinding leaves pointing at the attacker's name) and the
+ * URL built from the request target (an absolute-form target overrides `Host`) must name a host
+ * the emulator serves. A request without a socket (`app.request()`, the emulator's in-process
+ * `fetch`) passes: no name was resolved and no browser took part, so there is nothing to rebind,
+ * and its URL is whatever the calling code chose (tests use `http://emulator.test`).
+ */
+function isServedHost(c: Context<AppEnv>, publicHosts: ReadonlySet<string>): boolean {
+  const incoming = c.env?.incoming;
+  if (!incoming) return true;
+  return (
+    isAllowedHost(incoming.headers?.host, publicHosts) && isAllowedHost(new URL(c.req.url).host, publicHosts)
+  );
+}
+
 /** Builds the emulator's Hono app over `ctx`. */
 export function createApp(ctx: EmulatorContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
+    if (!isServedHost(c, ctx.publicHosts)) {
+      const refused = connectError(
+        421,
+        'Misdirected Request: this emulator does not serve the host named in the request (see --public-host)',
+        null,
+      );
+      refused.headers.set('x-content-type-options', 'nosniff');
+      return refused;
+    }
     const path = c.req.path;
     if (isAdminPath(path)) {
       await next();
@@ -77,6 +104,7 @@ export function createApp(ctx: EmulatorContext): Hono<AppEnv> {
     }
     // Browsers must never guess a content type from a body the emulator sends.
     c.res.headers.set('x-content-type-options', 'nosniff');
+    return undefined;
   });
 
   registerTokenRoutes(app, ctx);

@@ -24,7 +24,12 @@ function fail<T>(failure: BodyFailure): BodyResult<T> {
   return { ok: false, failure, message: MESSAGES[failure] };
 }
 
-/** Reads at most `limit` bytes; `undefined` when the body is larger (the rest is not read). */
+/**
+ * Reads at most `limit` bytes; `undefined` when the body is larger. The rest is left unread and the
+ * stream unlocked (not cancelled), so that the HTTP server can read and discard it before it sends
+ * the 413: closing a connection the client is still writing to resets it, and the client may never
+ * see the answer (`node-server.ts`).
+ */
 export async function readBodyBytes(
   request: Request,
   limit = MAX_BODY_BYTES,
@@ -40,7 +45,7 @@ export async function readBodyBytes(
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
+      reader.releaseLock();
       return undefined;
     }
     chunks.push(value);

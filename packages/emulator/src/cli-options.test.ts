@@ -11,8 +11,35 @@ describe('parseCliOptions', () => {
       publicUrl: undefined,
       latencyMs: 0,
       adminToken: undefined,
+      publicHosts: [],
+      loginLimits: { failuresPerAccount: 10, attemptsPerAddress: 100, windowSeconds: 900 },
       help: false,
     });
+  });
+
+  it('reads public hosts (repeatable flag, else EMULATOR_PUBLIC_HOSTS) and the log-in limits', () => {
+    expect(
+      parseCliOptions(['--public-host', 'Emulator.Example.test', '--public-host', '192.0.2.7'], {
+        EMULATOR_PUBLIC_HOSTS: 'ignored.test',
+      }).publicHosts,
+    ).toEqual(['emulator.example.test', '192.0.2.7']);
+    expect(parseCliOptions([], { EMULATOR_PUBLIC_HOSTS: 'a.test, b.test,' }).publicHosts).toEqual([
+      'a.test',
+      'b.test',
+    ]);
+    expect(
+      parseCliOptions(
+        [
+          '--login-failures-per-account',
+          '50',
+          '--login-attempts-per-address',
+          '100000',
+          '--login-window-seconds',
+          '60',
+        ],
+        {},
+      ).loginLimits,
+    ).toEqual({ failuresPerAccount: 50, attemptsPerAddress: 100000, windowSeconds: 60 });
   });
 
   it('reads every option, and the admin token from the environment', () => {
@@ -57,6 +84,13 @@ describe('parseCliOptions', () => {
     [['--public-url', 'localhost:4010']],
     [['--public-url', 'ftp://x.test']],
     [['--admin-token', 'short']],
+    [['--public-host', 'http://x.test']],
+    [['--public-host', 'x.test:8080']],
+    [['--public-host', 'x.test/path']],
+    [['--public-host', '']],
+    [['--login-failures-per-account', '0']],
+    [['--login-attempts-per-address', 'many']],
+    [['--login-window-seconds', '-1']],
     [['--unknown']],
     [['positional']],
   ])('refuses %o with one clear line', (argv) => {

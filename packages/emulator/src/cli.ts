@@ -4,6 +4,7 @@
  * `packages/emulator/bin/cartlink-emulator.js`.
  */
 import { CliUsageError, parseCliOptions, USAGE } from './cli-options';
+import { EmulatorConfigError } from './emulator';
 import { startEmulator } from './node-server';
 import { StateFileError } from './persistence';
 import { DEMO_SEED } from './seed';
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
     latencyMs: options.latencyMs,
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
-    // With a fixed port the public URL is localhost, as product.md promises; with port 0 the
+    publicHosts: options.publicHosts,
+    loginLimits: options.loginLimits,
+    // With a fixed port the public URL is localhost, as docs/product.md promises; with port 0 the
     // listening URL is the only one known in advance.
     ...(options.publicUrl
       ? { issuer: options.publicUrl }
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
     `Instacart Connect emulator listening on ${running.url} (public URL ${publicUrl})`,
     `  admin API:   ${publicUrl}/_emulator/ (${options.adminToken ? 'loopback or admin token' : 'loopback only'})`,
     `  state:       ${options.stateFile ? `state file ${options.stateFile}` : 'in memory'}`,
+    `  hosts:       ${[...new Set(['localhost', '127.0.0.1', '[::1]', new URL(publicUrl).hostname, ...options.publicHosts])].join(', ')} (any other Host: 421)`,
+    `  log-in:      at most ${options.loginLimits.failuresPerAccount} failures per account and ${options.loginLimits.attemptsPerAddress} attempts per address in ${options.loginLimits.windowSeconds} s`,
   ];
   if (options.seed === 'demo') {
     const { app, users, password } = DEMO_SEED;
@@ -62,7 +67,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof CliUsageError || error instanceof StateFileError) {
+  if (
+    error instanceof CliUsageError ||
+    error instanceof StateFileError ||
+    error instanceof EmulatorConfigError
+  ) {
     console.error(`cartlink-emulator: ${error.message}`);
     process.exit(2);
   }

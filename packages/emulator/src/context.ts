@@ -6,6 +6,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Clock } from './clock';
 import type { EmulatorState, PasswordHasher, Settings } from './domain';
 import type { FaultSet } from './faults';
+import type { LoginThrottle } from './login-throttle';
 import type { RequestLog } from './request-log';
 import type { SessionStore } from './sessions';
 
@@ -25,6 +26,10 @@ export interface EmulatorContext {
   issuer(): string;
   /** Bearer token that opens the admin API to non-loopback peers. */
   adminToken: string | undefined;
+  /** Host names answered besides the loopback ones (the issuer's among them), normalized. */
+  publicHosts: ReadonlySet<string>;
+  /** Counts Instacart log-in attempts per account and per client address. */
+  loginThrottle: LoginThrottle;
   /** Back to the seeded state (admin `POST reset`). */
   reset(): void;
   /** Call after changing something outside {@link EmulatorState} (clock, settings) to persist it. */

@@ -14,6 +14,8 @@ import { createClock } from './clock';
 import type { AppEnv, EmulatorContext } from './context';
 import { EmulatorState, type Settings } from './domain';
 import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults';
+import { normalizePublicHost, PublicHostError } from './host-guard';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits, LoginThrottle, validateLoginLimits } from './login-throttle';
 import type { PersistedState } from './persistence';
 import { RequestLog, type RequestLogEntry } from './request-log';
 import { scryptPasswordHasher } from './scrypt-node';
@@ -23,7 +25,7 @@ import { readStateFile, writeStateFile } from './state-file-node';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
-  /** `demo` (default): product.md's demo application and accounts; `empty`: nothing. */
+  /** `demo` (default): docs/product.md's demo application and accounts; `empty`: nothing. */
   seed?: SeedName;
   /** Keep the state in this file: loaded at start (seeded when absent), saved after every change. */
   stateFile?: string;
@@ -31,6 +33,17 @@ export interface EmulatorOptions {
   adminToken?: string;
   /** The emulator's public base URL, used as RFC 9207 issuer. Default `http://localhost:4010`. */
   issuer?: string;
+  /**
+   * Host names (or IP addresses, no port) answered over HTTP besides `localhost`, `127.0.0.1` and
+   * `[::1]`; the issuer's host is always answered. Any other `Host` gets 421 (DNS rebinding).
+   */
+  publicHosts?: readonly string[];
+  /**
+   * Limits of the Instacart log-in: 10 failures per account and 100 attempts per client address
+   * in 900 seconds unless told otherwise. Raise them for tests that log in many times; there is no
+   * exemption for loopback.
+   */
+  loginLimits?: Partial<LoginLimits>;
   /** Delay added to every Connect API call (`/v2/…`), in milliseconds. */
   latencyMs?: number;
   /** Base time source of the emulator clock (real time by default). */
@@ -90,7 +103,10 @@ export interface Emulator {
    * makes it reject with `TypeError('fetch failed')`, like a network failure.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Back to the seeded state: clock to real time, faults, sessions and request log cleared. */
+  /**
+   * Back to the seeded state: clock to real time, faults, sessions, log-in throttle counts and
+   * request log cleared.
+   */
   reset(): void;
   /** Registers an application, or replaces the one with the same client id. */
   registerApp(input: AppRegistration): void;
@@ -129,6 +145,35 @@ export class EmulatorInputError extends Error {
   override name = 'EmulatorInputError';
 }
 
+/** Thrown by {@link createEmulator} for options it cannot run with; the message is one line. */
+export class EmulatorConfigError extends Error {
+  override name = 'EmulatorConfigError';
+}
+
+function readPublicHosts(issuer: string, configured: readonly string[]): Set<string> {
+  const hosts = new Set<string>();
+  try {
+    for (const host of configured) hosts.add(normalizePublicHost(host));
+  } catch (error) {
+    if (error instanceof PublicHostError) throw new EmulatorConfigError(error.message);
+    throw error;
+  }
+  // The operator chose the issuer, so its host is a public host by definition.
+  if (URL.canParse(issuer)) hosts.add(new URL(issuer).hostname);
+  return hosts;
+}
+
+function readLoginLimits(overrides: Partial<LoginLimits> = {}): LoginLimits {
+  const limits: LoginLimits = {
+    failuresPerAccount: overrides.failuresPerAccount ?? DEFAULT_LOGIN_LIMITS.failuresPerAccount,
+    attemptsPerAddress: overrides.attemptsPerAddress ?? DEFAULT_LOGIN_LIMITS.attemptsPerAddress,
+    windowSeconds: overrides.windowSeconds ?? DEFAULT_LOGIN_LIMITS.windowSeconds,
+  };
+  const problem = validateLoginLimits(limits);
+  if (problem) throw new EmulatorConfigError(`loginLimits.${problem}`);
+  return limits;
+}
+
 function toMs(value: Date | string | null): number | null {
   if (value === null) return null;
   const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
@@ -148,6 +193,8 @@ function toMs(value: Date | string | null): number | null {
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const seed = options.seed ?? 'demo';
   const issuer = options.issuer ?? 'http://localhost:4010';
+  const publicHosts = readPublicHosts(issuer, options.publicHosts ?? []);
+  const loginThrottle = new LoginThrottle(readLoginLimits(options.loginLimits));
   const initialSettings: Settings = {
     issuerParam: false,
     requirePkce: false,
@@ -193,6 +240,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     Object.assign(settings, initialSettings);
     faults.clear();
     sessions.clear();
+    loginThrottle.clear();
     requestLog.clear();
     applySeed(state, seed, passwords, clock.nowMs());
     loading = false;
@@ -220,6 +268,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     passwords,
     issuer: () => issuer,
     adminToken: options.adminToken,
+    publicHosts,
+    loginThrottle,
     reset,
     changed,
   };

@@ -83,12 +83,12 @@ describe('faults over HTTP', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  // Admin calls that change state carry a JSON content type, with or without a body.
   const admin = (method: string, path: string, body?: unknown) =>
     fetch(`${running.url}/_emulator/${path}`, {
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   const getLink = () =>
     fetch(`${running.url}/v2/fulfillment/users/someone/link`, {

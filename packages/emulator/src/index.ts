@@ -1,6 +1,6 @@
 /**
  * @module `@cartlink/emulator`: a stateful emulator of the Instacart Connect account-linking API
- * (connect-api.md §1–4) with an admin API for tests, fault injection, a movable clock and a
+ * (docs/connect-api.md §1–4) with an admin API for tests, fault injection, a movable clock and a
  * redacted request log. It shares no code with `@cartlink/connect`, so each checks the other.
  *
  * @example
@@ -19,13 +19,14 @@
  * });
  * ```
  */
-export { isAdminRequestAllowed, isLoopbackAddress } from './admin-guard';
+export { checkAdminWrite, isAdminRequestAllowed, isLoopbackAddress } from './admin-guard';
 export type { AppEnv } from './context';
 export type { Settings } from './domain';
 export {
   type AppRegistration,
   createEmulator,
   type Emulator,
+  EmulatorConfigError,
   EmulatorInputError,
   type EmulatorOptions,
   type InstacartUserInput,
@@ -34,6 +35,8 @@ export {
   type TestAuthorization,
 } from './emulator';
 export { ConnectionDroppedError, type FaultSpec } from './faults';
+export { isAllowedHost, normalizePublicHost, PublicHostError } from './host-guard';
+export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle';
 export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from './node-server';
 export { createOpenApiDocument } from './openapi';
 export { StateFileError } from './persistence';

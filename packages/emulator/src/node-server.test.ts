@@ -1,4 +1,7 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createEmulator, DEMO_SEED, type Emulator, type RunningEmulator, startEmulator } from './index';
 import { validated } from './testing/harness';
 
@@ -37,5 +40,248 @@ describe('public API types', () => {
     expectTypeOf<Emulator['authorizeForTest']>().returns.toEqualTypeOf<string>();
     expectTypeOf<Emulator['createInstacartUser']>().returns.toEqualTypeOf<{ id: number }>();
     expectTypeOf(DEMO_SEED.app.clientId).toEqualTypeOf<'cartlink-demo'>();
+  });
+});
+
+/** A raw HTTP/1.1 connection: what a test writes goes out as is, and every byte received is kept. */
+interface RawConnection {
+  /** Writes; resolves once handed to the kernel, rejects on a socket error (a reset). */
+  write(data: string): Promise<void>;
+  /** Resolves once the answers received so far satisfy `predicate` (or the socket closes). */
+  until(predicate: (answers: RawAnswer[]) => boolean): Promise<RawAnswer[]>;
+  /** Resolves when the socket is closed, with the first error it saw (a reset), if any. */
+  closed: Promise<Error | undefined>;
+}
+
+/** One HTTP response read off a raw connection. */
+interface RawAnswer {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** Splits what a server sent into complete responses (each with a `Content-Length`). */
+function parseAnswers(text: string): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end === -1) return answers;
+    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
+    const headers = new Map(
+      lines.map((line) => [
+        line.slice(0, line.indexOf(':')).toLowerCase(),
+        line.slice(line.indexOf(':') + 1).trim(),
+      ]),
+    );
+    const length = Number(headers.get('content-length') ?? 0);
+    if (rest.length < end + 4 + length) return answers;
+    answers.push({
+      status: Number(statusLine.split(' ')[1]),
+      headers,
+      body: rest.slice(end + 4, end + 4 + length),
+    });
+    rest = rest.slice(end + 4 + length);
+  }
+}
+
+async function openRaw(port: number): Promise<RawConnection> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  let received = '';
+  let firstError: Error | undefined;
+  const waiters = new Set<() => void>();
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+    for (const wake of waiters) wake();
+  });
+  socket.on('error', (error) => {
+    firstError ??= error;
+  });
+  const closed = new Promise<Error | undefined>((resolve) =>
+    socket.on('close', () => {
+      for (const wake of waiters) wake();
+      resolve(firstError);
+    }),
+  );
+  return {
+    write: (data) =>
+      new Promise<void>((resolve, reject) => {
+        socket.write(data, 'latin1', (error) => (error ? reject(error) : resolve()));
+      }),
+    until: (predicate) =>
+      new Promise<RawAnswer[]>((resolve) => {
+        const check = () => {
+          const answers = parseAnswers(received);
+          if (predicate(answers) || socket.closed) {
+            waiters.delete(check);
+            resolve(answers);
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    closed,
+  };
+}
+
+/** Above the emulator's 64 KiB body limit, below what the server reads and discards (1 MiB). */
+const OVERSIZED = 100_000;
+/**
+ * The slow client: its body goes out in pieces with a pause between them, longer in all than the
+ * half second `@hono/node-server` alone keeps reading an unread body before it closes the
+ * connection. The pauses are the shape of the input, not a wait for a result.
+ */
+const PIECES = 10;
+const PAUSE_MS = 100;
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS));
+
+describe('an oversized request body over a real socket', () => {
+  let running: RunningEmulator;
+  beforeAll(async () => {
+    running = await startEmulator({ port: 0 });
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const head = (extra: string) =>
+    `POST /oauth/login HTTP/1.1\r\nHost: 127.0.0.1:${running.port}\r\nContent-Type: application/x-www-form-urlencoded\r\n${extra}\r\n`;
+  const next = () => `GET /signup HTTP/1.1\r\nHost: 127.0.0.1:${running.port}\r\nConnection: close\r\n\r\n`;
+
+  it('answers 413 to a declared oversized body sent slowly, after reading it, and keeps the connection usable', async () => {
+    const connection = await openRaw(running.port);
+    await connection.write(head(`Content-Length: ${OVERSIZED}\r\n`));
+    for (let piece = 0; piece < PIECES; piece++) {
+      await connection.write('a'.repeat(OVERSIZED / PIECES));
+      await pause();
+    }
+    const [refused] = await connection.until((answers) => answers.length >= 1);
+    expect(refused?.status).toBe(413);
+    await connection.write(next());
+    const answers = await connection.until((received) => received.length >= 2);
+    expect(await connection.closed).toBeUndefined();
+    expect(answers.map((answer) => answer.status)).toEqual([413, 200]);
+  });
+
+  it('answers 413 to a chunked body that grows past the limit while it is read', async () => {
+    const connection = await openRaw(running.port);
+    await connection.write(head('Transfer-Encoding: chunked\r\n'));
+    // Past the limit at once; the rest trickles in while the server has already decided.
+    const chunk = (size: number) => `${size.toString(16)}\r\n${'a'.repeat(size)}\r\n`;
+    await connection.write(chunk(OVERSIZED));
+    for (let piece = 0; piece < PIECES; piece++) {
+      await pause();
+      await connection.write(chunk(1_000));
+    }
+    await connection.write('0\r\n\r\n');
+    const [refused] = await connection.until((answers) => answers.length >= 1);
+    expect(refused?.status).toBe(413);
+    await connection.write(next());
+    const answers = await connection.until((received) => received.length >= 2);
+    expect(await connection.closed).toBeUndefined();
+    expect(answers.map((answer) => answer.status)).toEqual([413, 200]);
+  });
+
+  it('does not wait for a body declared larger than it would read: 413 and Connection: close at once', async () => {
+    const connection = await openRaw(running.port);
+    await connection.write(head('Content-Length: 50000000\r\n'));
+    const [refused] = await connection.until((answers) => answers.length >= 1);
+    expect(refused?.status).toBe(413);
+    expect(refused?.headers.get('connection')).toBe('close');
+    await connection.closed;
+  });
+});
+
+/** A request with a `Host` of the test's choosing (a browser after DNS rebinding sends the attacker's). */
+function requestWithHost(
+  url: string,
+  path: string,
+  host: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const sent = httpRequest(
+      {
+        hostname,
+        port,
+        path,
+        method: options.method ?? 'GET',
+        // Node's client sends a DELETE body with neither length nor chunking unless told the length.
+        headers: {
+          ...options.headers,
+          ...(options.body === undefined
+            ? {}
+            : { 'content-length': String(Buffer.byteLength(options.body)) }),
+          host,
+        },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    sent.on('error', reject);
+    sent.end(options.body);
+  });
+}
+
+describe('the Host check (DNS rebinding)', () => {
+  let running: RunningEmulator;
+  beforeAll(async () => {
+    running = await startEmulator({ port: 0, publicHosts: ['Emulator.Example.Test'] });
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('answers 421 on every route to a loopback peer that names another host', async () => {
+    const rebound = `rebind.attacker.test:${running.port}`;
+    const routes = running.emulator.app.routes.filter((route) => route.method !== 'ALL');
+    expect(routes.length).toBeGreaterThan(20);
+    for (const route of routes) {
+      const path = route.path.replace(/:[a-z_]+/g, '1');
+      const answer = await requestWithHost(running.url, path, rebound, {
+        method: route.method,
+        ...(route.method === 'GET' ? {} : { headers: { 'content-type': 'application/json' }, body: '{}' }),
+      });
+      expect(answer.status, `${route.method} ${path}`).toBe(421);
+      expect(answer.body).not.toContain('instacart_users');
+    }
+    // None reached a route (the request log records every route outside /_emulator/).
+    expect(running.emulator.getRequests()).toEqual([]);
+    for (const host of [
+      `localhost.:${running.port}`,
+      `127.0.0.1.nip.io:${running.port}`,
+      `[::2]:${running.port}`,
+    ])
+      expect((await requestWithHost(running.url, '/_emulator/state', host)).status, host).toBe(421);
+  });
+
+  it('answers loopback names on any port and the configured public host', async () => {
+    for (const host of [
+      `localhost:${running.port}`,
+      'LOCALHOST',
+      `127.0.0.1:${running.port}`,
+      '[::1]:1',
+      `emulator.example.test:${running.port}`,
+    ]) {
+      expect((await requestWithHost(running.url, '/_emulator/state', host)).status, host).toBe(200);
+    }
+  });
+
+  it('also checks the host of an absolute-form request target', async () => {
+    const answer = await requestWithHost(
+      running.url,
+      `http://rebind.attacker.test:${running.port}/_emulator/state`,
+      `localhost:${running.port}`,
+    );
+    expect(answer.status).toBe(421);
   });
 });

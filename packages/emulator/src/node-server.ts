@@ -1,7 +1,9 @@
 /**
  * Serving the emulator over HTTP with `@hono/node-server`. A `drop` fault destroys the socket so
- * that the client sees a network failure, not a response.
+ * that the client sees a network failure, not a response. Every other answer goes out once the
+ * client has finished sending its request body (see {@link discardRequestBody}).
  */
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator';
@@ -23,6 +25,61 @@ export interface RunningEmulator {
   emulator: Emulator;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
+}
+
+/** At most this much of a request body that the handler left unread is read and thrown away. */
+const DISCARD_LIMIT_BYTES = 1024 * 1024;
+/** For at most this long (a client that sends slower than this is not waited for). */
+const DISCARD_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads and throws away what the handler left of the request body (a 413 stops reading at the
+ * limit; a 403, a 429 or a fault may not read it at all), so that the answer goes out once the
+ * client has finished sending. A server that closes a connection while the client is still writing
+ * resets it (TCP RST), and the client's stack then drops the answer it had not read yet: the client
+ * sees "other side closed" instead of its 413. Keeping the connection open instead, the server also
+ * has to read the rest before it can parse the next request.
+ *
+ * Returns `false` when it gives up, bounded in size and time against a client that never stops:
+ * the connection is then closed after the answer (`Connection: close`).
+ *
+ * @see RFC 9112 §9.6 (tear-down: a server that closes early risks a reset losing its response)
+ */
+async function discardRequestBody(request: Request, incoming: IncomingMessage): Promise<boolean> {
+  if (incoming.complete) return true;
+  if (Number(incoming.headers['content-length']) > DISCARD_LIMIT_BYTES) return false;
+  // No body stream (GET, HEAD): Node itself discards whatever follows before the next request.
+  const body = request.body;
+  if (!body) return true;
+  if (body.locked) return false;
+  const reader = body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => undefined);
+  }, DISCARD_TIMEOUT_MS);
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) return false;
+      if (done) return true;
+      received += value.byteLength;
+      if (received > DISCARD_LIMIT_BYTES) return false;
+    }
+  } catch {
+    // The client went away: there is nobody left to answer.
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The answer, with `Connection: close` (Node then closes the connection once it is sent). */
+function closingConnection(response: Response): Response {
+  const copy = new Response(response.body, response);
+  copy.headers.set('connection', 'close');
+  return copy;
 }
 
 function urlHost(host: string): string {
@@ -55,9 +112,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       // listening callback waits for the emulator to exist.
       await ready;
       if (!emulator) throw new Error('emulator not started');
+      // Only HTTP/1 servers are created here; the cast narrows the adapter's union.
+      const bindings = env as HttpBindings;
       try {
-        // Only HTTP/1 servers are created here; the cast narrows the adapter's union.
-        return await emulator.app.fetch(request, env as HttpBindings);
+        const response = await emulator.app.fetch(request, bindings);
+        return (await discardRequestBody(request, bindings.incoming))
+          ? response
+          : closingConnection(response);
       } catch (error) {
         if (!(error instanceof ConnectionDroppedError)) throw error;
         env.incoming.socket.destroy();

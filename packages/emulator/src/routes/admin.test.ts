@@ -10,8 +10,12 @@ beforeEach(() => {
   t = createTestEmulator();
 });
 
+/** An admin call as a script sends it: JSON content type on every call that changes state. */
 const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  t.request(method, `/_emulator/${path}`, { headers, ...(body === undefined ? {} : { body }) });
+  t.request(method, `/_emulator/${path}`, {
+    headers: { ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body }),
+  });
 
 async function linkStatus(userId: string) {
   const token = await t.fulfillmentToken();
@@ -450,13 +454,20 @@ describe('the admin guard', () => {
     const emulator = createEmulator({ adminToken: 'a-long-admin-token-value' });
     const remoteEnv = (address: string) => ({
       incoming: {
+        headers: { host: 'localhost:4010' },
         socket: { remoteAddress: address, remotePort: 50000, remoteFamily: 'IPv4' },
       } as unknown as IncomingMessage,
     });
     const denied = await emulator.app.request('/_emulator/state', {}, remoteEnv('203.0.113.9'));
     expect(denied.status).toBe(403);
     expect(
-      (await emulator.app.request('/_emulator/reset', { method: 'POST' }, remoteEnv('203.0.113.9'))).status,
+      (
+        await emulator.app.request(
+          '/_emulator/reset',
+          { method: 'POST', headers: { 'content-type': 'application/json' } },
+          remoteEnv('203.0.113.9'),
+        )
+      ).status,
     ).toBe(403);
     expect((await emulator.app.request('/_emulator/', {}, remoteEnv('203.0.113.9'))).status).toBe(403);
     const withToken = await emulator.app.request(
@@ -468,5 +479,145 @@ describe('the admin guard', () => {
     expect((await emulator.app.request('/_emulator/state', {}, remoteEnv('127.0.0.1'))).status).toBe(200);
     // Connect routes are for everyone.
     expect((await emulator.app.request('/signup', {}, remoteEnv('203.0.113.9'))).status).toBe(200);
+  });
+});
+
+describe('the admin token and the Host check', () => {
+  const env = (address: string, host: string) => ({
+    incoming: {
+      headers: { host },
+      socket: { remoteAddress: address, remotePort: 50000, remoteFamily: 'IPv4' },
+    } as unknown as IncomingMessage,
+  });
+  const token = { authorization: 'Bearer a-long-admin-token-value' };
+
+  it('lets a token holder in only under an allowed Host', async () => {
+    const emulator = createEmulator({
+      adminToken: 'a-long-admin-token-value',
+      publicHosts: ['emulator.example.test'],
+    });
+    const state = (host: string) =>
+      emulator.app.request('/_emulator/state', { headers: token }, env('203.0.113.9', host));
+    expect((await state('emulator.example.test:4010')).status).toBe(200);
+    expect((await state('rebind.attacker.test:4010')).status).toBe(421);
+    expect((await state('localhost:4010')).status).toBe(200);
+  });
+
+  it('answers the issuer host without configuration, and refuses a request over a socket without Host', async () => {
+    const emulator = createEmulator({ issuer: 'https://ic-emulator.example.test' });
+    const socketOnly = {
+      incoming: {
+        headers: {},
+        socket: { remoteAddress: '127.0.0.1', remotePort: 50000, remoteFamily: 'IPv4' },
+      } as unknown as IncomingMessage,
+    };
+    expect(
+      (
+        await emulator.app.request(
+          'http://ic-emulator.example.test/_emulator/state',
+          {},
+          env('127.0.0.1', 'ic-emulator.example.test'),
+        )
+      ).status,
+    ).toBe(200);
+    expect((await emulator.app.request('/_emulator/state', {}, socketOnly)).status).toBe(421);
+  });
+});
+
+describe('state-changing admin calls from a page of another site', () => {
+  /** Every admin route that changes state, with its parameters filled in. */
+  function writeRoutes(): Array<{ method: string; path: string }> {
+    const seen = new Set<string>();
+    return t.emulator.app.routes
+      .filter(
+        (route) => route.path.startsWith('/_emulator') && route.method !== 'GET' && route.method !== 'ALL',
+      )
+      .map((route) => ({ method: route.method, path: route.path.replace(/:[a-z_]+/g, '1') }))
+      .filter((route) => {
+        const key = `${route.method} ${route.path}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+  }
+
+  async function instacartUserCount(): Promise<number> {
+    return ((await admin('GET', 'state')).body.instacart_users as unknown[]).length;
+  }
+
+  it('refuses the auto-submitted empty form post to reset (415), and nothing is reset', async () => {
+    await admin('POST', 'instacart-users', {
+      email: 'kept@instacart.test',
+      password: 'pw',
+      instacartplus_member: false,
+    });
+    const before = await instacartUserCount();
+    const attack = await t.request('POST', '/_emulator/reset', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(attack.status).toBe(415);
+    expect(await instacartUserCount()).toBe(before);
+  });
+
+  it('refuses every state-changing route without Content-Type: application/json (415)', async () => {
+    const routes = writeRoutes();
+    expect(routes.map((route) => `${route.method} ${route.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /_emulator/reset',
+        'DELETE /_emulator/faults',
+        'PATCH /_emulator/settings',
+      ]),
+    );
+    for (const route of routes) {
+      for (const type of [
+        undefined,
+        'application/x-www-form-urlencoded',
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=latin1',
+      ]) {
+        const answer = await t.request(route.method, route.path, {
+          headers: type === undefined ? {} : { 'content-type': type },
+          ...(type === undefined ? {} : { body: '{}' }),
+        });
+        expect(answer.status, `${route.method} ${route.path} with ${type}`).toBe(415);
+      }
+    }
+    expect(await instacartUserCount()).toBe(3);
+  });
+
+  it('refuses a foreign Origin, Origin null, and cross-site or same-site Fetch Metadata (403)', async () => {
+    const refusals: Array<Record<string, string>> = [
+      { origin: 'http://attacker.test' },
+      { origin: 'null' },
+      { origin: 'http://localhost:3000' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
+    for (const route of writeRoutes()) {
+      for (const headers of refusals) {
+        const answer = await admin(route.method, route.path.slice('/_emulator/'.length), undefined, headers);
+        expect(answer.status, `${route.method} ${route.path} ${JSON.stringify(headers)}`).toBe(403);
+      }
+    }
+  });
+
+  it('accepts its own origin, same-origin or direct Fetch Metadata, and an empty body or {} where none is taken', async () => {
+    const accepted: Array<Record<string, string>> = [
+      {},
+      { origin: BASE },
+      { 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'none' },
+    ];
+    for (const headers of accepted) {
+      expect((await admin('POST', 'reset', undefined, headers)).status).toBe(204);
+    }
+    expect((await admin('POST', 'reset', {})).status).toBe(204);
+    expect(
+      (await admin('POST', 'reset', undefined, { 'content-type': 'application/json; charset=UTF-8' })).status,
+    ).toBe(204);
+    expect((await admin('DELETE', 'faults', {})).status).toBe(204);
+    expect((await admin('POST', 'reset', { seed: 'empty' })).status).toBe(400);
   });
 });

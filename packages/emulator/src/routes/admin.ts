@@ -1,15 +1,15 @@
 /**
- * The admin API under `/_emulator/` (product.md, "Emulator admin API"), its HTML overview page and
+ * The admin API under `/_emulator/` (docs/product.md, "Emulator admin API"), its HTML overview page and
  * the OpenAPI document. Snake_case JSON like Connect; errors in Connect's shape.
  *
- * Extensions beyond product.md's table: `POST apps` (register or replace an OAuth application),
+ * Extensions beyond docs/product.md's table: `POST apps` (register or replace an OAuth application),
  * `GET faults`, `GET clock`, `DELETE requests`, `GET settings`, `latency_ms` in settings, the
  * optional `?client_id=` on `DELETE links/{user_id}` and `PATCH connect-users/{user_id}`, and
  * `GET openapi.json`.
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { getPeer, isAdminRequestAllowed } from '../admin-guard';
+import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard';
 import { checkRedirectUriForRegistration } from '../authorization';
 import { readOptionalJsonObject } from '../body';
 import { formatConnectTime } from '../clock';
@@ -151,6 +151,12 @@ async function readBody<T>(
   return { ok: true, value: result.data };
 }
 
+/** For calls that take no body: an empty body or `{}`, anything else is a 400 (or 413). */
+async function readNoBody(c: Context<AppEnv>): Promise<Response | undefined> {
+  const body = await readBody(c, z.strictObject({}));
+  return body.ok ? undefined : body.response;
+}
+
 /**
  * A user id is unique per application only; with `?client_id=` the match is exact, without it
  * the single match across applications is used, and several matches are a 409.
@@ -184,13 +190,29 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
         null,
       );
     }
+    if (!isReadOnlyMethod(c.req.method)) {
+      const refusal = checkAdminWrite({
+        origin: c.req.header('origin'),
+        fetchSite: c.req.header('sec-fetch-site'),
+        contentType: c.req.header('content-type'),
+        // The origin the request was sent to (its host already passed the Host check) and the
+        // public one, which differ behind a proxy that terminates TLS.
+        ownOrigins: [
+          new URL(c.req.url).origin,
+          ...(URL.canParse(ctx.issuer()) ? [new URL(ctx.issuer()).origin] : []),
+        ],
+      });
+      if (refusal) return connectError(refusal.status, refusal.message, null);
+    }
     await next();
     return undefined;
   };
   app.use('/_emulator', guard);
   app.use('/_emulator/*', guard);
 
-  app.post('/_emulator/reset', () => {
+  app.post('/_emulator/reset', async (c) => {
+    const refused = await readNoBody(c);
+    if (refused) return refused;
     ctx.reset();
     return new Response(null, { status: 204 });
   });
@@ -263,7 +285,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     return jsonResponse(instacartUserView(user));
   });
 
-  app.delete('/_emulator/links/:user_id', (c) => {
+  app.delete('/_emulator/links/:user_id', async (c) => {
+    const refused = await readNoBody(c);
+    if (refused) return refused;
     const userId = c.req.param('user_id');
     const candidates = [...ctx.state.links.values()].filter((link) => link.userId === userId);
     const picked = pickOne(candidates, c.req.query('client_id'));
@@ -304,7 +328,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
 
   app.get('/_emulator/faults', () => jsonResponse(ctx.faults.list()));
 
-  app.delete('/_emulator/faults', () => {
+  app.delete('/_emulator/faults', async (c) => {
+    const refused = await readNoBody(c);
+    if (refused) return refused;
     ctx.faults.clear();
     return new Response(null, { status: 204 });
   });
@@ -325,7 +351,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
 
   app.get('/_emulator/requests', () => jsonResponse(ctx.requestLog.list()));
 
-  app.delete('/_emulator/requests', () => {
+  app.delete('/_emulator/requests', async (c) => {
+    const refused = await readNoBody(c);
+    if (refused) return refused;
     ctx.requestLog.clear();
     return new Response(null, { status: 204 });
   });

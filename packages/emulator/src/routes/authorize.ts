@@ -9,10 +9,11 @@
  * Forms carry the session's CSRF token and the id of a pending authorization stored server-side,
  * so the parameters shown on the consent page are the ones the code is bound to.
  *
- * @see connect-api.md §1; RFC 6749 §4.1; RFC 7636; RFC 9207
+ * @see docs/connect-api.md §1; RFC 6749 §4.1; RFC 7636; RFC 9207
  */
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { getPeer } from '../admin-guard';
 import { appendQuery, checkPkceParameters } from '../authorization';
 import { readForm } from '../body';
 import type { AppEnv, EmulatorContext } from '../context';
@@ -94,6 +95,11 @@ ${hiddenFields(session, pending)}
 <p><button class="link" type="submit">Use another Instacart account</button></p>
 </form>`,
   });
+}
+
+/** `::ffff:192.0.2.1` and `192.0.2.1` are one client. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /** Names that appear more than once in a query (RFC 6749 §3.1: parameters must not repeat). */
@@ -243,9 +249,26 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     if (!client) return errorPage('This application is no longer registered.');
     const email = fields.get('email') ?? '';
     const password = fields.get('password') ?? '';
+    // Counted before the (slow) password check, for any email, so that the answer does not tell
+    // whether an account exists. In process there is no socket: all such callers are one client.
+    const peer = getPeer(c);
+    const attempt = await ctx.loginThrottle.begin(
+      peer.inProcess ? 'in-process' : normalizeAddress(peer.address ?? 'unknown'),
+      email,
+    );
+    if (!attempt.allowed) {
+      const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+      return loginPage(client, session, pending, {
+        error: `Too many log-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        email,
+        status: 429,
+        headers: { 'retry-after': String(attempt.retryAfterSeconds) },
+      });
+    }
     const account = ctx.state.findInstacartUserByEmail(email);
     // The decoy keeps the answer time the same whether or not the email has an account.
     const valid = await ctx.passwords.verify(password, account?.passwordHash ?? ctx.passwords.decoyHash());
+    if (account && valid) await ctx.loginThrottle.succeeded(email);
     if (!account || !valid) {
       return loginPage(client, session, pending, {
         error: 'Incorrect email or password.',
