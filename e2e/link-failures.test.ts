@@ -96,9 +96,12 @@ describe('linking failures', () => {
 
   it('refuses a tampered state', async () => {
     const { page } = await shopperOnProfile('casey@example.com');
-    const authorizationUrl = new URL(
-      (await page.locator('cartlink-status').getAttribute('authorization-url')) ?? '',
+    // Casey presses Link; the state of the authorization URL its 303 led to is then tampered with.
+    const authorize = page.waitForRequest(
+      (request) => new URL(request.url()).pathname === '/oauth/authorize' && request.isNavigationRequest(),
     );
+    await page.getByRole('button', { name: 'Link Instacart account' }).click();
+    const authorizationUrl = new URL((await authorize).url());
     const state = authorizationUrl.searchParams.get('state') ?? '';
     authorizationUrl.searchParams.set('state', `${state.slice(0, -2)}xx`);
     await page.goto(authorizationUrl.toString());

@@ -1,6 +1,6 @@
 /**
  * @module The peer's server: a small `node:http` app a retailer writes from Instacart's how-to page
- * (seed-account-linking.txt), with `naive-linking.ts` for the Connect calls.
+ * (docs/account-linking.md), with `naive-linking.ts` for the Connect calls.
  *
  * - Sessions: a SQLite table keyed by the SHA-256 of the cookie value, one prepared statement per
  *   lookup (the same kind of lookup as the storefront's, with less around it).
@@ -144,6 +144,9 @@ async function route(request: IncomingMessage, response: ServerResponse): Promis
   if (request.method === 'GET' && path === '/status') {
     try {
       const status = await integration.getStatus(session.user_id);
+      // The seed read literally: every unlinked status writes a state and hands out the URL. (Ours
+      // starts a link only on POST /cartlink/authorize; the runner reads this URL directly, and the
+      // elements bundle on this page no longer follows it, so its Link button is never pressed here.)
       let authorizationUrl: string | null = null;
       if (status.state === 'unlinked') {
         // "Use a cryptographic library to create a random, unique CSRF prevention token and associate

@@ -35,7 +35,6 @@ export const FLOOR_BODY = Object.freeze({
   state: 'linked-active',
   reason: null,
   expiredAt: '2030-01-01T00:00:00.000Z',
-  authorizationUrl: null,
   manageUrl: 'http://127.0.0.1:1/store/account/instacart-plus',
   joinUrl: 'http://127.0.0.1:1/signup?next=%2Fstore%2Faccount%2Finstacart-plus',
   verifiedAt: '2030-01-01T00:00:00.000Z',

@@ -5,8 +5,9 @@
  *
  * Each sample runs the real flow up to the callback: the status endpoint (ours: GET /cartlink/status
  * for a new shopper, POST /cartlink/verify after an unlink, since the verification stored by the last
- * link is still recent) hands out the authorization URL with its state (and PKCE challenge), the
- * emulator issues a code for a fresh Instacart+ account as if the shopper had pressed Allow, and the
+ * link is still recent) says unlinked; ours then starts the link as the Link button does
+ * (POST /cartlink/authorize with the page's CSRF token; the 303 carries the authorization URL with its
+ * state and PKCE challenge), while the peer's status hands the URL out itself; the emulator issues a code for a fresh Instacart+ account as if the shopper had pressed Allow, and the
  * runner posts `code` and `state` as the status element does. Counted from the emulator: the calls of
  * the link sequence (exchange, create, link), fulfillment-token requests, and, apart, the status call
  * our link endpoint makes after linking (the seed refreshes the status element after a link; the
@@ -22,12 +23,37 @@ import {
   resetCalls,
   unlink,
 } from '../lib/emulator-admin';
-import { getJson, postJson, timed } from '../lib/http';
+import { getJson, postJson, postJsonInSession, timed } from '../lib/http';
 import { median, round } from '../lib/stats';
 
 interface StatusView {
   state: string;
-  authorizationUrl: string | null;
+  /** The peer's status carries the authorization URL; ours does not (a link starts with a POST). */
+  authorizationUrl?: string | null;
+}
+
+/**
+ * "Link Instacart account" on our profile page: reads the status element's `csrf-token`, posts it to
+ * `POST /cartlink/authorize`, and returns the authorization URL of the 303.
+ */
+async function startOurLink(storefrontUrl: string, cookie: string): Promise<URL> {
+  const page = await fetch(`${storefrontUrl}/account/profile`, { headers: { Cookie: cookie } });
+  const csrf = /<cartlink-status\b[^>]*\scsrf-token="([^"]+)"/.exec(await page.text())?.[1];
+  if (!csrf) throw new Error(`GET /account/profile gave no csrf-token (${page.status})`);
+  const response = await fetch(`${storefrontUrl}/cartlink/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Cookie: cookie,
+      Origin: storefrontUrl,
+    },
+    body: new URLSearchParams({ _csrf: csrf }).toString(),
+  });
+  await response.arrayBuffer();
+  const location = response.headers.get('location');
+  if (response.status !== 303 || !location) throw new Error(`POST /cartlink/authorize: ${response.status}`);
+  return new URL(location);
 }
 
 interface LinkSample {
@@ -109,10 +135,8 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
       kind === 'new'
         ? await getJson<StatusView>(`${storefront.url}/cartlink/status`, shopper.cookie)
         : await postJson<StatusView>(`${storefront.url}/cartlink/verify`, {}, shopper.cookie, storefront.url);
-    if (view.state !== 'unlinked' || !view.authorizationUrl) {
-      throw new Error(`ours (${kind}): expected unlinked with an authorization URL, got ${view.state}`);
-    }
-    const params = new URL(view.authorizationUrl).searchParams;
+    if (view.state !== 'unlinked') throw new Error(`ours (${kind}): expected unlinked, got ${view.state}`);
+    const params = (await startOurLink(storefront.url, shopper.cookie)).searchParams;
     const code = await authorize(emulator, {
       instacartUserId: await createInstacartMember(emulator.url),
       clientId: STOREFRONT_APP.clientId,
@@ -121,10 +145,10 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
     });
     await resetCalls(emulator);
     const { ms, value } = await timed(() =>
-      postJson<{ outcome: string; status: StatusView }>(
+      postJsonInSession<{ outcome: string; status: StatusView }>(
         `${storefront.url}/cartlink/link`,
         { code, state: params.get('state') },
-        shopper.cookie,
+        shopper,
         storefront.url,
       ),
     );
@@ -183,6 +207,9 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
     `  ours new ${median(ours.new.map((s) => s.ms))} ms, existing ${median(ours.existing.map((s) => s.ms))} ms; ` +
       `peer new ${median(peerSide.new.map((s) => s.ms))} ms, existing ${median(peerSide.existing.map((s) => s.ms))} ms`,
   );
+
+  // The demo shopper's session got a new id with each link: later steps go on with the current one.
+  ctx.shopperCookie = shoppers[0]?.cookie ?? ctx.shopperCookie;
 
   const firstPeer = peerUsers[0];
   if (!firstPeer) throw new Error('no peer user');

@@ -18,8 +18,8 @@ import {
   FAILURE_TITLE,
   linkedAccountOf,
   newInstacartAccount,
-  parseAuthorizationUrl,
   postCallback,
+  pressLinkInBrowser,
   randomState,
   resetLinks,
   type SecurityStack,
@@ -55,7 +55,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** A shopper's browser on their profile page, unlinked; returns the page's link transaction. */
+/**
+ * A shopper's browser on their profile page, unlinked, that pressed "Link Instacart account"; returns
+ * the link transaction that press started (the page is then on the emulator's side).
+ */
 async function victimOnProfile(
   email: string,
 ): Promise<{ page: Page; state: string; codeChallenge: string | undefined; close: () => Promise<void> }> {
@@ -63,9 +66,7 @@ async function victimOnProfile(
   const page = await context.newPage();
   await signIn(page, stack.shopUrl, email, '/account/profile');
   expect(await settledStatus(page)).toBe('unlinked');
-  const authorizationUrl = await page.locator('cartlink-status').getAttribute('authorization-url');
-  if (!authorizationUrl) throw new Error('The profile page of an unlinked shopper has no authorization URL');
-  const { state, codeChallenge } = parseAuthorizationUrl(authorizationUrl);
+  const { state, codeChallenge } = await pressLinkInBrowser(page);
   return { page, state, codeChallenge, close: () => context.close() };
 }
 

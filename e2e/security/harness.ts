@@ -294,16 +294,30 @@ export function parseAuthorizationUrl(authorizationUrl: string): StartedLink {
 }
 
 /**
- * Starts a link transaction for the client's session: `POST /cartlink/verify` (a fresh status call)
- * answers an unlinked shopper with an authorization URL holding a new state.
+ * Starts a link transaction for the client's session as the Link button does: reads the profile
+ * page's `csrf-token`, posts it as `_csrf` to `POST /cartlink/authorize`, and takes the authorization
+ * URL (with a new state) from the 303's `Location`.
  */
 export async function startLink(client: HttpClient): Promise<StartedLink> {
-  const response = await client.postJson('/cartlink/verify', {});
-  expect(response.status, 'POST /cartlink/verify').toBe(200);
-  const status = (await response.json()) as { state: string; authorizationUrl: string | null };
-  expect(status.state, 'the shopper must be unlinked to start a link').toBe('unlinked');
-  if (!status.authorizationUrl) throw new Error('No authorization URL for an unlinked shopper');
-  return parseAuthorizationUrl(status.authorizationUrl);
+  const profile = await client.get('/account/profile');
+  const csrf = /<cartlink-status\b[^>]*\scsrf-token="([^"]+)"/.exec(await profile.text())?.[1];
+  if (!csrf) throw new Error('No csrf-token on the profile page');
+  const response = await client.postForm('/cartlink/authorize', { _csrf: csrf });
+  expect(response.status, 'POST /cartlink/authorize').toBe(303);
+  return parseAuthorizationUrl(response.headers.get('location') ?? '');
+}
+
+/**
+ * Presses "Link Instacart account" on the profile page open in `page` and returns the link transaction
+ * of the authorization URL the form's 303 led to. The page ends on the authorization server's side.
+ */
+export async function pressLinkInBrowser(page: Page): Promise<StartedLink> {
+  const authorize = page.waitForRequest(
+    (request) => new URL(request.url()).pathname === '/oauth/authorize' && request.isNavigationRequest(),
+    { timeout: 15_000 },
+  );
+  await page.getByRole('button', { name: 'Link Instacart account' }).click();
+  return parseAuthorizationUrl((await authorize).url());
 }
 
 /** What `POST /cartlink/link` answered. */

@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestShop, linkAccount, readAttribute, type TestClient, type TestShop } from './test-support';
+import {
+  createTestShop,
+  linkAccount,
+  readAttribute,
+  startLink,
+  type TestClient,
+  type TestShop,
+} from './test-support';
 import { DEMO_USERS } from './users';
 
 const ALEX = DEMO_USERS[0]?.id ?? '';
@@ -273,13 +280,16 @@ describe('orders', () => {
 });
 
 describe('profile page', () => {
-  it('renders the status on the server with a fresh authorization URL for an unlinked shopper', async () => {
+  it('renders the status on the server for an unlinked shopper, with the Link form that starts a link', async () => {
     const { client } = await startWithCart();
     const page = await client.get('/account/profile');
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(readAttribute(page.text, 'cartlink-status', 'state')).toBe('unlinked');
-    const authorizationUrl = new URL(readAttribute(page.text, 'cartlink-status', 'authorization-url') ?? '');
+    expect(readAttribute(page.text, 'cartlink-status', 'authorization-url')).toBeUndefined();
+    expect(readAttribute(page.text, 'cartlink-status', 'authorize-endpoint')).toBe('/cartlink/authorize');
+    expect(readAttribute(page.text, 'cartlink-status', 'csrf-token')).toBe(client.csrfToken);
+    const authorizationUrl = await startLink(client);
     expect(authorizationUrl.origin + authorizationUrl.pathname).toBe('http://emulator.test/oauth/authorize');
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe('http://shop.test/account/profile');
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
@@ -305,10 +315,7 @@ describe('profile page', () => {
 
   it('changes nothing on a GET with code and state: it renders loading and leaves them to the element', async () => {
     const { client, shop } = await startWithCart();
-    const profile = await client.get('/account/profile');
-    const state = new URL(
-      readAttribute(profile.text, 'cartlink-status', 'authorization-url') ?? '',
-    ).searchParams.get('state');
+    const state = (await startLink(client)).searchParams.get('state');
     const transactions = await shop.shop.db.selectFrom('cartlink_link_transactions').selectAll().execute();
     const before = shop.emulator.getRequests().length;
     const page = await client.get(`/account/profile?code=abc&state=${state}`);
@@ -333,8 +340,7 @@ describe('profile page', () => {
   it('refuses a replayed callback and one from another session', async () => {
     const { client, shop } = await startWithCart();
     const instacartUser = createMember(shop, 'replay@instacart.test', true);
-    const profile = await client.get('/account/profile');
-    const url = new URL(readAttribute(profile.text, 'cartlink-status', 'authorization-url') ?? '');
+    const url = await startLink(client);
     const code = shop.emulator.authorizeForTest({
       instacartUserId: instacartUser,
       clientId: 'cartlink-demo',

@@ -1,7 +1,7 @@
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres';
-import { createTestShop, EMULATOR_URL, readAttribute, TestClient, type TestShop } from './test-support';
+import { createTestShop, EMULATOR_URL, startLink, TestClient, type TestShop } from './test-support';
 
 // Without a PostgreSQL server this suite says so and is skipped; under CI=true a missing server fails.
 const available = await isPostgresAvailable();
@@ -53,27 +53,28 @@ describe.skipIf(!available)('several storefront instances on one PostgreSQL data
     expect((await onB.post('/cart/items', { product_id: 'avocados' })).status).toBe(303);
     expect((await moveTo(onB, a).get('/cart')).text).toContain('Hass avocados');
 
-    // The link transaction started by A's profile page is completed by B.
+    // The link transaction started on A (the Link form's POST) is completed by B.
     const member = a.emulator.createInstacartUser({
       email: 'pg@instacart.test',
       password: 'instacart',
       instacartplusMember: true,
     });
-    const profile = await moveTo(onB, a).get('/account/profile');
-    const url = new URL(readAttribute(profile.text, 'cartlink-status', 'authorization-url') ?? '');
+    const url = await startLink(moveTo(onB, a));
     const code = a.emulator.authorizeForTest({
       instacartUserId: member.id,
       clientId: 'cartlink-demo',
       redirectUri: 'http://shop.test/account/profile',
       codeChallenge: url.searchParams.get('code_challenge') ?? '',
     });
-    const linked = await moveTo(onB, b).postJson('/cartlink/link', {
+    // A completed link rotates the session id: carry on with the tab that received the new cookie.
+    const linkingTab = moveTo(onB, b);
+    const linked = await linkingTab.postJson('/cartlink/link', {
       code,
       state: url.searchParams.get('state'),
     });
     expect(JSON.parse(linked.text)).toMatchObject({ outcome: 'linked', status: { state: 'linked-active' } });
 
-    const checkoutOnB = moveTo(onB, b);
+    const checkoutOnB = moveTo(linkingTab, b);
     const page = await checkoutOnB.get('/checkout');
     expect(page.text).toContain('data-delivery-fee-cents="0"');
     const placed = await checkoutOnB.post('/checkout', { expected_fee_cents: '0' });

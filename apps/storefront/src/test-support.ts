@@ -189,19 +189,48 @@ export function readAttribute(page: string, tag: string, attribute: string): str
 }
 
 /**
- * Links the signed-in client's shopper to an Instacart account the way the browser would: reads the
- * authorization URL the profile page rendered, has the emulator authorize it for `instacartUserId`
- * (as if the shopper pressed Allow), and posts `code` and `state` to `/cartlink/link`.
+ * Presses "Link Instacart account" the way the browser does: loads the profile page, posts the
+ * element's form (its `csrf-token` as `_csrf`) to `/cartlink/authorize`, and returns the response
+ * (a 303 whose `Location` is the authorization URL, unless the start was refused).
+ */
+export async function pressLink(
+  client: TestClient,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
+  const profile = await client.get('/account/profile');
+  const csrfToken = readAttribute(profile.text, 'cartlink-status', 'csrf-token');
+  if (!csrfToken) throw new Error('The profile page rendered no csrf-token for the Link form');
+  // The profile page is sent with `Referrer-Policy: no-referrer`, so Chromium posts its forms with
+  // `Origin: null` and `Sec-Fetch-Site: same-origin`.
+  return client.post(
+    '/cartlink/authorize',
+    { _csrf: csrfToken },
+    { origin: 'null', 'sec-fetch-site': 'same-origin', ...headers },
+  );
+}
+
+/** Presses "Link Instacart account" and returns the authorization URL its 303 points to. */
+export async function startLink(client: TestClient): Promise<URL> {
+  const response = await pressLink(client);
+  const location = response.headers.get('location');
+  if (response.status !== 303 || !location) {
+    throw new Error(`POST /cartlink/authorize answered ${response.status}: ${response.text}`);
+  }
+  return new URL(location);
+}
+
+/**
+ * Links the signed-in client's shopper to an Instacart account the way the browser would: presses
+ * "Link Instacart account" on the profile page, has the emulator authorize the URL it redirects to
+ * for `instacartUserId` (as if the shopper pressed Allow), and posts `code` and `state` to
+ * `/cartlink/link`.
  */
 export async function linkAccount(
   testShop: TestShop,
   client: TestClient,
   instacartUserId: number,
 ): Promise<{ outcome: string; status: { state: string } }> {
-  const profile = await client.get('/account/profile');
-  const authorizationUrl = readAttribute(profile.text, 'cartlink-status', 'authorization-url');
-  if (!authorizationUrl) throw new Error('The profile page rendered no authorization URL');
-  const url = new URL(authorizationUrl);
+  const url = await startLink(client);
   const code = testShop.emulator.authorizeForTest({
     instacartUserId,
     clientId: url.searchParams.get('client_id') ?? '',

@@ -83,6 +83,7 @@ describe('failure', () => {
     'user-not-active':
       'Your Instacart Connect profile is not active. Contact Instacart customer service for help.',
     unavailable: "Instacart couldn't be reached. Try again in a few minutes.",
+    throttled: 'You started linking too many times. Wait a few minutes, then try again.',
     failed: 'Something went wrong. Please try again.',
   };
 
@@ -107,6 +108,12 @@ describe('failure', () => {
     await dialog.updateComplete;
     expect(focused()).toBe(getButton(dialog, 'Close'));
     expect(getButton(dialog, 'Close').getAttribute('part')).toBe('button button-primary');
+    dialog.close();
+    await dialog.updateComplete;
+    // Throttled: trying again at once would be refused again; the message says to wait.
+    dialog.open({ result: 'failure', outcome: 'throttled' });
+    await dialog.updateComplete;
+    expect(focused()).toBe(getButton(dialog, 'Close'));
   });
 
   it.each(['no-such-outcome', 'constructor', '__proto__', ''])(
@@ -189,6 +196,16 @@ describe('locales and escaping', () => {
     await dialog.updateComplete;
     expect(buttonNames(dialog)).toEqual(['Continuer vos achats']);
     expect(shadowText(dialog)).toContain('Vos comptes sont associés');
+  });
+
+  it.each([
+    ['en-US', 'You started linking too many times. Wait a few minutes, then try again.'],
+    ['en-CA', 'You started linking too many times. Wait a few minutes, then try again.'],
+    ['fr-CA', "Vous avez lancé l'association trop de fois. Attendez quelques minutes, puis réessayez."],
+  ])('says to wait a few minutes after too many link starts in %s', async (locale, message) => {
+    const dialog = await mountDialog(`locale="${locale}" open result="failure" outcome="throttled"`);
+    expect(getPart(dialog, 'body')?.textContent).toBe(message);
+    expect(buttonNames(dialog)).toHaveLength(2);
   });
 
   it('spells "cancelled" the Canadian way in en-CA', async () => {

@@ -3,7 +3,7 @@
  * modal `<dialog>` that says the accounts are linked (and sends the shopper back to shopping), or that
  * linking failed, why, and what to do next.
  *
- * @see seed-account-linking.txt, "Account linking results dialog window"
+ * @see https://docs.instacart.com/connect (account linking how-to), "Account linking results dialog window"
  */
 import { css, html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import {
@@ -40,9 +40,9 @@ export interface DialogCloseDetail {
 
 const CLOSE_ACTIONS: readonly string[] = ['continue', 'retry', 'close', 'account'];
 
-// Trying again cannot help with these two: the shopper has to do something else first, so "Close"
-// is the primary button and takes the focus.
-const RETRY_USELESS: readonly string[] = ['already-linked', 'user-not-active'];
+// Trying again right away cannot help with these: the shopper has to do something else (or wait)
+// first, so "Close" is the primary button and takes the focus.
+const RETRY_USELESS: readonly string[] = ['already-linked', 'user-not-active', 'throttled'];
 
 /** The focused element, looking inside shadow roots (the Link button lives in one). */
 function deepActiveElement(): HTMLElement | null {

@@ -15,7 +15,6 @@ import { deferred, getButton, jsonResponse, mountElement, shadowText } from './t
 const activeView: StatusView = {
   state: 'linked-active',
   expiredAt: '2025-09-22T07:14:43Z',
-  authorizationUrl: null,
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
 };
@@ -23,7 +22,6 @@ const activeView: StatusView = {
 const unlinkedView: StatusView = {
   state: 'unlinked',
   expiredAt: null,
-  authorizationUrl: 'https://connect.example/oauth/authorize?state=next',
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
 };
@@ -277,5 +275,64 @@ describe('authorization callback', () => {
     await vi.waitFor(() => expect(other.state).toBe('unlinked'));
     expect(window.location.href).toBe(stateOnly);
     expect(postCalls()).toHaveLength(0);
+  });
+});
+
+/** Lets every pending promise settle (the dialog opens a microtask or two after connecting). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+describe('a link start the server refused (cartlink_outcome)', () => {
+  const MESSAGES = {
+    'en-US': 'You started linking too many times. Wait a few minutes, then try again.',
+    'en-CA': 'You started linking too many times. Wait a few minutes, then try again.',
+    'fr-CA': "Vous avez lancé l'association trop de fois. Attendez quelques minutes, puis réessayez.",
+  } as const;
+
+  it.each(Object.entries(MESSAGES))(
+    'cleans the address bar and opens the failure dialog saying to wait (%s)',
+    async (locale, message) => {
+      dialog.locale = locale;
+      window.history.replaceState(null, '', '/account/profile?tab=instacart&cartlink_outcome=throttled#x');
+      const failed = collect<FailedDetail>('cartlink:failed');
+      const status = await mountStatus(`state="unlinked" dialog="result" locale="${locale}"`);
+      expect(window.location.href).toBe(
+        new URL('/account/profile?tab=instacart#x', window.location.origin).href,
+      );
+      await vi.waitFor(() => expect(dialog.opened).toBe(true));
+      expect(dialog.result).toBe('failure');
+      expect(dialog.outcome).toBe('throttled');
+      await dialog.updateComplete;
+      expect(shadowText(dialog)).toContain(message);
+      expect(failed.map((event) => event.detail)).toEqual([{ outcome: 'throttled' }]);
+      // The server-rendered status stays; nothing is fetched or posted.
+      expect(status.state).toBe('unlinked');
+      expect(fetchMock).not.toHaveBeenCalled();
+    },
+  );
+
+  it('shows it once: not on a reload of the cleaned address, nor for a second element', async () => {
+    window.history.replaceState(null, '', '/account/profile?cartlink_outcome=throttled');
+    await mountStatus('state="unlinked" dialog="result"');
+    await vi.waitFor(() => expect(dialog.opened).toBe(true));
+    dialog.close();
+    await mountStatus('state="unlinked" dialog="result"');
+    await nextTask();
+    expect(dialog.opened).toBe(false);
+  });
+
+  it.each([
+    ['an outcome servers never report this way', 'cartlink_outcome=already-linked'],
+    ['an unknown outcome', 'cartlink_outcome=constructor'],
+    ['the parameter twice', 'cartlink_outcome=throttled&cartlink_outcome=throttled'],
+  ])('removes and ignores %s', async (_name, query) => {
+    window.history.replaceState(null, '', `/account/profile?${query}&tab=1`);
+    const failed = collect<FailedDetail>('cartlink:failed');
+    await mountStatus('state="unlinked" dialog="result"');
+    await nextTask();
+    expect(window.location.search).toBe('?tab=1');
+    expect(dialog.opened).toBe(false);
+    expect(failed).toEqual([]);
   });
 });

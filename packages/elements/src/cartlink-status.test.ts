@@ -13,12 +13,12 @@ import {
 } from './test-helpers';
 
 const EXPIRED_AT = '2025-09-22T07:14:43Z';
-const AUTH_URL = 'https://connect.example/oauth/authorize?client_id=c&state=s1';
+const CSRF = 'csrf-7f3a9b2c4d5e6f708192a3b4c5d6e7f8';
+const LINK_FORM = `authorize-endpoint="/cartlink/authorize" csrf-token="${CSRF}"`;
 
-const unlinkedView = (authorizationUrl: string | null = AUTH_URL): StatusView => ({
+const unlinkedView = (): StatusView => ({
   state: 'unlinked',
   expiredAt: null,
-  authorizationUrl,
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
 });
@@ -26,7 +26,6 @@ const unlinkedView = (authorizationUrl: string | null = AUTH_URL): StatusView =>
 const activeView: StatusView = {
   state: 'linked-active',
   expiredAt: EXPIRED_AT,
-  authorizationUrl: null,
   manageUrl: 'https://instacart.example/store/account/instacart-plus',
   joinUrl: 'https://instacart.example/signup',
 };
@@ -39,6 +38,35 @@ let listeners: AbortController;
 /** Mounts a status element whose buttons record navigations instead of leaving the page. */
 function mountStatus(attributes = ''): Promise<CartlinkStatus> {
   return mountElement('cartlink-status', attributes, navigations);
+}
+
+interface Submission {
+  /** Whether the element stopped the post. */
+  prevented: boolean;
+  method: string;
+  action: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * Records every submission of a form in the element's shadow root, after the element's own handler
+ * ran, and stops it there: happy-dom would otherwise try to navigate.
+ */
+function recordSubmissions(element: CartlinkStatus): Submission[] {
+  const submissions: Submission[] = [];
+  element.shadowRoot!.addEventListener('submit', (event) => {
+    const form = event.target as HTMLFormElement;
+    submissions.push({
+      prevented: event.defaultPrevented,
+      method: form.method,
+      action: form.action,
+      fields: Object.fromEntries(
+        [...form.querySelectorAll('input')].map((input) => [input.name, input.value]),
+      ),
+    });
+    event.preventDefault();
+  });
+  return submissions;
 }
 
 beforeEach(() => {
@@ -86,20 +114,25 @@ describe('server-rendered states', () => {
     expect(navigations).toEqual([{ url: DEFAULT_JOIN_URL, action: 'join' }]);
   });
 
-  it('unlinked says not linked, shows the $0 delivery line, and offers Link and Join', async () => {
-    const status = await mountStatus(
-      `state="unlinked" authorization-url="${AUTH_URL}" shop-name="Corner Market"`,
-    );
+  it('unlinked says not linked, shows the $0 delivery line, and offers Link (a form) and Join', async () => {
+    const status = await mountStatus(`state="unlinked" ${LINK_FORM} shop-name="Corner Market"`);
     const text = shadowText(status);
     expect(text).toContain('Your Corner Market account is not linked to an Instacart account.');
     expect(text).toContain('Instacart+ member? Link your account to get $0 delivery');
     expect(buttonNames(status)).toEqual(['Link Instacart account', 'Join Instacart+']);
+    const submissions = recordSubmissions(status);
     getButton(status, 'Link Instacart account').click();
     getButton(status, 'Join Instacart+').click();
-    expect(navigations).toEqual([
-      { url: AUTH_URL, action: 'link' },
-      { url: DEFAULT_JOIN_URL, action: 'join' },
+    expect(submissions).toEqual([
+      {
+        prevented: false,
+        method: 'post',
+        action: `${window.location.origin}/cartlink/authorize`,
+        fields: { _csrf: CSRF },
+      },
     ]);
+    expect(navigations).toEqual([{ url: DEFAULT_JOIN_URL, action: 'join' }]);
+    expect(fetchMock).not.toHaveBeenCalled();
   });
 
   it('unavailable says Instacart cannot be reached, that the page still works, and offers Try again', async () => {
@@ -269,87 +302,87 @@ describe('navigation', () => {
   });
 });
 
-describe('Link without a usable authorization URL', () => {
-  it('fetches a fresh status, marks the button busy meanwhile, then follows the new URL', async () => {
-    const status = await mountStatus('state="unlinked" status-src="/api/instacart/status"');
-    const answer = deferred<Response>();
-    fetchMock.mockReturnValueOnce(answer.promise);
+describe('the Link form', () => {
+  it('is a POST form with the CSRF token in a hidden _csrf field and a submit button', async () => {
+    const status = await mountStatus(`state="unlinked" ${LINK_FORM}`);
+    const form = status.shadowRoot!.querySelector('form')!;
+    expect(form.getAttribute('method')).toBe('post');
+    expect(form.getAttribute('action')).toBe('/cartlink/authorize');
+    const hidden = [...form.querySelectorAll('input')];
+    expect(hidden.map((input) => [input.type, input.name, input.value])).toEqual([['hidden', '_csrf', CSRF]]);
+    const button = getButton(status, 'Link Instacart account');
+    expect(button.type).toBe('submit');
+    expect(button.form).toBe(form);
+    expect(button.getAttribute('part')).toBe('button button-primary');
+  });
+
+  it('announces a cancelable cartlink:navigate before posting, and marks the button busy', async () => {
+    const status = await mountStatus(`state="unlinked" ${LINK_FORM}`);
+    const seen: NavigateDetail[] = [];
+    document.addEventListener('cartlink:navigate', (event) => seen.push(event.detail), listeners);
+    const submissions = recordSubmissions(status);
     getButton(status, 'Link Instacart account').click();
+    expect(seen).toEqual([{ url: `${window.location.origin}/cartlink/authorize`, action: 'link' }]);
+    expect(submissions.map((submission) => submission.prevented)).toEqual([false]);
     await status.updateComplete;
     const button = getButton(status, 'Link Instacart account');
     expect(button.getAttribute('aria-busy')).toBe('true');
-    // A second click while busy must not start a second request.
+    // A second press while the first post is on its way starts no second link.
     button.click();
-    expect(fetchMock).toHaveBeenCalledTimes(1);
-    answer.resolve(jsonResponse(unlinkedView('https://connect.example/oauth/authorize?state=fresh')));
-    await vi.waitFor(() => expect(navigations).toHaveLength(1));
-    expect(navigations[0]).toEqual({
-      url: 'https://connect.example/oauth/authorize?state=fresh',
-      action: 'link',
-    });
+    expect(submissions.map((submission) => submission.prevented)).toEqual([false, true]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('does not post when a cartlink:navigate listener cancels it (a single-page app)', async () => {
+    const status = await mountStatus(`state="unlinked" ${LINK_FORM}`);
+    document.addEventListener('cartlink:navigate', (event) => event.preventDefault(), listeners);
+    const submissions = recordSubmissions(status);
+    getButton(status, 'Link Instacart account').click();
+    expect(submissions.map((submission) => submission.prevented)).toEqual([true]);
     await status.updateComplete;
     expect(getButton(status, 'Link Instacart account').hasAttribute('aria-busy')).toBe(false);
   });
 
-  it('never follows the same authorization URL twice (a state is single use)', async () => {
-    const status = await mountStatus(
-      `state="unlinked" authorization-url="${AUTH_URL}" status-src="/api/instacart/status"`,
-    );
+  it('is ready again when the shopper comes back through the page cache', async () => {
+    const status = await mountStatus(`state="unlinked" ${LINK_FORM}`);
+    const submissions = recordSubmissions(status);
     getButton(status, 'Link Instacart account').click();
-    fetchMock.mockResolvedValueOnce(
-      jsonResponse(unlinkedView('https://connect.example/oauth/authorize?state=s2')),
-    );
-    getButton(status, 'Link Instacart account').click();
-    await vi.waitFor(() => expect(navigations).toHaveLength(2));
-    expect(navigations.map((n) => n.url)).toEqual([
-      AUTH_URL,
-      'https://connect.example/oauth/authorize?state=s2',
-    ]);
-  });
-
-  it('follows a new authorization URL given after the first was used, without a request', async () => {
-    const status = await mountStatus(
-      `state="unlinked" authorization-url="${AUTH_URL}" status-src="/api/instacart/status"`,
-    );
-    getButton(status, 'Link Instacart account').click();
-    status.setAttribute('authorization-url', 'https://connect.example/oauth/authorize?state=s3');
+    // happy-dom's PageTransitionEvent is a plain Event: give it the flag browsers set.
+    const pageshow = new Event('pageshow');
+    Object.defineProperty(pageshow, 'persisted', { value: true });
+    window.dispatchEvent(pageshow);
     await status.updateComplete;
     getButton(status, 'Link Instacart account').click();
-    expect(navigations.map((n) => n.url)).toEqual([
-      AUTH_URL,
-      'https://connect.example/oauth/authorize?state=s3',
-    ]);
-    expect(fetchMock).not.toHaveBeenCalled();
+    expect(submissions.map((submission) => submission.prevented)).toEqual([false, false]);
   });
 
-  it('shows the new state when the fresh status is no longer unlinked', async () => {
-    const status = await mountStatus('state="unlinked" status-src="/api/instacart/status"');
-    fetchMock.mockResolvedValueOnce(jsonResponse(activeView));
+  it.each([
+    ['without csrf-token', 'authorize-endpoint="/cartlink/authorize"'],
+    ['without authorize-endpoint', `csrf-token="${CSRF}"`],
+    ['to another origin', `authorize-endpoint="https://evil.example/collect" csrf-token="${CSRF}"`],
+    ['to a javascript: URL', `authorize-endpoint="javascript:alert(1)" csrf-token="${CSRF}"`],
+  ])('never posts %s, and says linking failed', async (_name, attributes) => {
+    const dialog = await mountElement('cartlink-result-dialog', 'id="result"', navigations);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const status = await mountStatus(`state="unlinked" dialog="result" ${attributes}`);
+    const submissions = recordSubmissions(status);
     getButton(status, 'Link Instacart account').click();
-    await vi.waitFor(() => expect(status.state).toBe('linked-active'));
-    expect(navigations).toEqual([]);
+    expect(submissions.map((submission) => submission.prevented)).toEqual([true]);
+    await vi.waitFor(() => expect(dialog.opened).toBe(true));
+    expect(dialog.outcome).toBe('failed');
+    expect(errors).toHaveBeenCalledTimes(1);
+    errors.mockRestore();
   });
 
-  it('goes to unavailable when the status cannot be fetched', async () => {
-    const status = await mountStatus('state="unlinked" status-src="/api/instacart/status"');
-    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+  it('works the same on a status fetched from status-src, without any further request', async () => {
+    fetchMock.mockResolvedValue(jsonResponse(unlinkedView()));
+    const status = await mountStatus(`status-src="/cartlink/status" ${LINK_FORM}`);
+    await vi.waitFor(() => expect(status.state).toBe('unlinked'));
+    await status.updateComplete;
+    const submissions = recordSubmissions(status);
     getButton(status, 'Link Instacart account').click();
-    await vi.waitFor(() => expect(status.state).toBe('unavailable'));
-    expect(navigations).toEqual([]);
-  });
-
-  it('goes to unavailable when the fresh status is unlinked but has no authorization URL', async () => {
-    const status = await mountStatus('state="unlinked" status-src="/api/instacart/status"');
-    fetchMock.mockResolvedValueOnce(jsonResponse(unlinkedView(null)));
-    getButton(status, 'Link Instacart account').click();
-    await vi.waitFor(() => expect(status.state).toBe('unavailable'));
-    expect(navigations).toEqual([]);
-  });
-
-  it('reloads the page when there is neither a URL nor status-src', async () => {
-    const status = await mountStatus('state="unlinked"');
-    getButton(status, 'Link Instacart account').click();
-    expect(navigations).toEqual([{ url: window.location.href, action: 'reload' }]);
+    expect(submissions).toMatchObject([{ prevented: false, fields: { _csrf: CSRF } }]);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 });
 
@@ -357,10 +390,11 @@ describe('hostile attribute values', () => {
   it('shows markup in attributes as text and never as elements', async () => {
     const hostile = '<img src=x onerror="globalThis.pwned=1"><b>bold</b>';
     const status = await mountStatus(
-      `state="unlinked" shop-name='${hostile}' authorization-url="${AUTH_URL}"`,
+      `state="unlinked" shop-name='${hostile}' authorize-endpoint="/cartlink/authorize" csrf-token='"><img src=y>'`,
     );
     expect(status.shadowRoot!.querySelector('img, b')).toBeNull();
     expect(shadowText(status)).toContain(`Your ${hostile} account is not linked`);
+    expect(status.shadowRoot!.querySelector('input')?.value).toBe('"><img src=y>');
   });
 
   it('never navigates to a javascript: URL', async () => {
@@ -369,13 +403,13 @@ describe('hostile attribute values', () => {
     );
     getButton(status, 'Manage Instacart+').click();
     expect(navigations).toEqual([{ url: DEFAULT_MANAGE_URL, action: 'manage' }]);
-    status.state = 'unlinked';
-    status.authorizationUrl = 'javascript:alert(1)';
+    fetchMock.mockResolvedValueOnce(
+      jsonResponse({ ...unlinkedView(), joinUrl: 'javascript:alert(2)', manageUrl: 'javascript:alert(3)' }),
+    );
+    await status.refresh();
     await status.updateComplete;
-    fetchMock.mockResolvedValueOnce(jsonResponse(unlinkedView('javascript:alert(2)')));
-    getButton(status, 'Link Instacart account').click();
-    await vi.waitFor(() => expect(status.state).toBe('unavailable'));
-    expect(navigations.map((n) => n.url)).toEqual([DEFAULT_MANAGE_URL]);
+    getButton(status, 'Join Instacart+').click();
+    expect(navigations.map((n) => n.url)).toEqual([DEFAULT_MANAGE_URL, DEFAULT_JOIN_URL]);
   });
 
   it('shows an unknown state as loading', async () => {

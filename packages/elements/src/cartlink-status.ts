@@ -2,19 +2,23 @@
  * @module `<cartlink-status>`: the status element of the seed's "Components" section. It shows whether
  * the shopper's account is linked to Instacart and whether their Instacart+ membership is active,
  * offers the matching button (Manage, Join, Link), and completes the link when the page loads with
- * the authorization callback in its address bar.
+ * the authorization callback in its address bar. "Link Instacart account" is a real form that POSTs
+ * the session's CSRF token to the server's authorize endpoint, which starts the link and answers 303
+ * to Instacart: showing the element never starts a link.
  *
- * @see seed-account-linking.txt, "Status element" and "Check for authorization"
+ * @see https://docs.instacart.com/connect (account linking how-to), "Status element" and "Check for authorization"
  */
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { CartlinkResultDialog } from './cartlink-result-dialog';
-import { type CallbackParams, takeCallbackParams } from './link-callback';
+import { type CallbackParams, takeCallbackParams, takeReportedOutcome } from './link-callback';
 import {
+  announceNavigation,
   assignLocation,
   type Navigate,
   type NavigateAction,
   requestNavigation,
   toSafeUrl,
+  toSameOriginUrl,
 } from './navigation';
 import {
   type FailureOutcome,
@@ -45,7 +49,13 @@ export interface LinkedDetail {
   status: StatusView;
 }
 
-/** Detail of `cartlink:failed`, dispatched when the callback did not link the accounts. */
+/** The name of the Link form's CSRF field, which the server's authorize endpoint checks. */
+export const CSRF_FIELD_NAME = '_csrf';
+
+/**
+ * Detail of `cartlink:failed`, dispatched when the callback did not link the accounts, or when the
+ * page was loaded with an outcome the server reported (`cartlink_outcome=throttled`).
+ */
 export interface FailedDetail {
   outcome: FailureOutcome;
 }
@@ -60,18 +70,20 @@ interface LinkAttempt {
  * The account linking status element.
  *
  * Attributes (each also a camelCase property): `state` (reflected: `loading`, `linked-active`,
- * `linked-inactive`, `unlinked`, `unavailable`), `expired-at`, `authorization-url`, `manage-url`,
- * `join-url`, `locale`, `shop-name`, `status-src`, `link-endpoint`, `dialog`. Property only:
- * `navigate`.
+ * `linked-inactive`, `unlinked`, `unavailable`), `expired-at`, `authorize-endpoint`, `csrf-token`,
+ * `manage-url`, `join-url`, `locale`, `shop-name`, `status-src`, `link-endpoint`, `dialog`. Property
+ * only: `navigate`.
  *
  * Events (all bubble and cross shadow roots): `cartlink:state-change`, `cartlink:linked`,
- * `cartlink:failed`, and the cancelable `cartlink:navigate`.
+ * `cartlink:failed`, and the cancelable `cartlink:navigate` (for Link, before the form posts;
+ * canceling it stops the post, so a single-page app can start the link its own way).
  *
  * Parts: `container`, `title`, `body`, `button`, `button-primary`, `expiry`.
  *
  * @example
  * ```html
- * <cartlink-status status-src="/api/instacart/status" link-endpoint="/api/instacart/link"
+ * <cartlink-status status-src="/cartlink/status" link-endpoint="/cartlink/link"
+ *   authorize-endpoint="/cartlink/authorize" csrf-token="{session's CSRF token}"
  *   dialog="cartlink-result" shop-name="Corner Market"></cartlink-status>
  * <cartlink-result-dialog id="cartlink-result" shop-name="Corner Market"></cartlink-result-dialog>
  * ```
@@ -80,7 +92,8 @@ export class CartlinkStatus extends LitElement {
   static override properties = {
     state: { reflect: true },
     expiredAt: { attribute: 'expired-at' },
-    authorizationUrl: { attribute: 'authorization-url' },
+    authorizeEndpoint: { attribute: 'authorize-endpoint' },
+    csrfToken: { attribute: 'csrf-token' },
     manageUrl: { attribute: 'manage-url' },
     joinUrl: { attribute: 'join-url' },
     locale: {},
@@ -130,6 +143,9 @@ export class CartlinkStatus extends LitElement {
         color: var(--_muted);
         min-height: 3rem;
       }
+      form {
+        display: contents;
+      }
       .loading .spinner {
         width: 1.5rem;
         height: 1.5rem;
@@ -143,8 +159,13 @@ export class CartlinkStatus extends LitElement {
   declare state: StatusState;
   /** ISO 8601 instant the membership expires; shown in `linked-active`. */
   declare expiredAt: string | null;
-  /** The authorization URL with its single-use `state`; used at most once. */
-  declare authorizationUrl: string | null;
+  /**
+   * URL of the server's authorize endpoint (`POST`, form with `_csrf`), which starts a link and
+   * answers 303 to Instacart. Must be on the page's origin: the form carries the CSRF token.
+   */
+  declare authorizeEndpoint: string;
+  /** The session's CSRF token, posted as `_csrf` with the Link form. */
+  declare csrfToken: string;
   declare manageUrl: string;
   declare joinUrl: string;
   /** `en-US`, `en-CA` or `fr-CA`; empty means `<html lang>`, then en-US. */
@@ -166,9 +187,6 @@ export class CartlinkStatus extends LitElement {
   private started = false;
   // The last state announced with `cartlink:state-change` (or the one the element started with).
   private knownState: StatusState | undefined;
-  // A state is single use, so an authorization URL that has been followed must not be followed again
-  // (the shopper may come back with the browser's Back button, to this very page).
-  private usedAuthorizationUrl: string | undefined;
   // Only the newest status request may change what is shown.
   private requestSeq = 0;
 
@@ -176,7 +194,8 @@ export class CartlinkStatus extends LitElement {
     super();
     this.state = 'loading';
     this.expiredAt = null;
-    this.authorizationUrl = null;
+    this.authorizeEndpoint = '';
+    this.csrfToken = '';
     this.manageUrl = DEFAULT_MANAGE_URL;
     this.joinUrl = DEFAULT_JOIN_URL;
     this.locale = '';
@@ -195,13 +214,28 @@ export class CartlinkStatus extends LitElement {
     // The callback is read synchronously here, before any await, so the address bar is cleaned
     // before the first request leaves and before a second element can read it.
     const callback = this.linkEndpoint ? takeCallbackParams() : undefined;
+    const reported = takeReportedOutcome();
+    window.addEventListener('pageshow', this.onPageShow);
     if (callback) {
       void this.completeLink(callback);
-    } else if (firstConnect && this.knownState === 'loading' && this.statusSrc) {
+      return;
+    }
+    if (firstConnect && this.knownState === 'loading' && this.statusSrc) {
       // A state rendered by the server is already right: no request then.
       void this.refresh();
     }
+    if (reported) void this.reportOutcome(reported);
   }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('pageshow', this.onPageShow);
+  }
+
+  // Back from Instacart through the browser's page cache: the page is as it was left, Link busy.
+  private readonly onPageShow = (event: PageTransitionEvent): void => {
+    if (event.persisted) this.linkBusy = false;
+  };
 
   /**
    * Fetches `status-src` again and shows the answer (`unavailable` when it fails): what "Try again"
@@ -229,7 +263,6 @@ export class CartlinkStatus extends LitElement {
     }
     this.state = view.state;
     this.expiredAt = view.expiredAt;
-    this.authorizationUrl = view.authorizationUrl;
     if (view.manageUrl) this.manageUrl = view.manageUrl;
     if (view.joinUrl) this.joinUrl = view.joinUrl;
   }
@@ -282,6 +315,12 @@ export class CartlinkStatus extends LitElement {
     return { outcome: unreachable ? 'unavailable' : 'failed' };
   }
 
+  /** Shows an outcome the server reported in the address bar (a link start it refused). */
+  private async reportOutcome(outcome: FailureOutcome): Promise<void> {
+    await this.openDialog(outcome);
+    this.emit<FailedDetail>('cartlink:failed', { outcome });
+  }
+
   private async openDialog(outcome: LinkOutcome): Promise<void> {
     if (!this.dialog) return;
     const root = this.getRootNode() as Document | ShadowRoot;
@@ -306,32 +345,30 @@ export class CartlinkStatus extends LitElement {
     this.renderRoot.querySelector<HTMLButtonElement>('button[data-action="link"]')?.focus();
   }
 
-  private async onLink(): Promise<void> {
-    if (this.linkBusy) return;
-    const url = toSafeUrl(this.authorizationUrl);
-    if (url && url !== this.usedAuthorizationUrl) {
-      this.followAuthorization(url);
+  /**
+   * The Link form is about to post. Lets a `cartlink:navigate` listener cancel it, then lets the
+   * browser post: the server starts the link and answers 303 to Instacart.
+   */
+  private onLinkSubmit(event: SubmitEvent): void {
+    // One press, one link transaction: a second press while the first post is on its way does nothing.
+    if (this.linkBusy) {
+      event.preventDefault();
       return;
     }
-    if (!this.statusSrc) {
-      this.go(window.location.href, 'reload');
+    const endpoint = toSameOriginUrl(this.authorizeEndpoint);
+    if (!endpoint || !this.csrfToken) {
+      // A page without an authorize endpoint or a token cannot start a link: say so rather than post
+      // the form somewhere else, or without its token.
+      event.preventDefault();
+      console.error('<cartlink-status>: set authorize-endpoint (same origin) and csrf-token to link');
+      void this.openDialog('failed');
       return;
     }
-    // No usable authorization URL yet: ask the server for a fresh one (with a fresh state), then go.
+    if (!announceNavigation(this, endpoint, 'link')) {
+      event.preventDefault();
+      return;
+    }
     this.linkBusy = true;
-    const seq = ++this.requestSeq;
-    const view = await this.fetchStatus();
-    this.linkBusy = false;
-    if (seq !== this.requestSeq) return;
-    const fresh = view?.state === 'unlinked' ? toSafeUrl(view.authorizationUrl) : undefined;
-    // Unlinked without an authorization URL means the server cannot start a link right now.
-    this.applyStatus(view?.state === 'unlinked' && !fresh ? undefined : view);
-    if (fresh) this.followAuthorization(fresh);
-  }
-
-  private followAuthorization(url: string): void {
-    this.usedAuthorizationUrl = url;
-    this.go(url, 'link');
   }
 
   private go(url: string, action: NavigateAction): void {
@@ -390,10 +427,7 @@ export class CartlinkStatus extends LitElement {
     } else if (state === 'unlinked') {
       body = html`<p>${t.unlinked(shop)}</p>
         <p class="promo">${t.promo}</p>`;
-      actions = [
-        this.button(t.link, 'link', true, () => this.onLink(), this.linkBusy),
-        this.button(t.join, 'join', false, join),
-      ];
+      actions = [this.linkForm(t.link), this.button(t.join, 'join', false, join)];
     } else {
       body = html`<p>${t.unavailable}</p>`;
       actions = this.button(t.retry, 'retry', true, () => this.refresh());
@@ -406,22 +440,30 @@ export class CartlinkStatus extends LitElement {
     </section>`;
   }
 
-  private button(
-    label: string,
-    action: string,
-    primary: boolean,
-    onClick: () => unknown,
-    busy = false,
-  ): TemplateResult {
+  /** "Link Instacart account": a form that posts the CSRF token to the authorize endpoint. */
+  private linkForm(label: string): TemplateResult {
+    const busy = this.linkBusy;
+    return html`<form method="post" action=${this.authorizeEndpoint} @submit=${this.onLinkSubmit}>
+      <input type="hidden" name=${CSRF_FIELD_NAME} value=${this.csrfToken}>
+      <button
+        type="submit"
+        part="button button-primary"
+        class="primary"
+        data-action="link"
+        aria-busy=${busy ? 'true' : nothing}
+        aria-disabled=${busy ? 'true' : nothing}
+      >${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}${label}</button>
+    </form>`;
+  }
+
+  private button(label: string, action: string, primary: boolean, onClick: () => unknown): TemplateResult {
     return html`<button
       type="button"
       part=${primary ? 'button button-primary' : 'button'}
       class=${primary ? 'primary' : ''}
       data-action=${action}
-      aria-busy=${busy ? 'true' : nothing}
-      aria-disabled=${busy ? 'true' : nothing}
       @click=${onClick}
-    >${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}${label}</button>`;
+    >${label}</button>`;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The built bundle in real Chromium, on pages served with a strict CSP (`default-src 'self'`): every
  * state and both dialogs render, are found by role and name, pass axe-core, and are screenshotted to
- * `test-results/elements/`. The callback and the Link button run against a real server.
+ * `test-results/elements/`. The callback and the Link form run against a real server.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,10 +35,12 @@ const CSP_WATCH = `
   });
 `;
 
+const CSRF = 'csrf-browser-5b1d0c7e9a8f';
+const LINK_FORM = `authorize-endpoint="/cartlink/authorize" csrf-token="${CSRF}"`;
+
 const unlinkedView: StatusView = {
   state: 'unlinked',
   expiredAt: null,
-  authorizationUrl: '/authorize?state=from-status-src',
   manageUrl: 'https://www.instacart.com/store/account/instacart-plus',
   joinUrl: 'https://www.instacart.com/signup?next=%2Fstore%2Faccount%2Finstacart-plus',
 };
@@ -48,16 +50,24 @@ const FIXTURES: Record<string, string> = {
   'status-linked-active': `<cartlink-status state="linked-active" expired-at="${EXPIRED_AT}" shop-name="Corner Market"></cartlink-status>`,
   'status-linked-inactive':
     '<cartlink-status state="linked-inactive" shop-name="Corner Market"></cartlink-status>',
-  'status-unlinked': `<cartlink-status state="unlinked" authorization-url="/authorize?state=server-rendered" shop-name="Corner Market"></cartlink-status>`,
+  'status-unlinked': `<cartlink-status state="unlinked" ${LINK_FORM} shop-name="Corner Market"></cartlink-status>`,
   'status-unavailable': '<cartlink-status state="unavailable" status-src="/api/status"></cartlink-status>',
   'status-fetched': '<cartlink-status status-src="/api/status"></cartlink-status>',
-  'status-unlinked-fr-CA': `<cartlink-status state="unlinked" authorization-url="/authorize?state=fr" shop-name="Marché du coin"></cartlink-status>`,
+  'status-unlinked-fr-CA': `<cartlink-status state="unlinked" ${LINK_FORM} shop-name="Marché du coin"></cartlink-status>`,
   dialog: `<button class="page" type="button">Before</button>
-    <cartlink-status state="unlinked" authorization-url="/authorize?state=behind-dialog" shop-name="Corner Market"></cartlink-status>
+    <cartlink-status state="unlinked" ${LINK_FORM} shop-name="Corner Market"></cartlink-status>
     <cartlink-result-dialog shop-name="Corner Market"></cartlink-result-dialog>`,
-  profile: `<cartlink-status status-src="/api/status" link-endpoint="/api/link" dialog="result" shop-name="Corner Market"></cartlink-status>
+  profile: `<cartlink-status status-src="/api/status" link-endpoint="/api/link" ${LINK_FORM} dialog="result" shop-name="Corner Market"></cartlink-status>
     <cartlink-result-dialog id="result" shop-name="Corner Market"></cartlink-result-dialog>`,
 };
+
+/** What the authorize endpoint received from the browser's form post. */
+interface AuthorizePost {
+  contentType: string | undefined;
+  origin: string | undefined;
+  secFetchSite: string | undefined;
+  body: string;
+}
 
 let server: Server;
 let origin: string;
@@ -66,6 +76,9 @@ let bundle: string;
 let page: Page;
 const posts: unknown[] = [];
 const authorizeHits: string[] = [];
+const authorizePosts: AuthorizePost[] = [];
+// What POST /cartlink/authorize answers: a start (303 to the authorization page) or a refusal.
+let authorizeAnswer: 'start' | 'throttled' = 'start';
 let statusAnswer: { status: number; body: unknown } = { status: 200, body: unlinkedView };
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -73,6 +86,9 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
     'Content-Type': type,
     'Content-Security-Policy': CSP,
     'Cache-Control': 'no-store',
+    // As a profile page is served (its URL may hold a code): Chromium then sends `Origin: null` on
+    // the page's form posts, which the authorize endpoint must accept.
+    'Referrer-Policy': 'no-referrer',
   });
   res.end(body);
 }
@@ -97,13 +113,25 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     let body = '';
     for await (const chunk of req) body += chunk;
     posts.push({ contentType: req.headers['content-type'], body: JSON.parse(body) });
-    const status: StatusView = {
-      ...unlinkedView,
-      state: 'linked-active',
-      expiredAt: EXPIRED_AT,
-      authorizationUrl: null,
-    };
+    const status: StatusView = { ...unlinkedView, state: 'linked-active', expiredAt: EXPIRED_AT };
     return send(res, 200, 'application/json', JSON.stringify({ outcome: 'linked', status }));
+  }
+  if (url.pathname === '/cartlink/authorize' && req.method === 'POST') {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    authorizePosts.push({
+      contentType: req.headers['content-type'],
+      origin: req.headers.origin,
+      secFetchSite: req.headers['sec-fetch-site'] as string | undefined,
+      body,
+    });
+    const location =
+      authorizeAnswer === 'start'
+        ? '/authorize?state=started-by-post'
+        : '/page/profile?cartlink_outcome=throttled';
+    res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Retry-After': '300' });
+    res.end();
+    return;
   }
   if (url.pathname === '/authorize') {
     authorizeHits.push(url.search);
@@ -275,14 +303,25 @@ describe('under a strict CSP', () => {
     pageErrors.splice(0);
   });
 
-  it('Link navigates the window to the authorization URL', async () => {
+  it('Link posts the form with the CSRF token and follows the 303 to the authorization page', async () => {
+    authorizeAnswer = 'start';
+    authorizePosts.length = 0;
     await newPage();
     await open('status-unlinked');
     await Promise.all([
-      page.waitForURL(`${origin}/authorize?state=server-rendered`),
+      page.waitForURL(`${origin}/authorize?state=started-by-post`),
       page.getByRole('button', { name: 'Link Instacart account' }).click(),
     ]);
-    expect(authorizeHits).toContain('?state=server-rendered');
+    expect(authorizeHits).toContain('?state=started-by-post');
+    expect(authorizePosts).toEqual([
+      {
+        contentType: 'application/x-www-form-urlencoded',
+        // A form on a no-referrer page: Origin null, but the browser still says same-origin.
+        origin: 'null',
+        secFetchSite: 'same-origin',
+        body: `_csrf=${CSRF}`,
+      },
+    ]);
   });
 });
 
@@ -337,6 +376,30 @@ describe('results dialog', () => {
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(await focusedText()).toBe('Before');
+    expect(await cspViolations()).toEqual([]);
+  });
+});
+
+describe('a refused link start', () => {
+  it('comes back with cartlink_outcome=throttled: the address bar is cleaned and the dialog says to wait', async () => {
+    authorizeAnswer = 'throttled';
+    authorizePosts.length = 0;
+    statusAnswer = { status: 200, body: unlinkedView };
+    await newPage({ width: 800, height: 600 });
+    await open('profile');
+    await page.getByRole('button', { name: 'Link Instacart account' }).click();
+    const dialog = page.getByRole('dialog', { name: "We couldn't link your accounts" });
+    await dialog.waitFor();
+    expect(
+      await dialog
+        .getByText('You started linking too many times. Wait a few minutes, then try again.')
+        .count(),
+    ).toBe(1);
+    expect(page.url()).toBe(`${origin}/page/profile`);
+    expect(authorizePosts).toHaveLength(1);
+    expect(await focusedText()).toBe('Close');
+    await screenshot('dialog-failure-throttled', true);
+    expect(await axeViolations()).toEqual([]);
     expect(await cspViolations()).toEqual([]);
   });
 });

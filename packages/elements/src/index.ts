@@ -5,7 +5,8 @@
  * @example
  * ```html
  * <script type="module" src="/cartlink-elements.js"></script>
- * <cartlink-status status-src="/api/instacart/status" link-endpoint="/api/instacart/link"
+ * <cartlink-status status-src="/cartlink/status" link-endpoint="/cartlink/link"
+ *   authorize-endpoint="/cartlink/authorize" csrf-token="{session's CSRF token}"
  *   dialog="cartlink-result"></cartlink-status>
  * <cartlink-result-dialog id="cartlink-result"></cartlink-result-dialog>
  * ```
@@ -22,13 +23,14 @@ export {
 } from './cartlink-result-dialog';
 export {
   CartlinkStatus,
+  CSRF_FIELD_NAME,
   DEFAULT_JOIN_URL,
   DEFAULT_MANAGE_URL,
   type FailedDetail,
   type LinkedDetail,
   type StateChangeDetail,
 } from './cartlink-status';
-export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams } from './link-callback';
+export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, OUTCOME_PARAM } from './link-callback';
 export type { Navigate, NavigateAction, NavigateDetail } from './navigation';
 export {
   type FailureOutcome,

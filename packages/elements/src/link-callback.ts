@@ -1,7 +1,9 @@
 /**
  * @module Reads the OAuth callback (`code`/`error` with `state`) from the address bar and removes it,
- * at most once per callback: the seed's "Check for authorization" step.
+ * at most once per callback: the seed's "Check for authorization" step. Also reads the outcome of a
+ * link the server refused to start (`cartlink_outcome`).
  */
+import type { FailureOutcome } from './status-view';
 
 /** The parameters the link endpoint receives; only those present in the callback URL are set. */
 export interface CallbackParams {
@@ -13,6 +15,16 @@ export interface CallbackParams {
 }
 
 const CALLBACK_KEYS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
+
+/**
+ * The query parameter with which the server's authorize endpoint sends the shopper back to the page
+ * when it refused to start a link (`cartlink_outcome=throttled`).
+ */
+export const OUTCOME_PARAM = 'cartlink_outcome';
+
+// Only the outcomes a server reports this way: a link that anyone can send must not make the page
+// claim, say, that the shopper's Instacart account is linked to someone else.
+const REPORTED_OUTCOMES: readonly FailureOutcome[] = ['throttled'];
 
 // The `state` values already taken in this page's life. Removing the parameters from the address bar
 // already stops a second element (or a reconnected one) from seeing them; this also holds when a
@@ -58,4 +70,22 @@ export function takeCallbackParams(): CallbackParams | undefined {
   window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
   if (duplicated) return { state, error: 'invalid_request' };
   return { ...found, state };
+}
+
+/**
+ * When the address bar holds `cartlink_outcome` (the server's answer to a link start it refused),
+ * removes it with `history.replaceState` (other parameters and the hash stay) and returns it when it is
+ * an outcome servers report that way (`throttled`); an unknown value is removed and ignored. A reload
+ * of the cleaned URL shows nothing again.
+ */
+export function takeReportedOutcome(): FailureOutcome | undefined {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has(OUTCOME_PARAM)) return undefined;
+  const values = url.searchParams.getAll(OUTCOME_PARAM);
+  url.searchParams.delete(OUTCOME_PARAM);
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  const [value] = values;
+  return values.length === 1 && REPORTED_OUTCOMES.includes(value as FailureOutcome)
+    ? (value as FailureOutcome)
+    : undefined;
 }

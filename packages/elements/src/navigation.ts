@@ -6,7 +6,10 @@
 /** Why an element wants to navigate; lets a listener route each button differently. */
 export type NavigateAction = 'manage' | 'join' | 'link' | 'reload' | 'continue' | 'account';
 
-/** Detail of the cancelable `cartlink:navigate` event. */
+/**
+ * Detail of the cancelable `cartlink:navigate` event. For `link` the `url` is the authorize endpoint
+ * the Link form is about to POST to (with the session's CSRF token); canceling stops the post.
+ */
 export interface NavigateDetail {
   /** Absolute http(s) URL. */
   url: string;
@@ -39,6 +42,20 @@ export function toSafeUrl(value: string | null | undefined): string | undefined 
 }
 
 /**
+ * Dispatches a cancelable, bubbling, composed `cartlink:navigate` event from `host`. Returns false
+ * when a listener canceled it.
+ */
+export function announceNavigation(host: HTMLElement, url: string, action: NavigateAction): boolean {
+  const event = new CustomEvent<NavigateDetail>('cartlink:navigate', {
+    detail: { url, action },
+    bubbles: true,
+    composed: true,
+    cancelable: true,
+  });
+  return host.dispatchEvent(event);
+}
+
+/**
  * Dispatches a cancelable, bubbling, composed `cartlink:navigate` event from `host` and, unless a
  * listener cancels it, calls `navigate`. Returns whether navigation went ahead.
  */
@@ -48,15 +65,18 @@ export function requestNavigation(
   url: string,
   action: NavigateAction,
 ): boolean {
-  const event = new CustomEvent<NavigateDetail>('cartlink:navigate', {
-    detail: { url, action },
-    bubbles: true,
-    composed: true,
-    cancelable: true,
-  });
-  if (!host.dispatchEvent(event)) return false;
+  if (!announceNavigation(host, url, action)) return false;
   navigate(url, action);
   return true;
+}
+
+/**
+ * Like {@link toSafeUrl}, but only for a URL on the page's own origin: where a form that carries the
+ * session's CSRF token may post.
+ */
+export function toSameOriginUrl(value: string | null | undefined): string | undefined {
+  const url = toSafeUrl(value);
+  return url !== undefined && new URL(url).origin === window.location.origin ? url : undefined;
 }
 
 declare global {

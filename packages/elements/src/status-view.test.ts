@@ -4,7 +4,6 @@ import { parseLinkResult, parseStatusView } from './status-view';
 const view = {
   state: 'linked-active',
   expiredAt: '2025-09-22T07:14:43Z',
-  authorizationUrl: null,
   manageUrl: 'https://www.instacart.com/store/account/instacart-plus',
   joinUrl: 'https://www.instacart.com/signup',
 };
@@ -15,13 +14,16 @@ describe('parseStatusView', () => {
   });
 
   it('fills missing optional fields with null or empty', () => {
-    expect(parseStatusView({ state: 'unlinked', authorizationUrl: 'https://a.example/?state=s' })).toEqual({
+    expect(parseStatusView({ state: 'unlinked' })).toEqual({
       state: 'unlinked',
       expiredAt: null,
-      authorizationUrl: 'https://a.example/?state=s',
       manageUrl: '',
       joinUrl: '',
     });
+  });
+
+  it('drops fields it does not know, such as an authorization URL from an older server', () => {
+    expect(parseStatusView({ ...view, authorizationUrl: 'https://a.example/?state=s' })).toEqual(view);
   });
 
   it.each([
@@ -31,7 +33,6 @@ describe('parseStatusView', () => {
     ['an unknown state', { ...view, state: 'linked' }],
     ['the element-only loading state', { ...view, state: 'loading' }],
     ['a non-string expiredAt', { ...view, expiredAt: 1758525283 }],
-    ['a non-string authorizationUrl', { ...view, authorizationUrl: { href: 'x' } }],
     ['a non-string manageUrl', { ...view, manageUrl: 42 }],
     ['a non-string joinUrl', { ...view, joinUrl: false }],
   ])('rejects %s', (_, json) => {
@@ -40,6 +41,10 @@ describe('parseStatusView', () => {
 });
 
 describe('parseLinkResult', () => {
+  it('accepts the throttled outcome', () => {
+    expect(parseLinkResult({ outcome: 'throttled', status: view })?.outcome).toBe('throttled');
+  });
+
   it('accepts an outcome with a status', () => {
     expect(parseLinkResult({ outcome: 'already-linked', status: view })).toEqual({
       outcome: 'already-linked',

@@ -12,13 +12,13 @@ export type ServerStatusState = Exclude<StatusState, 'loading'>;
 
 /**
  * What the server's status endpoint answers (and what it renders into the element's attributes).
- * `authorizationUrl` is set only when unlinked: it carries a single-use `state`.
+ * It carries no authorization URL: "Link Instacart account" posts a form to the server's authorize
+ * endpoint, which starts the link and redirects.
  */
 export interface StatusView {
   state: ServerStatusState;
   /** ISO 8601 instant the Instacart+ membership expires (`expired_at`), or null. */
   expiredAt: string | null;
-  authorizationUrl: string | null;
   manageUrl: string;
   joinUrl: string;
 }
@@ -31,6 +31,8 @@ export type LinkOutcome =
   | 'already-linked'
   | 'user-not-active'
   | 'unavailable'
+  /** The shopper started too many links; the server's authorize endpoint refused another for now. */
+  | 'throttled'
   | 'failed';
 
 /** Every {@link LinkOutcome} but success; each has its own message in the failure dialog. */
@@ -59,6 +61,7 @@ export const LINK_OUTCOMES: readonly LinkOutcome[] = [
   'already-linked',
   'user-not-active',
   'unavailable',
+  'throttled',
   'failed',
 ];
 
@@ -91,13 +94,10 @@ export function parseStatusView(json: unknown): StatusView | undefined {
   const { state } = json;
   if (!isStatusState(state) || state === 'loading') return undefined;
   const expiredAt = optionalString(json.expiredAt);
-  const authorizationUrl = optionalString(json.authorizationUrl);
   const manageUrl = optionalString(json.manageUrl);
   const joinUrl = optionalString(json.joinUrl);
-  if (expiredAt === false || authorizationUrl === false || manageUrl === false || joinUrl === false) {
-    return undefined;
-  }
-  return { state, expiredAt, authorizationUrl, manageUrl: manageUrl ?? '', joinUrl: joinUrl ?? '' };
+  if (expiredAt === false || manageUrl === false || joinUrl === false) return undefined;
+  return { state, expiredAt, manageUrl: manageUrl ?? '', joinUrl: joinUrl ?? '' };
 }
 
 /** Checks untrusted JSON against {@link LinkResult}; `undefined` when it does not match. */

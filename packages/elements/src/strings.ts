@@ -88,6 +88,7 @@ const enUS: ElementStrings = {
       'user-not-active':
         'Your Instacart Connect profile is not active. Contact Instacart customer service for help.',
       unavailable: "Instacart couldn't be reached. Try again in a few minutes.",
+      throttled: 'You started linking too many times. Wait a few minutes, then try again.',
       failed: 'Something went wrong. Please try again.',
     },
     retry: 'Try again',
@@ -149,6 +150,7 @@ const frCA: ElementStrings = {
       'user-not-active':
         "Votre profil Instacart Connect n'est pas actif. Communiquez avec le service à la clientèle d'Instacart.",
       unavailable: 'Impossible de joindre Instacart. Réessayez dans quelques minutes.',
+      throttled: "Vous avez lancé l'association trop de fois. Attendez quelques minutes, puis réessayez.",
       failed: "Une erreur s'est produite. Veuillez réessayer.",
     },
     retry: 'Réessayer',
@@ -185,7 +187,7 @@ export function resolveLocale(tag: string | null | undefined): Locale {
  * shopper's time zone. Returns `undefined` for a value that is not a date, so the element can leave
  * the line out rather than print "Invalid Date".
  *
- * @see seed-account-linking.txt, "Update the status element" (convert `expired_at` to MM/DD/YYYY)
+ * @see https://docs.instacart.com/connect (account linking how-to), "Update the status element" (convert `expired_at` to MM/DD/YYYY)
  */
 export function formatExpiryDate(iso: string | null | undefined, locale: Locale): string | undefined {
   if (!iso) return undefined;

@@ -162,7 +162,7 @@ describe('the ledger entry and the reconciliation CSV', () => {
     expect(built).toEqual(entry);
   });
 
-  it('writes the header of product.md and one line per discount, CRLF-terminated', () => {
+  it('writes the reconciliation header and one line per discount, CRLF-terminated', () => {
     const csv = formatReconciliationCsv([
       entry,
       { ...entry, orderId: 'order-2', expiredAt: null, verification: 'grace' },

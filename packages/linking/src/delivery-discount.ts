@@ -1,9 +1,9 @@
 /**
  * @module The delivery-discount policy and ledger: who gets $0 delivery at checkout, on what
  * evidence, and the record of every discount for billing reconciliation with Instacart.
- * @see seed-account-linking.txt, Prerequisites ("A billing reconciliation process is set up to
+ * @see https://docs.instacart.com/connect (account linking how-to), Prerequisites ("A billing reconciliation process is set up to
  *   handle delivery discounts") and Best practices ("Verify ... when they checkout")
- * @see connect-api.md §6
+ * @see docs/connect-api.md §6
  */
 import type { Linking, Locale } from './linking';
 import { isActiveMember } from './status';
@@ -137,7 +137,7 @@ export function toDeliveryDiscount(input: {
   };
 }
 
-/** The reconciliation CSV's columns, in order (product.md). */
+/** The reconciliation CSV's columns, in order (part of Cartlink's external contract). */
 export const RECONCILIATION_CSV_HEADER = [
   'order_id',
   'placed_at',

@@ -2,16 +2,28 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Hono } from 'hono';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLinkingExpressMiddleware } from './adapters/express';
 import { createLinkingHonoApp } from './adapters/hono';
-import { createLinkingHandler, type LinkingHandlerOptions } from './handler';
-import { createLinkingFixture, type LinkingFixture, readAuthorizationUrl } from './test-support/fake-connect';
+import { createLinkingHandler, type LinkingHandlerOptions, type LinkingRequestSubject } from './handler';
+import {
+  AUTH_ENDPOINT,
+  CLIENT_ID,
+  createLinkingFixture,
+  type LinkingFixture,
+  REDIRECT_URI,
+  readAuthorizationUrl,
+} from './test-support/fake-connect';
 
 const SHOP = 'https://shop.example';
-const sessions: Record<string, { sessionId: string; userId: string }> = {
-  'cookie-alex': { sessionId: 'session-alex', userId: 'user-alex' },
-  'cookie-blair': { sessionId: 'session-blair', userId: 'user-blair' },
+const ALEX_CSRF = 'csrf-alex-3f9a7c1e0b5d4e2a9c8b7a6f5e4d3c2b1a0f9e8d7c6';
+const BLAIR_CSRF = 'csrf-blair-0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5';
+const sessions: Record<string, LinkingRequestSubject> = {
+  'cookie-alex': { sessionId: 'session-alex', userId: 'user-alex', csrfToken: ALEX_CSRF },
+  'cookie-blair': { sessionId: 'session-blair', userId: 'user-blair', csrfToken: BLAIR_CSRF },
+  // A host that supplies no CSRF token for this session.
+  'cookie-casey': { sessionId: 'session-casey', userId: 'user-casey' },
 };
 
 let f: LinkingFixture;
@@ -36,6 +48,37 @@ afterEach(async () => {
 
 function get(path: string, cookie = 'cookie-alex'): Request {
   return new Request(`${SHOP}${path}`, { headers: { cookie: `sid=${cookie}` } });
+}
+
+/** The "Link Instacart account" form as a browser posts it from the shop's own page. */
+function authorizeForm(
+  fields: string | Record<string, string> = { _csrf: ALEX_CSRF },
+  headers: Record<string, string> = {},
+  cookie = 'cookie-alex',
+): Request {
+  return new Request(`${SHOP}/cartlink/authorize`, {
+    method: 'POST',
+    headers: {
+      cookie: `sid=${cookie}`,
+      origin: SHOP,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+    },
+    body: typeof fields === 'string' ? fields : new URLSearchParams(fields).toString(),
+  });
+}
+
+/** Presses "Link Instacart account" and returns the state and challenge Instacart receives. */
+async function startLink(): Promise<{ state: string; codeChallenge: string | null }> {
+  const response = await handle(authorizeForm());
+  expect(response.status).toBe(303);
+  return readAuthorizationUrl(response.headers.get('location'));
+}
+
+async function countLinkTransactions(): Promise<number> {
+  const result = await sql<{ n: number }>`select count(*) as n from cartlink_link_transactions`.execute(f.db);
+  return Number(result.rows[0]?.n);
 }
 
 function post(
@@ -76,9 +119,21 @@ describe('the linking handler', () => {
     expect(await response.json()).toEqual({ error: { code: 'not_signed_in', message: 'Sign in first' } });
   });
 
-  it('completes a link posted from the page', async () => {
-    const status = (await (await handle(get('/cartlink/status'))).json()) as { authorizationUrl: string };
-    const { state, codeChallenge } = readAuthorizationUrl(status.authorizationUrl);
+  it('answers a status without an authorization URL, and writes no link transaction in a hundred reads', async () => {
+    for (let read = 0; read < 100; read++) {
+      const response = await handle(get('/cartlink/status'));
+      expect(await response.json()).not.toHaveProperty('authorizationUrl');
+    }
+    expect(
+      await handle(
+        new Request(`${SHOP}/cartlink/status`, { method: 'HEAD', headers: { cookie: 'sid=cookie-alex' } }),
+      ).then((r) => r.status),
+    ).toBe(200);
+    expect(await countLinkTransactions()).toBe(0);
+  });
+
+  it('completes a link started from the form and posted from the page', async () => {
+    const { state, codeChallenge } = await startLink();
     const code = f.fake.issueCode(1, { codeChallenge });
     const response = await handle(post('/cartlink/link', { code, state }));
     expect(response.status).toBe(200);
@@ -86,8 +141,7 @@ describe('the linking handler', () => {
   });
 
   it('does not echo error_description', async () => {
-    const status = (await (await handle(get('/cartlink/status'))).json()) as { authorizationUrl: string };
-    const { state } = readAuthorizationUrl(status.authorizationUrl);
+    const { state } = await startLink();
     const response = await handle(
       post('/cartlink/link', {
         state,
@@ -164,6 +218,191 @@ describe('the linking handler', () => {
   });
 });
 
+describe('POST /cartlink/authorize', () => {
+  it('starts a link: 303 to the authorization URL with a fresh state and PKCE challenge, one transaction', async () => {
+    const response = await handle(authorizeForm());
+    expect(response.status).toBe(303);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    const url = new URL(response.headers.get('location') ?? '');
+    expect(`${url.origin}${url.pathname}`).toBe(AUTH_ENDPOINT);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      scope: 'account_linking',
+      redirect_uri: REDIRECT_URI,
+      code_challenge_method: 'S256',
+    });
+    expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await countLinkTransactions()).toBe(1);
+    const second = readAuthorizationUrl((await handle(authorizeForm())).headers.get('location'));
+    expect(second.state).not.toBe(url.searchParams.get('state'));
+    expect(await countLinkTransactions()).toBe(2);
+    // Starting asks nothing of Connect.
+    expect(f.fake.calls).toEqual([]);
+  });
+
+  it.each([
+    ['Origin: null and Sec-Fetch-Site: same-origin (a form on a no-referrer page)', { origin: 'null' }],
+    ['no Origin and Sec-Fetch-Site: same-origin', { origin: '' }],
+    ['no Origin and no Sec-Fetch-Site (an older client)', { origin: '', 'sec-fetch-site': '' }],
+    ['Origin: null and no Sec-Fetch-Site', { origin: 'null', 'sec-fetch-site': '' }],
+  ])('accepts the form with %s', async (_name, headers) => {
+    const request = authorizeForm();
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === '') request.headers.delete(name);
+      else request.headers.set(name, value);
+    }
+    expect((await handle(request)).status).toBe(303);
+  });
+
+  describe('refuses a forged form (CSRF), writing nothing', () => {
+    it.each([
+      ['without a token', {}, 'csrf_token_invalid'],
+      ['with an empty token', { _csrf: '' }, 'csrf_token_invalid'],
+      ['with a wrong token', { _csrf: `${ALEX_CSRF.slice(0, -1)}x` }, 'csrf_token_invalid'],
+      ["with another session's token", { _csrf: BLAIR_CSRF }, 'csrf_token_invalid'],
+      ['with the token twice', `_csrf=${ALEX_CSRF}&_csrf=${ALEX_CSRF}`, 'csrf_token_invalid'],
+    ])('%s', async (_name, fields, code) => {
+      const limitLinkStart = vi.fn(async () => null);
+      handle = createLinkingHandler({ ...options, limitLinkStart });
+      const response = await handle(authorizeForm(fields as Record<string, string>));
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code } });
+      expect(response.headers.get('location')).toBeNull();
+      expect(await countLinkTransactions()).toBe(0);
+      // A forged post must not use up the shopper's link starts either.
+      expect(limitLinkStart).not.toHaveBeenCalled();
+    });
+
+    it('when the host supplies no CSRF token for the session, whatever the form holds', async () => {
+      for (const fields of [{ _csrf: '' }, { _csrf: 'anything' }, {}] as Record<string, string>[]) {
+        const response = await handle(authorizeForm(fields, {}, 'cookie-casey'));
+        expect(response.status).toBe(403);
+        expect(await response.json()).toMatchObject({ error: { code: 'csrf_token_unavailable' } });
+      }
+      expect(await countLinkTransactions()).toBe(0);
+    });
+
+    it.each([
+      ['a foreign Origin', { origin: 'https://evil.example' }],
+      [
+        'a foreign Origin claiming same-origin',
+        { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' },
+      ],
+      ['Sec-Fetch-Site: cross-site with Origin: null', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
+      ['Sec-Fetch-Site: cross-site without Origin', { origin: '', 'sec-fetch-site': 'cross-site' }],
+      ['Sec-Fetch-Site: cross-site with our Origin', { 'sec-fetch-site': 'cross-site' }],
+      ['Sec-Fetch-Site: same-site with Origin: null', { origin: 'null', 'sec-fetch-site': 'same-site' }],
+    ])('sent cross-site: %s, even with the right token', async (_name, headers) => {
+      const request = authorizeForm();
+      for (const [name, value] of Object.entries(headers)) {
+        if (value === '') request.headers.delete(name);
+        else request.headers.set(name, value);
+      }
+      const response = await handle(request);
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'cross_origin' } });
+      expect(await countLinkTransactions()).toBe(0);
+    });
+  });
+
+  it.each([
+    ['application/json', JSON.stringify({ _csrf: ALEX_CSRF })],
+    ['text/plain', `_csrf=${ALEX_CSRF}`],
+    [
+      'multipart/form-data; boundary=x',
+      `--x\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${ALEX_CSRF}\r\n--x--`,
+    ],
+  ])('refuses a body sent as %s', async (contentType, body) => {
+    const response = await handle(authorizeForm(body, { 'content-type': contentType }));
+    expect(response.status).toBe(415);
+    expect(await countLinkTransactions()).toBe(0);
+  });
+
+  it('refuses an oversized form', async () => {
+    const response = await handle(authorizeForm({ _csrf: ALEX_CSRF, padding: 'x'.repeat(9000) }));
+    expect(response.status).toBe(413);
+  });
+
+  it.each(['GET', 'HEAD'])('answers %s with 405 and writes nothing', async (method) => {
+    const response = await handle(
+      new Request(`${SHOP}/cartlink/authorize?_csrf=${ALEX_CSRF}`, {
+        method,
+        headers: { cookie: 'sid=cookie-alex' },
+      }),
+    );
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(await countLinkTransactions()).toBe(0);
+  });
+
+  it('answers 401 without a session', async () => {
+    const request = authorizeForm();
+    request.headers.delete('cookie');
+    const response = await handle(request);
+    expect(response.status).toBe(401);
+    expect(await countLinkTransactions()).toBe(0);
+  });
+
+  describe('when the host limits link starts', () => {
+    /** Allows `limit` starts per user, then asks for a wait, like a host's rate limiter. */
+    function limitTo(limit: number) {
+      const starts = new Map<string, number>();
+      return vi.fn(async (subject: { sessionId: string; userId: string }, _request: Request) => {
+        const used = starts.get(subject.userId) ?? 0;
+        if (used >= limit) return { retryAfterSeconds: 299.2 };
+        starts.set(subject.userId, used + 1);
+        return null;
+      });
+    }
+
+    it('sends a browser back to the profile page with cartlink_outcome=throttled and Retry-After', async () => {
+      const limitLinkStart = limitTo(3);
+      handle = createLinkingHandler({ ...options, limitLinkStart });
+      for (let start = 0; start < 3; start++) expect((await handle(authorizeForm())).status).toBe(303);
+      const response = await handle(authorizeForm({ _csrf: ALEX_CSRF }, { accept: 'text/html,*/*;q=0.8' }));
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/account/profile?cartlink_outcome=throttled');
+      expect(response.headers.get('retry-after')).toBe('300');
+      expect(await countLinkTransactions()).toBe(3);
+      // The limiter sees the session's shopper, never the CSRF token.
+      expect(limitLinkStart).toHaveBeenLastCalledWith(
+        { sessionId: 'session-alex', userId: 'user-alex' },
+        expect.any(Request),
+      );
+      // Another shopper is not affected.
+      expect((await handle(authorizeForm({ _csrf: BLAIR_CSRF }, {}, 'cookie-blair'))).status).toBe(303);
+    });
+
+    it('answers 429 JSON with Retry-After to a client that accepts only JSON', async () => {
+      handle = createLinkingHandler({ ...options, limitLinkStart: limitTo(0) });
+      const response = await handle(authorizeForm({ _csrf: ALEX_CSRF }, { accept: 'application/json' }));
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('300');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.json()).toEqual({
+        error: { code: 'throttled', message: expect.any(String) },
+        retry_after_seconds: 300,
+      });
+      expect(await countLinkTransactions()).toBe(0);
+    });
+
+    it('keeps the redirect on the shop whatever the redirect URI names', async () => {
+      await f.close();
+      f = await createLinkingFixture({
+        redirectUri: 'https://elsewhere.example/account/profile?tab=instacart',
+      });
+      handle = createLinkingHandler({ ...options, linking: f.linking, limitLinkStart: limitTo(0) });
+      const response = await handle(authorizeForm());
+      expect(response.headers.get('location')).toBe(
+        '/account/profile?tab=instacart&cartlink_outcome=throttled',
+      );
+    });
+  });
+});
+
 describe('the adapters', () => {
   it('serves the endpoints as a Hono sub-app, leaving other routes to the host app', async () => {
     f.fake.users.set('user-alex', { linkedTo: 2, active: true });
@@ -193,15 +432,23 @@ describe('the adapters', () => {
       await new Promise((resolve) => server.close(resolve));
     });
 
-    it('serves status and link through a real Express server, with bodies and headers intact', async () => {
+    it('serves status, authorize and link through a real Express server, with bodies and headers intact', async () => {
       const status = (await (
         await fetch(`${base}/cartlink/status`, { headers: { cookie: 'sid=cookie-alex' } })
-      ).json()) as {
-        state: string;
-        authorizationUrl: string;
-      };
+      ).json()) as { state: string };
       expect(status.state).toBe('unlinked');
-      const { state, codeChallenge } = readAuthorizationUrl(status.authorizationUrl);
+      const started = await fetch(`${base}/cartlink/authorize`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          cookie: 'sid=cookie-alex',
+          origin: 'http://shop.test',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ _csrf: ALEX_CSRF }),
+      });
+      expect(started.status).toBe(303);
+      const { state, codeChallenge } = readAuthorizationUrl(started.headers.get('location'));
       const response = await fetch(`${base}/cartlink/link`, {
         method: 'POST',
         headers: {

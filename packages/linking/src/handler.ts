@@ -1,12 +1,32 @@
 /**
  * @module One web-standard request handler for the linking endpoints the browser calls:
- * `GET {base}/status`, `POST {base}/link` and `POST {base}/verify`. Framework adapters wrap it.
- * The subject of every call is the session's user: nothing in the request chooses it.
+ * `GET {base}/status`, `POST {base}/authorize`, `POST {base}/link` and `POST {base}/verify`.
+ * Framework adapters wrap it. The subject of every call is the session's user: nothing in the
+ * request chooses it. Only the POSTs change anything; the status is read-only.
  */
 import { z } from 'zod';
 import { LinkingRequestError } from './errors';
-import type { LinkingSubject } from './link-transactions';
+import { type LinkingSubject, timingSafeEqualStrings } from './link-transactions';
 import type { Linking, Locale } from './linking';
+
+/** What `getSubject` resolves a request to: the session's shopper, with what the handler needs of it. */
+export type LinkingRequestSubject = LinkingSubject & {
+  /** The shopper's locale, for Connect's answers. */
+  locale?: Locale;
+  /**
+   * The session's CSRF token, which the "Link Instacart account" form posts back as `_csrf` (the
+   * `<cartlink-status>` element's `csrf-token`). `POST {basePath}/authorize` compares the two in
+   * constant time; when the host supplies no token that endpoint refuses every request (403
+   * `csrf_token_unavailable`), so a link can never start without one.
+   */
+  csrfToken?: string;
+};
+
+/** What {@link LinkingHandlerOptions.limitLinkStart} answers when the shopper must wait. */
+export interface LinkStartLimit {
+  /** How long to wait before the next attempt; sent as `Retry-After`. */
+  retryAfterSeconds: number;
+}
 
 export interface LinkingHandlerOptions {
   linking: Linking;
@@ -14,14 +34,29 @@ export interface LinkingHandlerOptions {
    * Resolves the request's server-side session to its shopper, or null when nobody is signed in.
    * This is the only source of the subject.
    */
-  getSubject: (request: Request) => Promise<(LinkingSubject & { locale?: Locale }) | null>;
+  getSubject: (request: Request) => Promise<LinkingRequestSubject | null>;
   /** Where the endpoints are mounted. Default `/cartlink`. */
   basePath?: string;
   /** Origins allowed to call the POST endpoints: the shop's own origin, e.g. `https://shop.example`. */
   allowedOrigins: readonly string[];
   /** Largest accepted request body. Default 8 KiB: a callback is a few hundred bytes. */
   maxBodyBytes?: number;
+  /**
+   * Rate limit for starting links, asked by `POST {basePath}/authorize` after its CSRF checks and
+   * before a link transaction is created. Answer null to go ahead, or how long the shopper must wait:
+   * the request is then refused (throttled) and nothing is written.
+   * @example
+   * limitLinkStart: async (subject) =>
+   *   (await limiter.take(`link-start:${subject.userId}`)) ? null : { retryAfterSeconds: 300 },
+   */
+  limitLinkStart?: (subject: LinkingSubject, request: Request) => Promise<LinkStartLimit | null>;
 }
+
+/** The query parameter that tells the profile page's status element how a refused link start ended. */
+export const LINK_OUTCOME_PARAM = 'cartlink_outcome';
+
+/** The form field that carries the CSRF token of `POST {basePath}/authorize`. */
+export const CSRF_FIELD = '_csrf';
 
 /** Headers on every response: JSON that nothing caches, sniffs or frames. */
 const API_HEADERS: Record<string, string> = {
@@ -48,11 +83,29 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: API_HEADERS });
 }
 
+/** A 303 that nothing caches and that carries no Referer to where it points. */
+function redirect(location: string, headers: Record<string, string> = {}): Response {
+  return new Response(null, {
+    status: 303,
+    headers: {
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+      Location: location,
+    },
+  });
+}
+
 function errorResponse(error: LinkingRequestError): Response {
   const response = json(error.status, { error: { code: error.code, message: error.message } });
   if (error.status === 405)
     response.headers.set('Allow', error.code === 'method_not_allowed_get' ? 'GET' : 'POST');
   return response;
+}
+
+function crossOrigin(): LinkingRequestError {
+  return new LinkingRequestError(403, 'cross_origin', 'Cross-origin requests are refused');
 }
 
 /**
@@ -62,14 +115,53 @@ function errorResponse(error: LinkingRequestError): Response {
 export function assertSameOrigin(request: Request, allowedOrigins: readonly string[]): void {
   const origin = request.headers.get('origin');
   if (origin !== null) {
-    if (!allowedOrigins.includes(origin)) {
-      throw new LinkingRequestError(403, 'cross_origin', 'Cross-origin requests are refused');
-    }
+    if (!allowedOrigins.includes(origin)) throw crossOrigin();
     return;
   }
-  if (request.headers.get('sec-fetch-site') !== 'same-origin') {
-    throw new LinkingRequestError(403, 'cross_origin', 'Cross-origin requests are refused');
+  if (request.headers.get('sec-fetch-site') !== 'same-origin') throw crossOrigin();
+}
+
+/**
+ * The origin rule of `POST {basePath}/authorize`, a real HTML form post. A page sent with
+ * `Referrer-Policy: no-referrer` (the profile page, whose URL may hold a code) makes Chromium send
+ * `Origin: null` on its forms, so `null` or no `Origin` is accepted when `Sec-Fetch-Site` says
+ * `same-origin` or is absent (older clients); a foreign `Origin` or `Sec-Fetch-Site: cross-site` is
+ * refused. This is the second line: the form's CSRF token is checked in every case.
+ */
+export function assertSameOriginForm(request: Request, allowedOrigins: readonly string[]): void {
+  const site = request.headers.get('sec-fetch-site');
+  if (site === 'cross-site') throw crossOrigin();
+  const origin = request.headers.get('origin');
+  if (origin !== null && origin !== 'null') {
+    if (!allowedOrigins.includes(origin)) throw crossOrigin();
+    return;
   }
+  if (site !== null && site !== 'same-origin') throw crossOrigin();
+}
+
+async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
+  const text = await request.text();
+  if (new TextEncoder().encode(text).length > maxBytes) {
+    throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
+  }
+  return text;
+}
+
+/** Reads the urlencoded body of a form post; any other content type (JSON included) is refused. */
+async function readFormBody(request: Request, maxBytes: number): Promise<URLSearchParams> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType)) {
+    throw new LinkingRequestError(415, 'unsupported_media_type', 'Send application/x-www-form-urlencoded');
+  }
+  return new URLSearchParams(await readBodyText(request, maxBytes));
+}
+
+/** True when the client asked for JSON and not for a page (a script, not a form navigation). */
+function wantsJson(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
 
 async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
@@ -78,12 +170,7 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<unknown
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw new LinkingRequestError(415, 'unsupported_media_type', 'Send application/json');
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
-  const text = await request.text();
-  if (new TextEncoder().encode(text).length > maxBytes) {
-    throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
-  }
+  const text = await readBodyText(request, maxBytes);
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);
@@ -94,8 +181,24 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<unknown
 
 /**
  * Creates the handler.
+ *
+ * - `GET {basePath}/status`: the shopper's `StatusView` as JSON. Writes no link transaction.
+ * - `POST {basePath}/authorize`: the "Link Instacart account" form (`application/x-www-form-urlencoded`
+ *   with `_csrf`). Checks the origin ({@link assertSameOriginForm}) and the CSRF token against the
+ *   subject's `csrfToken`, asks `limitLinkStart`, then starts a link ({@link Linking.startLink}) and
+ *   answers `303` to Instacart's authorization URL. Throttled: `303` back to the redirect URI's path
+ *   with `cartlink_outcome=throttled`, or `429` JSON for a client that accepts only JSON; both with
+ *   `Retry-After`.
+ * - `POST {basePath}/link`: the callback's `code` and `state` as JSON; completes the link.
+ * - `POST {basePath}/verify`: a fresh membership verification.
  * @example
- * const handleLinking = createLinkingHandler({ linking, getSubject, allowedOrigins: [env.PUBLIC_URL] });
+ * const handleLinking = createLinkingHandler({
+ *   linking, allowedOrigins: [env.PUBLIC_URL],
+ *   getSubject: async (request) => {
+ *     const session = await sessions.read(request);
+ *     return session ? { sessionId: session.id, userId: session.userId, csrfToken: session.csrfToken } : null;
+ *   },
+ * });
  * // In any framework: if (new URL(request.url).pathname.startsWith('/cartlink/')) return handleLinking(request);
  */
 export function createLinkingHandler(
@@ -105,12 +208,53 @@ export function createLinkingHandler(
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024;
   const { linking } = options;
 
+  /** The answer to a throttled link start: back to the page the link started from, or 429 for scripts. */
+  function throttled(request: Request, limit: LinkStartLimit): Response {
+    const seconds = Number.isFinite(limit.retryAfterSeconds)
+      ? Math.max(1, Math.ceil(limit.retryAfterSeconds))
+      : 60;
+    if (wantsJson(request)) {
+      const response = json(429, {
+        error: { code: 'throttled', message: 'Too many link attempts; try again later' },
+        retry_after_seconds: seconds,
+      });
+      response.headers.set('Retry-After', String(seconds));
+      return response;
+    }
+    // The redirect URI is the profile page, where the link started; only its path is used, so the
+    // answer stays on this origin whatever the configuration says.
+    const back = new URL(linking.options.redirectUri);
+    back.searchParams.set(LINK_OUTCOME_PARAM, 'throttled');
+    return redirect(`${back.pathname}${back.search}`, { 'Retry-After': String(seconds) });
+  }
+
+  async function authorize(request: Request, subject: LinkingRequestSubject): Promise<Response> {
+    const form = await readFormBody(request, maxBodyBytes);
+    const expected = subject.csrfToken;
+    if (!expected) {
+      throw new LinkingRequestError(403, 'csrf_token_unavailable', 'Links cannot start without a CSRF token');
+    }
+    const submitted = form.getAll(CSRF_FIELD);
+    if (submitted.length !== 1 || !timingSafeEqualStrings(submitted[0] ?? '', expected)) {
+      throw new LinkingRequestError(403, 'csrf_token_invalid', 'The form has expired; reload the page');
+    }
+    const linkingSubject: LinkingSubject = { sessionId: subject.sessionId, userId: subject.userId };
+    const limit = options.limitLinkStart ? await options.limitLinkStart(linkingSubject, request) : null;
+    if (limit) return throttled(request, limit);
+    const { authorizationUrl } = await linking.startLink(linkingSubject);
+    return redirect(authorizationUrl);
+  }
+
   async function route(request: Request): Promise<Response> {
     const pathname = new URL(request.url).pathname;
     if (!pathname.startsWith(`${basePath}/`)) throw new LinkingRequestError(404, 'not_found', 'Not found');
     const action = pathname.slice(basePath.length + 1);
     const expectedMethod =
-      action === 'status' ? 'GET' : action === 'link' || action === 'verify' ? 'POST' : null;
+      action === 'status'
+        ? 'GET'
+        : action === 'link' || action === 'verify' || action === 'authorize'
+          ? 'POST'
+          : null;
     if (expectedMethod === null) throw new LinkingRequestError(404, 'not_found', 'Not found');
     if (request.method !== expectedMethod && !(expectedMethod === 'GET' && request.method === 'HEAD')) {
       throw new LinkingRequestError(
@@ -119,14 +263,17 @@ export function createLinkingHandler(
         `Use ${expectedMethod}`,
       );
     }
-    if (expectedMethod === 'POST') assertSameOrigin(request, options.allowedOrigins);
+    if (action === 'authorize') assertSameOriginForm(request, options.allowedOrigins);
+    else if (expectedMethod === 'POST') assertSameOrigin(request, options.allowedOrigins);
 
     const subject = await options.getSubject(request);
     if (subject === null) throw new LinkingRequestError(401, 'not_signed_in', 'Sign in first');
-    const { locale, ...linkingSubject } = subject;
-    const localeOption = locale ? { locale } : {};
+    const linkingSubject: LinkingSubject = { sessionId: subject.sessionId, userId: subject.userId };
+    const localeOption = subject.locale ? { locale: subject.locale } : {};
 
     switch (action) {
+      case 'authorize':
+        return authorize(request, subject);
       case 'status':
         return json(200, await linking.getStatus(linkingSubject, localeOption));
       case 'verify':

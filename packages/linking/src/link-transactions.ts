@@ -1,8 +1,10 @@
 /**
  * @module Link transactions: the state (and PKCE verifier) that ties an authorization request to the
- * session that made it. A transaction is created when an unlinked shopper's status is shown and
- * consumed, exactly once, when the shopper comes back with `code` and `state`.
- * @see seed-account-linking.txt, "Update the status element" (the CSRF prevention token)
+ * session that made it. A transaction is created when the shopper presses "Link Instacart account"
+ * (a POST, never a page load) and consumed, exactly once, when the shopper comes back with `code`
+ * and `state`.
+ * @see https://docs.instacart.com/connect (account linking how-to), "Authorization URL" (the CSRF
+ *   prevention token)
  * @see RFC 6749 §10.12 (CSRF), RFC 7636 (PKCE), RFC 9700 §2.1 and §4.7
  */
 import {

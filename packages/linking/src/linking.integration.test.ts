@@ -6,7 +6,9 @@ import { type ConnectClient, createConnectClient } from '@cartlink/connect';
 import { createEmulator, DEMO_SEED, type Emulator } from '@cartlink/emulator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LinkingSubject } from './link-transactions';
 import { createLinking, type Linking } from './linking';
+import type { StatusView } from './status';
 import { migrateToLatest } from './storage/migrate';
 import { createSqlStorage } from './storage/sql-storage';
 import { openSqliteDatabase } from './storage/sqlite-node';
@@ -56,6 +58,18 @@ async function createWorld(options: { usePkce?: boolean; issuer?: boolean } = {}
   return { emulator, connect, linking, storage, calls };
 }
 
+/**
+ * What the profile page and its Link button do: shows the status (which writes nothing), then starts a
+ * link. Returns the status with the authorization URL the button's 303 pointed to.
+ */
+async function showAndStart(
+  world: World,
+  subject: LinkingSubject,
+): Promise<StatusView & { authorizationUrl: string }> {
+  const status = await world.linking.getStatus(subject);
+  return { ...status, ...(await world.linking.startLink(subject)) };
+}
+
 /** Plays the shopper at Instacart: consents with `instacartUserId` on the page this URL opens. */
 function consent(
   world: World,
@@ -98,7 +112,7 @@ const blair = { sessionId: 's-blair', userId: 'u-blair' };
 
 describe('against the emulator', () => {
   it('links a new shopper: create then link, and shows the membership with its expiry', async () => {
-    const status = await world.linking.getStatus(alex);
+    const status = await showAndStart(world, alex);
     expect(status).toMatchObject({ state: 'unlinked', reason: 'user-not-found' });
     const callback = consent(world, status.authorizationUrl, plus);
     world.calls.length = 0;
@@ -119,12 +133,12 @@ describe('against the emulator', () => {
 
   it('links a shopper whose Connect user exists with one exchange and one link call', async () => {
     await world.linking.getStatus(alex);
-    const first = consent(world, (await world.linking.getStatus(alex)).authorizationUrl, basic);
+    const first = consent(world, (await showAndStart(world, alex)).authorizationUrl, basic);
     expect((await world.linking.completeLink(alex, first)).status.state).toBe('linked-inactive');
     world.emulator.unlink(clientId, alex.userId);
     const status = await world.linking.verifyMembership(alex);
     expect(status).toMatchObject({ state: 'unlinked', reason: 'not-linked' });
-    const again = consent(world, status.authorizationUrl, plus);
+    const again = consent(world, (await world.linking.startLink(alex)).authorizationUrl, plus);
     world.calls.length = 0;
     expect((await world.linking.completeLink(alex, again)).outcome).toBe('linked');
     expect(world.calls.slice(0, 2)).toEqual([
@@ -134,7 +148,7 @@ describe('against the emulator', () => {
   });
 
   it('follows membership changes and a customer-service unlink at the next verification', async () => {
-    const status = await world.linking.getStatus(alex);
+    const status = await showAndStart(world, alex);
     await world.linking.completeLink(alex, consent(world, status.authorizationUrl, plus));
     world.emulator.updateInstacartUser(plus, { instacartplusMember: false });
     expect((await world.linking.verifyMembership(alex)).state).toBe('linked-inactive');
@@ -155,7 +169,7 @@ describe('against the emulator', () => {
       instacartplusMember: true,
       expiredAt: new Date(world.emulator.now().getTime() + 3_600_000),
     }).id;
-    const status = await world.linking.getStatus(alex);
+    const status = await showAndStart(world, alex);
     await world.linking.completeLink(alex, consent(world, status.authorizationUrl, shortPlus));
     expect((await world.linking.verifyMembership(alex)).state).toBe('linked-active');
     world.emulator.advanceClock(7200);
@@ -175,18 +189,18 @@ describe('against the emulator', () => {
   });
 
   it('reports an Instacart account already linked to another shopper', async () => {
-    const first = await world.linking.getStatus(alex);
+    const first = await showAndStart(world, alex);
     await world.linking.completeLink(alex, consent(world, first.authorizationUrl, plus));
-    const second = await world.linking.getStatus(blair);
+    const second = await showAndStart(world, blair);
     const result = await world.linking.completeLink(blair, consent(world, second.authorizationUrl, plus));
     expect(result.outcome).toBe('already-linked');
     expect(world.emulator.getLinks().map((link) => link.userId)).toEqual([alex.userId]);
   });
 
   it('refuses a code whose PKCE challenge belongs to another transaction', async () => {
-    const attacker = await world.linking.getStatus(blair);
+    const attacker = await showAndStart(world, blair);
     const injected = consent(world, attacker.authorizationUrl, basic);
-    const victim = await world.linking.getStatus(alex);
+    const victim = await showAndStart(world, alex);
     const { state } = readAuthorizationUrl(victim.authorizationUrl);
     const result = await world.linking.completeLink(alex, { code: injected.code, state });
     expect(result).toMatchObject({ outcome: 'failed', detail: 'code-rejected' });
@@ -201,11 +215,11 @@ describe('against the emulator', () => {
       password: 'pw',
       instacartplusMember: true,
     }).id;
-    const first = consent(world, (await world.linking.getStatus(alex)).authorizationUrl, plus);
+    const first = consent(world, (await showAndStart(world, alex)).authorizationUrl, plus);
     expect((await world.linking.completeLink(alex, { ...first, iss: 'http://evil.test' })).outcome).toBe(
       'failed',
     );
-    const second = consent(world, (await world.linking.getStatus(alex)).authorizationUrl, plus);
+    const second = consent(world, (await showAndStart(world, alex)).authorizationUrl, plus);
     expect((await world.linking.completeLink(alex, { ...second, iss: BASE })).outcome).toBe('linked');
   });
 
@@ -216,12 +230,12 @@ describe('against the emulator', () => {
     ])(
       'reports a failing %s as unavailable and links on the next attempt',
       async (_name, method, path, outcome) => {
-        const status = await world.linking.getStatus(alex);
+        const status = await showAndStart(world, alex);
         world.emulator.addFault({ method, path, status: 500, times: 1 });
         expect(
           (await world.linking.completeLink(alex, consent(world, status.authorizationUrl, plus))).outcome,
         ).toBe(outcome);
-        const retry = await world.linking.getStatus(alex);
+        const retry = await showAndStart(world, alex);
         expect(
           (await world.linking.completeLink(alex, consent(world, retry.authorizationUrl, plus))).outcome,
         ).toBe('linked');
@@ -229,7 +243,7 @@ describe('against the emulator', () => {
     );
 
     it('retries a link call that failed with a 503 or a dropped connection', async () => {
-      const status = await world.linking.getStatus(alex);
+      const status = await showAndStart(world, alex);
       world.emulator.addFault({
         method: 'POST',
         path: '/v2/fulfillment/users/*/link',
@@ -249,7 +263,7 @@ describe('against the emulator', () => {
     });
 
     it('treats a 200 of the wrong shape as unavailable, never as a membership', async () => {
-      const status = await world.linking.getStatus(alex);
+      const status = await showAndStart(world, alex);
       await world.linking.completeLink(alex, consent(world, status.authorizationUrl, basic));
       world.emulator.addFault({
         method: 'GET',
@@ -306,8 +320,11 @@ describe('any interleaving of shoppers (property)', () => {
             if (!shopper) continue;
             switch (step.kind) {
               case 'status': {
+                // The profile page, then "Link Instacart account" when it offers one.
                 const status = await w.linking.getStatus(shopper.subject);
-                if (status.authorizationUrl) shopper.urls.push(status.authorizationUrl);
+                if (status.state === 'unlinked') {
+                  shopper.urls.push((await w.linking.startLink(shopper.subject)).authorizationUrl);
+                }
                 break;
               }
               case 'consent': {

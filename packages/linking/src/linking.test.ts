@@ -27,11 +27,19 @@ afterEach(async () => {
   await f.close();
 });
 
-/** Shows the status (which starts a link transaction) and returns the state Instacart would echo. */
+/**
+ * What the shopper does: loads the profile page (a fresh status, which writes no link transaction),
+ * presses "Link Instacart account" (which starts one). Returns the state Instacart would echo.
+ */
 async function startLink(subject = alex): Promise<{ state: string; codeChallenge: string | null }> {
   const status = await f.linking.getStatus(subject, { fresh: true });
   expect(status.state).toBe('unlinked');
-  return readAuthorizationUrl(status.authorizationUrl);
+  return readAuthorizationUrl((await f.linking.startLink(subject)).authorizationUrl);
+}
+
+async function countLinkTransactions(): Promise<number> {
+  const result = await sql<{ n: number }>`select count(*) as n from cartlink_link_transactions`.execute(f.db);
+  return Number(result.rows[0]?.n);
 }
 
 describe('status', () => {
@@ -41,9 +49,9 @@ describe('status', () => {
     expect(status).toMatchObject({
       state: 'linked-active',
       expiredAt: '2099-01-31T00:00:00.000Z',
-      authorizationUrl: null,
       manageUrl: 'https://www.instacart.com/store/account/instacart-plus',
     });
+    expect(status).not.toHaveProperty('authorizationUrl');
   });
 
   it('shows linked-inactive for a linked account without Instacart+', async () => {
@@ -57,10 +65,45 @@ describe('status', () => {
     expect((await f.linking.getStatus(alex)).state).toBe('linked-inactive');
   });
 
-  it('shows unlinked with an authorization URL carrying every parameter of the seed and PKCE', async () => {
+  it('shows unlinked, without an authorization URL, for a shopper without a Connect user', async () => {
     const status = await f.linking.getStatus(alex);
     expect(status).toMatchObject({ state: 'unlinked', reason: 'user-not-found' });
-    const url = new URL(status.authorizationUrl ?? '');
+    expect(status).not.toHaveProperty('authorizationUrl');
+  });
+});
+
+describe('reading a status', () => {
+  it.each([
+    ['unlinked', () => undefined],
+    ['linked', () => f.fake.users.set(alex.userId, { linkedTo: 1, active: true })],
+    [
+      'unavailable',
+      () => f.fake.overrides.set('status', () => json(503, { error: { message: 'Down', code: null } })),
+    ],
+  ])('writes no link transaction, a hundred reads over (%s)', async (_name, arrange) => {
+    arrange();
+    const before = await countLinkTransactions();
+    for (let read = 0; read < 100; read++) {
+      await f.linking.getStatus(alex, { fresh: read % 2 === 0 });
+      await f.linking.verifyMembership(blair);
+    }
+    expect(await countLinkTransactions()).toBe(before);
+    expect(before).toBe(0);
+  });
+});
+
+describe('starting a link', () => {
+  it('writes one link transaction per start, bound to the session', async () => {
+    await f.linking.startLink(alex);
+    expect(await countLinkTransactions()).toBe(1);
+    const rows = await sql<{ session_id: string; user_id: string }>`
+      select session_id, user_id from cartlink_link_transactions`.execute(f.db);
+    expect(rows.rows).toEqual([{ session_id: alex.sessionId, user_id: alex.userId }]);
+  });
+
+  it('returns an authorization URL carrying every parameter of the seed and PKCE', async () => {
+    const { authorizationUrl } = await f.linking.startLink(alex);
+    const url = new URL(authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(AUTH_ENDPOINT);
     expect(url.searchParams.get('response_type')).toBe('code');
     expect(url.searchParams.get('client_id')).toBe(CLIENT_ID);
@@ -72,7 +115,7 @@ describe('status', () => {
     expect(url.searchParams.get('state')?.length).toBeGreaterThanOrEqual(22);
   });
 
-  it('gives a different state on every page load', async () => {
+  it('gives a different state on every start', async () => {
     const first = await startLink();
     const second = await startLink();
     expect(first.state).not.toBe(second.state);
@@ -88,10 +131,26 @@ describe('status', () => {
   it('sends no PKCE challenge when PKCE is off', async () => {
     await f.close();
     f = await createLinkingFixture({ usePkce: false });
-    const status = await f.linking.getStatus(alex);
-    expect(new URL(status.authorizationUrl ?? '').searchParams.has('code_challenge')).toBe(false);
+    const { authorizationUrl } = await f.linking.startLink(alex);
+    expect(new URL(authorizationUrl).searchParams.has('code_challenge')).toBe(false);
   });
 
+  it('uses the redirect URI it is given, and the code exchange sends that one back', async () => {
+    const other = 'https://shop.example/account/instacart';
+    const { authorizationUrl } = await f.linking.startLink(alex, { redirectUri: other });
+    const url = new URL(authorizationUrl);
+    expect(url.searchParams.get('redirect_uri')).toBe(other);
+    const code = f.fake.issueCode(1, {
+      redirectUri: other,
+      codeChallenge: url.searchParams.get('code_challenge'),
+    });
+    const result = await f.linking.completeLink(alex, { code, state: url.searchParams.get('state') ?? '' });
+    expect(result.outcome).toBe('linked');
+    expect(f.fake.exchangeBodies[0]).toMatchObject({ redirect_uri: other });
+  });
+});
+
+describe('status of Connect users, verifications and outages', () => {
   it('shows unlinked (not linked) for a Connect user without a link', async () => {
     f.fake.users.set(alex.userId, { linkedTo: null, active: true });
     expect(await f.linking.getStatus(alex)).toMatchObject({ state: 'unlinked', reason: 'not-linked' });
@@ -107,7 +166,10 @@ describe('status', () => {
     f.fake.overrides.set('status', () =>
       json(503, { error: { message: 'Service Unavailable', code: null } }),
     );
-    expect(await f.linking.getStatus(alex)).toMatchObject({ state: 'unavailable', authorizationUrl: null });
+    expect(await f.linking.getStatus(alex)).toMatchObject({
+      state: 'unavailable',
+      reason: 'connect-unreachable',
+    });
     f.fake.overrides.delete('status');
     expect((await f.linking.getStatus(alex)).state).toBe('linked-active');
   });
@@ -521,6 +583,58 @@ describe('events', () => {
     const text = JSON.stringify(events);
     for (const secret of [code, state, ...f.fake.linkTokensSent]) expect(text).not.toContain(secret);
   });
+
+  it('tells of each link started, never of a status read, and never with the state or verifier', async () => {
+    const events: Array<{ type: string }> = [];
+    await f.close();
+    f = await createLinkingFixture({ onEvent: (event) => events.push(event) });
+    await f.linking.getStatus(alex);
+    expect(events.filter((event) => event.type === 'link-started')).toEqual([]);
+    const { authorizationUrl } = await f.linking.startLink(alex);
+    expect(events.filter((event) => event.type === 'link-started')).toEqual([
+      { type: 'link-started', userId: alex.userId },
+    ]);
+    const url = new URL(authorizationUrl);
+    const text = JSON.stringify(events);
+    for (const secret of [url.searchParams.get('state'), url.searchParams.get('code_challenge')]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it.each([
+    ['not linked', { linkedTo: null, active: true }],
+    ['user not found', undefined],
+  ])(
+    'tells once of an unlink noticed at Instacart (%s), and not of a shopper never linked',
+    async (_name, after) => {
+      const events: Array<{ type: string; userId?: string }> = [];
+      await f.close();
+      f = await createLinkingFixture({ onEvent: (event) => events.push(event) });
+      const noticed = () => events.filter((event) => event.type === 'unlink-noticed');
+      await f.linking.verifyMembership(blair);
+      f.fake.users.set(alex.userId, { linkedTo: 1, active: true });
+      await f.linking.verifyMembership(alex);
+      // Gone from Connect altogether (user not found), or still there without a link.
+      const users = f.fake.users;
+      if (after) users.set(alex.userId, after);
+      else users.delete(alex.userId);
+      await f.linking.verifyMembership(alex);
+      await f.linking.verifyMembership(alex);
+      await f.linking.verifyMembership(blair);
+      expect(noticed()).toEqual([{ type: 'unlink-noticed', userId: alex.userId }]);
+    },
+  );
+
+  it('does not report a deactivated Connect user as unlinked', async () => {
+    const events: Array<{ type: string }> = [];
+    await f.close();
+    f = await createLinkingFixture({ onEvent: (event) => events.push(event) });
+    f.fake.users.set(alex.userId, { linkedTo: 1, active: true });
+    await f.linking.verifyMembership(alex);
+    f.fake.users.set(alex.userId, { linkedTo: 1, active: false });
+    await f.linking.verifyMembership(alex);
+    expect(events.map((event) => event.type)).not.toContain('unlink-noticed');
+  });
 });
 
 describe('housekeeping', () => {
@@ -529,5 +643,15 @@ describe('housekeeping', () => {
     await startLink();
     f.clock.advance(601);
     expect(await f.linking.deleteExpiredLinkTransactions()).toBe(2);
+  });
+
+  it('purges expired link transactions on its own, every hundred link starts', async () => {
+    await f.linking.startLink(alex);
+    f.clock.advance(601);
+    for (let start = 1; start < 99; start++) await f.linking.startLink(blair);
+    expect(await countLinkTransactions()).toBe(99);
+    await f.linking.startLink(blair);
+    // The hundredth start removed the one expired transaction; the 99 live ones stay.
+    expect(await countLinkTransactions()).toBe(99);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * @module The seed's flow on the server, framework-agnostic: status, link completion and membership
- * verification for the session's shopper.
- * @see seed-account-linking.txt, "Check for authorization", "Update the status element",
- *   "Link customer accounts"
+ * @module The seed's flow on the server, framework-agnostic: status, link start, link completion and
+ * membership verification for the session's shopper. Reading a status never writes a link
+ * transaction; only {@link Linking.startLink}, on the shopper's request, does.
+ * @see https://docs.instacart.com/connect (account linking how-to), "Check for authorization",
+ *   "Update the status element", "Link customer accounts"
  */
 import {
   AlreadyLinkedError,
@@ -54,12 +55,22 @@ export interface LinkingOptions {
   /** How long a verification serves ordinary page loads without asking Connect. Default 60. */
   verificationFreshnessSeconds?: number;
   now?: () => Date;
-  /** Told of each completed link attempt and each verification, for logs and metrics. Never secrets. */
+  /**
+   * Told of each link started and completed, each verification, and each unlink Instacart reports,
+   * for logs, metrics and audit trails. Never carries a secret (no state, code, verifier or token).
+   */
   onEvent?: (event: LinkingEvent) => void;
 }
 
 export type LinkingEvent =
+  /** {@link Linking.startLink} created a link transaction: the shopper pressed "Link Instacart account". */
+  | { type: 'link-started'; userId: string }
   | { type: 'link-completed'; userId: string; outcome: LinkOutcome; detail: LinkFailureDetail | null }
+  /**
+   * A verification found the user not linked (or without a Connect user) although the retailer's link
+   * record said linked: the link was undone at Instacart (customer service). Emitted once per unlink.
+   */
+  | { type: 'unlink-noticed'; userId: string }
   | { type: 'membership-verified'; userId: string; result: MembershipVerification['result'] }
   | { type: 'membership-unverifiable'; userId: string; errorCode: string };
 
@@ -80,12 +91,33 @@ export interface AuthorizationCallback {
   errorDescription?: string | undefined;
 }
 
+/** Options of {@link Linking.startLink}. */
+export interface StartLinkOptions {
+  /**
+   * The redirect URI for this transaction, when the retailer registered more than one with Instacart.
+   * Default: the configured `redirectUri`.
+   */
+  redirectUri?: string;
+}
+
 export interface Linking {
   /**
    * The subject's status for an ordinary page load: a verification younger than the freshness window
-   * is reused, otherwise Connect is asked. An unlinked status carries a fresh authorization URL.
+   * is reused, otherwise Connect is asked. Starts no link transaction: reading a status never creates
+   * state that a shopper did not ask for.
    */
   getStatus(subject: LinkingSubject, options?: { fresh?: boolean; locale?: Locale }): Promise<StatusView>;
+  /**
+   * Starts a link: creates a link transaction (single-use state and, with PKCE, a code verifier) bound
+   * to the subject's session and returns the authorization URL that carries it. Call it only when the
+   * shopper asked to link (the handler's `POST {basePath}/authorize`), never on a page load. Purges
+   * expired transactions now and then.
+   * @example
+   * const { authorizationUrl } = await linking.startLink({ sessionId, userId });
+   * return Response.redirect(authorizationUrl, 303);
+   * @see https://docs.instacart.com/connect (account linking how-to), "Authorization URL"
+   */
+  startLink(subject: LinkingSubject, options?: StartLinkOptions): Promise<{ authorizationUrl: string }>;
   /** Always asks Connect: for sign-in and checkout, as the seed's best practices say. */
   verifyMembership(subject: LinkingSubject, options?: { locale?: Locale }): Promise<StatusView>;
   /** Completes the link from the callback's parameters: checks the state, exchanges the code, links. */
@@ -112,7 +144,7 @@ export type Locale = 'en-US' | 'en-CA' | 'fr-CA';
 type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'onEvent'>> &
   Pick<LinkingOptions, 'issuer' | 'onEvent'>;
 
-/** Purge expired link transactions after this many new ones, so the table stays small without a job. */
+/** Purge expired link transactions after this many link starts, so the table stays small without a job. */
 const PURGE_EVERY_N_TRANSACTIONS = 100;
 
 /**
@@ -140,7 +172,7 @@ export function createLinking(options: LinkingOptions): Linking {
   }
   const { connect, storage } = resolved;
   const webLinks = createInstacartWebLinks(resolved.instacartWebUrl);
-  let transactionsSincePurge = 0;
+  let startsSincePurge = 0;
 
   const emit = (event: LinkingEvent): void => {
     try {
@@ -178,17 +210,20 @@ export function createLinking(options: LinkingOptions): Linking {
       if (result === null) throw error;
       verification = { userId, result, instacartplusMember: false, expiredAt: null, verifiedAt };
     }
-    await storage.transaction(async (tx) => {
+    const unlinked = await storage.transaction(async (tx) => {
       await tx.verifications.save(verification);
       // The retailer's own record follows Instacart's answer: this is how an unlink done through
       // Instacart customer service (there is no webhook) reaches the retailer's records.
       if (verification.result === 'linked') {
         if ((await tx.linkRecords.get(userId)) === null) await tx.linkRecords.markLinked(userId, verifiedAt);
-      } else if (verification.result !== 'user-not-active') {
-        await tx.linkRecords.markUnlinked(userId);
+        return false;
       }
+      if (verification.result === 'user-not-active') return false;
+      return tx.linkRecords.markUnlinked(userId);
     });
     emit({ type: 'membership-verified', userId, result: verification.result });
+    // Only the call that removed the record reports it, so one unlink is one event.
+    if (unlinked) emit({ type: 'unlink-noticed', userId });
     return verification;
   }
 
@@ -214,52 +249,49 @@ export function createLinking(options: LinkingOptions): Linking {
     }
   }
 
-  async function buildStatusView(
-    subject: LinkingSubject,
-    verification: MembershipVerification | null,
-    reachable: boolean,
-  ): Promise<StatusView> {
-    const now = resolved.now();
+  function buildStatusView(verification: MembershipVerification | null, reachable: boolean): StatusView {
     if (!reachable || verification === null) {
       return {
         state: 'unavailable',
         reason: 'connect-unreachable',
         expiredAt: null,
-        authorizationUrl: null,
         ...webLinks,
         verifiedAt: verification?.verifiedAt.toISOString() ?? null,
       };
     }
-    const { state, reason } = deriveLinkState(verification, now);
-    let authorizationUrl: string | null = null;
-    if (state === 'unlinked') {
-      authorizationUrl = (
-        await beginLinkTransaction(
-          storage.linkTransactions,
-          subject,
-          {
-            authorizationEndpoint: resolved.authorizationEndpoint,
-            clientId: resolved.clientId,
-            redirectUri: resolved.redirectUri,
-            usePkce: resolved.usePkce,
-            ttlSeconds: resolved.linkTransactionTtlSeconds,
-          },
-          now,
-        )
-      ).toString();
-      if (++transactionsSincePurge >= PURGE_EVERY_N_TRANSACTIONS) {
-        transactionsSincePurge = 0;
-        await storage.linkTransactions.deleteExpired(now);
-      }
-    }
+    const { state, reason } = deriveLinkState(verification, resolved.now());
     return {
       state,
       reason,
       expiredAt: verification.result === 'linked' ? (verification.expiredAt?.toISOString() ?? null) : null,
-      authorizationUrl,
       ...webLinks,
       verifiedAt: verification.verifiedAt.toISOString(),
     };
+  }
+
+  async function startLink(
+    subject: LinkingSubject,
+    options: StartLinkOptions = {},
+  ): Promise<{ authorizationUrl: string }> {
+    const now = resolved.now();
+    const url = await beginLinkTransaction(
+      storage.linkTransactions,
+      subject,
+      {
+        authorizationEndpoint: resolved.authorizationEndpoint,
+        clientId: resolved.clientId,
+        redirectUri: options.redirectUri ?? resolved.redirectUri,
+        usePkce: resolved.usePkce,
+        ttlSeconds: resolved.linkTransactionTtlSeconds,
+      },
+      now,
+    );
+    emit({ type: 'link-started', userId: subject.userId });
+    if (++startsSincePurge >= PURGE_EVERY_N_TRANSACTIONS) {
+      startsSincePurge = 0;
+      await storage.linkTransactions.deleteExpired(now);
+    }
+    return { authorizationUrl: url.toString() };
   }
 
   async function getStatus(
@@ -270,7 +302,7 @@ export function createLinking(options: LinkingOptions): Linking {
       fresh: options.fresh ?? false,
       ...(options.locale ? { locale: options.locale } : {}),
     });
-    return buildStatusView(subject, verification, reachable);
+    return buildStatusView(verification, reachable);
   }
 
   /** Maps an error of the exchange or link calls to an outcome; rethrows what is not Connect's. */
@@ -397,6 +429,7 @@ export function createLinking(options: LinkingOptions): Linking {
 
   return {
     getStatus,
+    startLink,
     verifyMembership: (subject, options = {}) => getStatus(subject, { ...options, fresh: true }),
     completeLink,
     getVerification,

@@ -17,6 +17,12 @@ export type LinkOutcome =
   | 'user-not-active'
   /** Instacart could not be reached (network, timeout, 5xx, rate limit). */
   | 'unavailable'
+  /**
+   * The shopper started too many links in a short time: `POST {basePath}/authorize` was refused by the
+   * host's `limitLinkStart`. Reported on the page the link started from (`cartlink_outcome=throttled`),
+   * never by `Linking.completeLink`.
+   */
+  | 'throttled'
   /** Anything else: a refused code, a wrong issuer, an unexpected answer. */
   | 'failed';
 
@@ -27,6 +33,7 @@ export const LINK_OUTCOMES: readonly LinkOutcome[] = [
   'already-linked',
   'user-not-active',
   'unavailable',
+  'throttled',
   'failed',
 ];
 

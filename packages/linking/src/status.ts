@@ -1,11 +1,11 @@
 /**
  * @module The status model: what the profile page's status element shows, derived from the latest
  * membership verification.
- * @see seed-account-linking.txt, "Status element" and "Update the status element"
+ * @see https://docs.instacart.com/connect (account linking how-to), "Status element" and "Update the status element"
  */
 import type { MembershipVerification } from './storage/types';
 
-/** The states of the status element (product.md's external contract). */
+/** The states of the status element (part of Cartlink's external contract; see the README). */
 export type LinkState = 'linked-active' | 'linked-inactive' | 'unlinked' | 'unavailable';
 
 /** Why a shopper is `unlinked` or `unavailable`, for pages that want to say more than the state. */
@@ -16,14 +16,15 @@ export type LinkStateReason =
   | 'connect-unreachable'
   | null;
 
-/** What the status endpoint answers and the `<cartlink-status>` element renders. */
+/**
+ * What the status endpoint answers and the `<cartlink-status>` element renders. It carries no
+ * authorization URL: a link starts only with `POST {basePath}/authorize` (see `createLinkingHandler`).
+ */
 export interface StatusView {
   state: LinkState;
   reason: LinkStateReason;
   /** The Instacart+ subscription's end (ISO 8601), when linked and Connect sent one. */
   expiredAt: string | null;
-  /** A fresh authorization URL (single-use state) when `unlinked`; null otherwise. */
-  authorizationUrl: string | null;
   /** Where a member manages Instacart+. */
   manageUrl: string;
   /** Where a shopper buys Instacart+. */
@@ -40,7 +41,7 @@ export interface InstacartWebLinks {
 
 /**
  * Builds the manage and join URLs from the base of Instacart's website.
- * @see seed-account-linking.txt: `https://www.instacart.com/store/account/instacart-plus` and
+ * @see https://docs.instacart.com/connect (account linking how-to): `https://www.instacart.com/store/account/instacart-plus` and
  *   `https://www.instacart.com/signup?next=%2Fstore%2Faccount%2Finstacart-plus`
  */
 export function createInstacartWebLinks(instacartWebUrl: string): InstacartWebLinks {
@@ -61,7 +62,7 @@ export function isActiveMember(verification: MembershipVerification, now: Date):
   return verification.expiredAt === null || verification.expiredAt.getTime() > now.getTime();
 }
 
-/** Maps a verification to the element state, without the authorization URL (added by the caller). */
+/** Maps a verification to the element state and the reason behind it. */
 export function deriveLinkState(
   verification: MembershipVerification,
   now: Date,

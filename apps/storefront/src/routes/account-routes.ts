@@ -1,16 +1,20 @@
 /**
  * @module The account profile page: the registered redirect URI, home of the status element and the
- * results dialog. A GET never changes state: with `code`/`state` in the URL the page renders the
- * element as `loading`, and the element takes them out of the address bar and posts them to
- * `/cartlink/link`.
- * @see seed-account-linking.txt, "Check for authorization" and "Update the status element"
+ * results dialog. A GET never changes state: it reads the status (no link transaction is written; the
+ * element's "Link Instacart account" form POSTs to `/cartlink/authorize` for that), and with
+ * `code`/`state` in the URL it renders the element as `loading`, and the element takes them out of
+ * the address bar and posts them to `/cartlink/link`.
+ * @see https://docs.instacart.com/connect (account linking how-to), "Check for authorization" and
+ *   "Update the status element"
  */
 import { createInstacartWebLinks } from '@cartlink/linking';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http';
 import { negotiateLocale } from '../locale';
+import { contentSecurityPolicy } from '../security';
 import { renderHtml, type StorefrontServices } from '../services';
-import { profileView } from '../views/account-views';
+import { profileView, signOutEverywhereView } from '../views/account-views';
+import { html } from '../views/html';
 import { requireUser } from './shop-routes';
 
 /** True when the URL is Instacart's redirect back: `state` with `code` or `error`, as the element reads it. */
@@ -22,6 +26,8 @@ export function isAuthorizationCallback(url: URL): boolean {
 /** Registers `/account/profile`. */
 export function registerAccountRoutes(app: Hono<AppEnv>, services: StorefrontServices): void {
   const links = createInstacartWebLinks(services.config.instacartWebUrl);
+  // The Link form's 303 leads to the authorization server: this page's form-action must allow it.
+  const authorizationOrigin = new URL(services.config.connect.authUrl).origin;
 
   app.get('/account/profile', async (c) => {
     const user = requireUser(c);
@@ -29,20 +35,28 @@ export function registerAccountRoutes(app: Hono<AppEnv>, services: StorefrontSer
     const session = c.get('session');
     const url = new URL(c.req.url);
     const locale = negotiateLocale(c.req.header('accept-language'));
-    // The status comes from the session's user only; nothing in the request chooses the subject. On a
-    // callback no status is fetched: the element posts the callback and shows the status it gets back,
-    // and fetching one here would start a link transaction that nobody uses.
+    // The status comes from the session's user only; nothing in the request chooses the subject. It is
+    // read-only: no link transaction is written. On a callback no status is fetched: the element posts
+    // the callback and shows the status it gets back, so a Connect call here would be wasted.
     const status =
       isAuthorizationCallback(url) || session === null
         ? null
         : await services.linking.getStatus({ sessionId: session.idHash, userId: user.id }, { locale });
     // This page's URL may hold a single-use code: no Referer may carry it anywhere.
     c.header('Referrer-Policy', 'no-referrer');
+    c.header('Content-Security-Policy', contentSecurityPolicy(c.get('nonce'), [authorizationOrigin]));
     return renderHtml(
       c,
       services,
       { title: 'Your account', current: 'account', withElements: true },
-      profileView({ user, status, locale, manageUrl: links.manageUrl, joinUrl: links.joinUrl }),
+      html`${profileView({
+        user,
+        status,
+        locale,
+        manageUrl: links.manageUrl,
+        joinUrl: links.joinUrl,
+        csrfToken: session?.csrfToken ?? '',
+      })}${session ? signOutEverywhereView(session.csrfToken) : null}`,
     );
   });
 }

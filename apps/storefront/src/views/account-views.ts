@@ -1,7 +1,8 @@
 /**
  * @module Sign-in and the account profile page, which is also the registered redirect URI and hosts the
  * linking elements.
- * @see seed-account-linking.txt, "Components" and "Check for authorization"
+ * @see https://docs.instacart.com/connect (account linking how-to), "Components" and "Check for
+ *   authorization"
  */
 import type { Locale, StatusView } from '@cartlink/linking';
 import type { User } from '../users';
@@ -48,11 +49,15 @@ export interface ProfileModel {
   /** Base of the Instacart website, for the element's default links. */
   manageUrl: string;
   joinUrl: string;
+  /** The session's CSRF token, which the element's Link form posts to `/cartlink/authorize`. */
+  csrfToken: string;
 }
 
 /**
  * The account profile page. The status is rendered into the element's attributes so the first paint is
  * right; with a callback in the URL it is `loading`, and the element posts `code`/`state` itself.
+ * "Link Instacart account" is the element's form: it posts the CSRF token to `/cartlink/authorize`,
+ * which starts the link and redirects to Instacart (or back here with `cartlink_outcome=throttled`).
  */
 export function profileView(model: ProfileModel): SafeHtml {
   const { status, user } = model;
@@ -75,7 +80,8 @@ export function profileView(model: ProfileModel): SafeHtml {
         <cartlink-status
           state="${status?.state ?? 'loading'}"
           ${status?.expiredAt ? html`expired-at="${status.expiredAt}"` : null}
-          ${status?.authorizationUrl ? html`authorization-url="${status.authorizationUrl}"` : null}
+          authorize-endpoint="/cartlink/authorize"
+          csrf-token="${model.csrfToken}"
           manage-url="${status?.manageUrl ?? model.manageUrl}"
           join-url="${status?.joinUrl ?? model.joinUrl}"
           locale="${model.locale}"
@@ -103,4 +109,19 @@ export function errorView(
     <p>${message}</p>
     <p><a class="button" href="${link.href}">${link.label}</a></p>
   </div>`;
+}
+
+/**
+ * The profile page's "Sign out everywhere" form: a CSRF-protected POST that ends every session of the
+ * account, for a shopper who signed in on a shared computer or fears a stolen cookie.
+ */
+export function signOutEverywhereView(csrfToken: string): SafeHtml {
+  return html`<section class="card" aria-labelledby="sessions-title">
+    <h2 id="sessions-title">Where you're signed in</h2>
+    <p>Signed in on a computer you no longer use? Sign out everywhere ends every session of your account, this one included.</p>
+    <form method="post" action="/signout/everywhere">
+      ${csrfField(csrfToken)}
+      <button type="submit" class="button">Sign out everywhere</button>
+    </form>
+  </section>`;
 }

@@ -51,8 +51,9 @@ export function toExpressHandler(handler: (request: Request) => Promise<Response
 }
 
 /**
- * An Express middleware serving `{basePath}/status`, `{basePath}/link` and `{basePath}/verify`;
- * other paths pass through to `next()`. Mount it before any body parser for those paths.
+ * An Express middleware serving `{basePath}/status`, `{basePath}/authorize`, `{basePath}/link` and
+ * `{basePath}/verify`; other paths pass through to `next()`. Mount it before any body parser for
+ * those paths (the handler reads the bodies itself).
  * @example
  * app.use(createLinkingExpressMiddleware({ linking, getSubject, allowedOrigins: [publicUrl] }));
  */

@@ -6,7 +6,8 @@ import { Hono } from 'hono';
 import { createLinkingHandler, type LinkingHandlerOptions } from '../handler';
 
 /**
- * Returns a Hono app serving `{basePath}/status`, `{basePath}/link` and `{basePath}/verify`.
+ * Returns a Hono app serving `{basePath}/status`, `{basePath}/authorize`, `{basePath}/link` and
+ * `{basePath}/verify`.
  * @example
  * app.route('/', createLinkingHonoApp({ linking, getSubject, allowedOrigins: [publicUrl] }));
  */
