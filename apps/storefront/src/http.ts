@@ -3,7 +3,7 @@
  * status page, and reading a form post (size, media type, same origin, CSRF token).
  */
 import type { Context } from 'hono';
-import { isSameOriginRequest } from './security';
+import { isSameOriginRequest, safeNextPath } from './security';
 import { csrfTokenMatches, type Session } from './sessions';
 import type { User } from './users';
 
@@ -95,6 +95,7 @@ export const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_descript
 export function signInRedirectTarget(url: URL): string {
   const target = new URL(url);
   for (const name of CALLBACK_PARAMS) target.searchParams.delete(name);
-  const next = `${target.pathname}${target.search}`;
+  // The same check as the sign-in redirect itself: one rule for every return path.
+  const next = safeNextPath(`${target.pathname}${target.search}`);
   return next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
 }

@@ -1,7 +1,7 @@
 /**
  * @module The billing period of the reconciliation report: reading `from`/`to` from the query string
  * (whole UTC days, `to` inclusive) and listing the days for the chart.
- * @see product.md, "Reconciliation export" and flow 4
+ * @see README.md, Glossary ("delivery discount", "ledger")
  */
 
 /** A billing period of whole UTC days. */
@@ -50,7 +50,8 @@ export function currentMonth(now: Date): { fromDay: string; toDay: string } {
 
 /**
  * Reads the period from the query's `from` and `to`. A missing value takes the current month's
- * bound; a present one must be a real `YYYY-MM-DD`.
+ * bound; a present one, even empty, must be a real `YYYY-MM-DD` (the report's form never sends an
+ * empty one, so `from=` is a malformed link, not a request for the default).
  * @throws {PeriodError} for a malformed day, `from` after `to`, or a period over {@link MAX_PERIOD_DAYS}.
  */
 export function parsePeriod(
@@ -58,8 +59,8 @@ export function parsePeriod(
   now: Date,
 ): ReportPeriod {
   const defaults = currentMonth(now);
-  const fromDay = query.from === undefined || query.from === '' ? defaults.fromDay : query.from;
-  const toDay = query.to === undefined || query.to === '' ? defaults.toDay : query.to;
+  const fromDay = query.from ?? defaults.fromDay;
+  const toDay = query.to ?? defaults.toDay;
   const from = parseDay(fromDay);
   if (from === null)
     throw new PeriodError('"from" must be a date written YYYY-MM-DD, for example 2025-01-31');

@@ -1,6 +1,6 @@
 /**
  * @module The shop's web security rules in one place: response headers (CSP with a per-response
- * nonce), the same-origin check on form posts, and the `next` parameter's sanitiser.
+ * nonce), the same-origin check on form posts, and the one check of every return path (`next`).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -11,10 +11,15 @@ export function createNonce(): string {
 
 /**
  * The Content-Security-Policy of every page. Scripts load only from the shop itself or carry this
- * response's nonce; nothing is fetched from a third party; forms post only to the shop (the Link
- * button navigates to Instacart, it is not a form, so `form-action` needs no Instacart origin).
+ * response's nonce; nothing is fetched from a third party; forms post only to the shop, plus
+ * `formActionOrigins`. The profile page passes the authorization server's origin
+ * (`new URL(config.connect.authUrl).origin`): its "Link Instacart account" form posts to
+ * `/cartlink/authorize`, which answers 303 to Instacart, and browsers check a form's redirects
+ * against `form-action` too.
  */
-export function contentSecurityPolicy(nonce: string): string {
+export function contentSecurityPolicy(nonce: string, formActionOrigins: readonly string[] = []): string {
+  // Reduced to origins (scheme, host, port): browsers ignore a source's path once a redirect happened.
+  const formAction = ["'self'", ...new Set(formActionOrigins.map((origin) => new URL(origin).origin))];
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}'`,
@@ -23,7 +28,7 @@ export function contentSecurityPolicy(nonce: string): string {
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
-    "form-action 'self'",
+    `form-action ${formAction.join(' ')}`,
   ].join('; ');
 }
 
@@ -53,24 +58,54 @@ export function isSameOriginRequest(headers: Headers, publicOrigin: string): boo
   return site === null || site === 'same-origin';
 }
 
+/** Longest `next` the shop keeps; its own paths and query strings are far shorter. */
+const MAX_NEXT_LENGTH = 2048;
+
+/** A base that stands for "this shop" while resolving a `next`; `.invalid` never resolves (RFC 6761). */
+const NEXT_BASE = 'http://shop.invalid';
+
 /**
- * Returns `value` when it is a path on this shop that is safe to redirect to after sign-in, else null.
- * Refused: anything not starting with exactly one `/` (`//evil`, `https:evil`, `javascript:`), any
- * backslash (`/\evil` is `//evil` to browsers), control characters and whitespace (browsers drop tabs
- * and newlines, so `/\t/evil` would become `//evil`), and anything that resolves to another origin.
+ * A path of the shop after normalisation: `/`, or segments of RFC 3986 unreserved characters, each
+ * non-empty. Every route of the shop fits. Everything else is refused on purpose: an empty segment
+ * (`//host` is scheme-relative), `;` (`/;/host` is `//host` to servers that drop path parameters) and
+ * any percent-escape (`%2F`, `%5C`, `%2E`, `%25` for double encoding), which a proxy or a later
+ * decoding step could turn into a separator.
  */
-export function safeNextPath(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return null;
-  if (!value.startsWith('/') || value.startsWith('//')) return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
-  if (/[\\\u0000-\u0020\u007f]/.test(value)) return null;
-  const base = 'http://shop.invalid';
+const SHOP_PATHNAME = /^(?:\/[A-Za-z0-9._~-]+)*\/?$/;
+
+/** Backslashes (`/\host` is `//host` to browsers), C0/C1 controls and whitespace (browsers drop tabs and newlines). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const UNSAFE_CHARACTERS = /[\\\u0000-\u0020\u007f-\u009f]/;
+
+/**
+ * The one place that decides where a shopper may be sent back to (the `next` of `/signin`, the form's
+ * hidden field, the sign-in link of a protected page): `value` when it is a path on this shop, else `/`.
+ *
+ * The value is normalised first, exactly as the redirect will be read (dot segments, `%2e` dots and
+ * tabs resolved by the WHATWG URL parser, as browsers do), and the decision is taken on the result:
+ * checking the raw input is not enough, since `/.//evil.example` is `//evil.example` once normalised.
+ * The result must be same-origin, start with exactly one `/`, and have a pathname matching
+ * {@link SHOP_PATHNAME}; the raw input must already start with `/` and hold no backslash, control
+ * character or whitespace. The query string and fragment are kept (they cannot change the origin).
+ * @example
+ * safeNextPath('/checkout'); // '/checkout'
+ * safeNextPath('/.//evil.example/x'); // '/'
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/Unvalidated_Redirects_and_Forwards_Cheat_Sheet.html
+ */
+export function safeNextPath(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NEXT_LENGTH) return '/';
+  if (!value.startsWith('/') || UNSAFE_CHARACTERS.test(value)) return '/';
   let url: URL;
   try {
-    url = new URL(value, base);
+    url = new URL(value, NEXT_BASE);
   } catch {
-    return null;
+    return '/';
   }
-  if (url.origin !== base) return null;
-  return `${url.pathname}${url.search}${url.hash}`;
+  if (url.origin !== NEXT_BASE || url.username !== '' || url.password !== '') return '/';
+  if (!SHOP_PATHNAME.test(url.pathname)) return '/';
+  const result = `${url.pathname}${url.search}${url.hash}`;
+  // The redirect is what the browser reads: check the string that will be sent, once more, as such.
+  if (result.startsWith('//') || UNSAFE_CHARACTERS.test(result)) return '/';
+  if (new URL(result, NEXT_BASE).origin !== NEXT_BASE) return '/';
+  return result;
 }

@@ -90,6 +90,15 @@ export interface SessionStore {
   /** The live session for a cookie value, extending its idle expiry; null when unknown or expired. */
   get(id: string | undefined): Promise<Session | null>;
   delete(idHash: string): Promise<void>;
+  /**
+   * Gives the live session of cookie value `id` a new id, keeping everything else: its user, CSRF
+   * token (so the forms of the page already open keep working), flash and absolute lifetime. The old
+   * id stops working at once. Returns the new cookie value and the session, or null when `id` names
+   * no live session (expired, unknown, or already rotated by a concurrent request).
+   */
+  rotate(id: string | undefined): Promise<{ id: string; session: Session } | null>;
+  /** Ends every session of a user (sign out everywhere); returns how many ended. */
+  deleteAllForUser(userId: string): Promise<number>;
   /** Leaves a message for the next page the session sees. */
   setFlash(idHash: string, message: string): Promise<void>;
   /** Returns and clears the pending message. */
@@ -170,6 +179,27 @@ export function createSessionStore(
 
     async delete(idHash) {
       await db.deleteFrom('shop_sessions').where('id_hash', '=', idHash).execute();
+    },
+
+    async rotate(id) {
+      const session = await store.get(id);
+      if (session === null) return null;
+      const newId = randomToken();
+      const newIdHash = hashSessionId(newId);
+      // One statement keyed on the old hash: of two concurrent rotations only one finds the row, so a
+      // session never ends up with two live ids.
+      const result = await db
+        .updateTable('shop_sessions')
+        .set({ id_hash: newIdHash })
+        .where('id_hash', '=', session.idHash)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return null;
+      return { id: newId, session: { ...session, idHash: newIdHash } };
+    },
+
+    async deleteAllForUser(userId) {
+      const result = await db.deleteFrom('shop_sessions').where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async setFlash(idHash, message) {

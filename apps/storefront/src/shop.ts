@@ -2,7 +2,7 @@
  * @module Carts and orders in the shop's database. Placing an order writes the order, its lines and,
  * for a waived delivery fee, the delivery-discount ledger entry in one database transaction: the
  * ledger never lists an order that does not exist, and no discounted order lacks its evidence.
- * @see product.md, flow 4
+ * @see README.md, "How it fits together" (order + ledger entry in one transaction)
  */
 import { randomBytes } from 'node:crypto';
 import { createSqlStorage, type DeliveryDiscountDecision, toDeliveryDiscount } from '@cartlink/linking';
@@ -38,20 +38,29 @@ export interface Order {
   lines: Array<{ productId: string; name: string; unitPriceCents: number; quantity: number }>;
 }
 
-/** Adds one of a product to the shopper's cart (up to {@link MAX_QUANTITY}). */
+/**
+ * Adds `quantity` (default 1) of a product to the shopper's cart; the line never holds more than
+ * {@link MAX_QUANTITY}.
+ * @throws {RangeError} for a quantity that is not an integer from 1 to {@link MAX_QUANTITY}: callers
+ * validate input at the edge, this guards the database against a caller that did not.
+ */
 export async function addToCart(
   db: StorefrontDb,
   userId: string,
   productId: string,
   now: Date,
+  quantity = 1,
 ): Promise<void> {
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
+    throw new RangeError(`Cart quantity must be an integer from 1 to ${MAX_QUANTITY}`);
+  }
   // One statement, so two tabs (or two instances) adding at once both count.
   await db
     .insertInto('shop_cart_items')
-    .values({ user_id: userId, product_id: productId, quantity: 1, added_at: now.getTime() })
+    .values({ user_id: userId, product_id: productId, quantity, added_at: now.getTime() })
     .onConflict((conflict) =>
       conflict.columns(['user_id', 'product_id']).doUpdateSet({
-        quantity: sql<number>`case when shop_cart_items.quantity < ${MAX_QUANTITY} then shop_cart_items.quantity + 1 else ${MAX_QUANTITY} end`,
+        quantity: sql<number>`case when shop_cart_items.quantity + ${quantity} < ${MAX_QUANTITY} then shop_cart_items.quantity + ${quantity} else ${MAX_QUANTITY} end`,
       }),
     )
     .execute();

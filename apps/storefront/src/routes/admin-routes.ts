@@ -1,7 +1,8 @@
 /**
  * @module The delivery-discount reconciliation report for the shop's staff (admin@example.com): a
- * page with totals, a chart and the discount list, and the CSV export product.md specifies.
- * @see product.md, "Reconciliation export" and flow 4
+ * page with totals, a chart and the discount list, and the CSV export (`from`/`to` as `YYYY-MM-DD`,
+ * the ledger's columns).
+ * @see README.md, Glossary ("delivery discount", "ledger")
  */
 import { formatReconciliationCsv } from '@cartlink/linking';
 import type { Hono } from 'hono';

@@ -2,12 +2,14 @@
  * @module The catalogue, the cart, checkout and orders. Checkout verifies the Instacart+ membership
  * with a fresh Connect call when the page is shown and again when the order is placed, and the order
  * is written with its delivery-discount ledger entry in one transaction.
- * @see seed-account-linking.txt, Best practices ("Verify ... when they checkout", "Show ... savings")
- * @see product.md, flows 3 and 4
+ * @see https://docs.instacart.com/connect (account linking how-to), Best practices ("Verify ... when
+ *   they checkout", "Show ... savings")
  */
 import { createInstacartWebLinks } from '@cartlink/linking';
 import type { Hono } from 'hono';
-import { DELIVERY_FEE_CENTS, findProduct, formatCents, PRODUCTS } from '../catalogue';
+import { z } from 'zod';
+import { DELIVERY_FEE_CENTS, findProduct, formatCents, MAX_QUANTITY, PRODUCTS } from '../catalogue';
+import { integerField, parseFields } from '../form-fields';
 import { type AppContext, type AppEnv, assertCsrf, HttpError, readForm, signInRedirectTarget } from '../http';
 import { renderHtml, type StorefrontServices } from '../services';
 import { addToCart, getCart, getOrder, listOrders, placeOrder, removeFromCart } from '../shop';
@@ -22,6 +24,20 @@ import {
   orderView,
 } from '../views/shop-views';
 
+/** `POST /cart/items`: how many to add, 1 when the field is absent (the catalogue's button sends none). */
+const addToCartSchema = z.object({
+  quantity: integerField('quantity', { min: 1, max: MAX_QUANTITY }).optional(),
+});
+
+/**
+ * `POST /checkout`: the delivery fee the page showed, which the order must not exceed. Required: the
+ * checkout form always sends it, and a missing or malformed value must not place an order at a fee
+ * the shopper never saw.
+ */
+const checkoutSchema = z.object({
+  expected_fee_cents: integerField('expected delivery fee', { min: 0, max: 100_000 }),
+});
+
 /** The signed-in shopper, or a redirect to sign-in that comes back here. */
 export function requireUser(c: AppContext): User | Response {
   const user = c.get('user');
@@ -30,7 +46,7 @@ export function requireUser(c: AppContext): User | Response {
 
 /** Registers the shopping routes. */
 export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServices): void {
-  const { config, db, discountPolicy, logger, sessions } = services;
+  const { audit, config, db, discountPolicy, logger, sessions } = services;
   const { joinUrl } = createInstacartWebLinks(config.instacartWebUrl);
 
   app.get('/', async (c) => {
@@ -44,10 +60,11 @@ export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServic
     const user = requireUser(c);
     if (user instanceof Response) return c.redirect('/signin?next=%2F', 303);
     assertCsrf(c, fields);
+    const { quantity } = parseFields(addToCartSchema, fields);
     const product = findProduct(fields.product_id ?? '');
     if (product === undefined)
       throw new HttpError(400, 'Unknown product', 'That product is not in the shop.');
-    await addToCart(db, user.id, product.id, services.now());
+    await addToCart(db, user.id, product.id, services.now(), quantity);
     const session = c.get('session');
     if (session) await sessions.setFlash(session.idHash, `Added ${product.name} to your cart.`);
     return c.redirect('/', 303);
@@ -117,6 +134,8 @@ export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServic
     const user = requireUser(c);
     if (user instanceof Response) return c.redirect('/signin?next=%2Fcheckout', 303);
     assertCsrf(c, fields);
+    // Before anything is decided or written: a malformed fee is refused, never read as "no limit".
+    const { expected_fee_cents: expected } = parseFields(checkoutSchema, fields);
     // Decided again, fresh, at order time: the page may have been open while the membership changed.
     const decision = await discountPolicy.decide({
       userId: user.id,
@@ -124,8 +143,7 @@ export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServic
       locale: 'en-US',
     });
     const charged = decision.eligible ? DELIVERY_FEE_CENTS - decision.waivedCents : DELIVERY_FEE_CENTS;
-    const expected = Number.parseInt(fields.expected_fee_cents ?? '', 10);
-    if (Number.isInteger(expected) && charged > expected) {
+    if (charged > expected) {
       // Never charge more than the page showed: show the new fee and let the shopper decide.
       return showCheckout(
         c,
@@ -150,6 +168,15 @@ export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServic
       },
       'order placed',
     );
+    if (order.discountVerification !== null) {
+      audit.record({
+        event: 'discount-granted',
+        userId: user.id,
+        orderId: order.id,
+        waivedCents: order.deliveryFeeCents - order.deliveryChargedCents,
+        verification: order.discountVerification,
+      });
+    }
     const session = c.get('session');
     if (session) await sessions.setFlash(session.idHash, `Thank you! Your order ${order.id} is placed.`);
     return c.redirect(`/orders/${encodeURIComponent(order.id)}`, 303);

@@ -2,7 +2,7 @@
  * @module The reconciliation report page: the billing period form, totals, a chart of waived delivery
  * fees by day (inline SVG drawn on the server, with a title, a description and a data table for those
  * who cannot see it), and the list of discounts with the evidence behind each.
- * @see product.md, flow 4
+ * @see README.md, Glossary ("delivery discount", "ledger", "grace")
  */
 import type { DeliveryDiscount, DiscountTotals } from '@cartlink/linking';
 import { CURRENCY } from '../catalogue';
