@@ -24,6 +24,7 @@ import {
   readAuthorizationUrl,
   ShopClient,
   signIn,
+  startLink,
   verify,
 } from './lib/shop-client';
 import { createShoppers, SHOPPER_PASSWORD, type Shopper } from './lib/shoppers';
@@ -115,7 +116,7 @@ interface ConnectCall {
   path: string;
   /** `status`: profile page and checkout; `link`: POST /cartlink/link. */
   scenario: 'status' | 'link';
-  /** connect-api.md §5: GETs, the client-credentials grant and the link call are retried. */
+  /** docs/connect-api.md §5: GETs, the client-credentials grant and the link call are retried. */
   retryable: boolean;
 }
 
@@ -199,6 +200,8 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
           INSTACART_WEB_URL: emulatorChild.url,
           CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
           SESSION_IDLE_SECONDS: String(30 * 86_400),
+          // All shoppers come from 127.0.0.1: the per-address sign-in limit is raised explicitly.
+          SIGNIN_ADDRESS_LIMIT: '1000000',
           LOG_LEVEL: 'warn',
         }),
       { now: () => new Date(Date.now() + clock.offsetMs), logger },
@@ -239,10 +242,10 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
         .where('user_id', '=', userId)
         .executeTakeFirst()) !== undefined;
 
-    /** A clean link: fresh verification, sandbox authorize with the URL's PKCE challenge, callback. */
+    /** A clean link: fresh verification, the Link press, sandbox authorize with its PKCE challenge, callback. */
     const linkCleanly = async (client: ShopClient, shopper: Shopper) => {
       const verified = await verify(client);
-      const url = verified.status?.authorizationUrl;
+      const url = verified.status?.state === 'unlinked' ? (await startLink(client)).authorizationUrl : null;
       if (verified.status?.state !== 'unlinked' || !url)
         return { outcome: `status ${verified.status?.state ?? verified.http}` };
       const request = readAuthorizationUrl(url);
@@ -338,7 +341,7 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
       const did = `${call.label} × ${kind.label}: new shopper POSTs /cartlink/link with a valid code+state; fault removed; links again`;
       const signedIn = await signIn(client, shopper.email, SHOPPER_PASSWORD);
       const verified = await verify(client);
-      const url = verified.status?.authorizationUrl;
+      const url = verified.status?.state === 'unlinked' ? (await startLink(client)).authorizationUrl : null;
       if (!signedIn.ok || verified.status?.state !== 'unlinked' || !url) {
         report.add({
           section: SECTION,
@@ -363,7 +366,8 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
       clock.offsetMs += 61_000;
       const status = await getStatus(client);
       let retry = 'not needed';
-      const retryUrl = status.status?.authorizationUrl;
+      const retryUrl =
+        status.status?.state === 'unlinked' ? (await startLink(client)).authorizationUrl : null;
       if (status.status?.state === 'unlinked' && retryUrl) {
         const again = readAuthorizationUrl(retryUrl);
         const code2 = await sandbox.authorize(
@@ -430,7 +434,8 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
       const { shopper, client, exchanges } = takeShopper();
       await signIn(client, shopper.email, SHOPPER_PASSWORD);
       const verified = await verify(client);
-      const request = readAuthorizationUrl(verified.status?.authorizationUrl ?? 'http://x/');
+      const started = verified.status?.state === 'unlinked' ? await startLink(client) : null;
+      const request = readAuthorizationUrl(started?.authorizationUrl ?? 'http://x/');
       const code = await sandbox.authorize(
         shopper.instacartUserId,
         request.redirectUri,
@@ -531,6 +536,7 @@ export async function runFaultMatrix(ctx: SectionContext): Promise<void> {
             CONNECT_AUTH_URL: `${emulatorChild.url}/oauth/authorize`,
             INSTACART_WEB_URL: emulatorChild.url,
             SESSION_IDLE_SECONDS: String(30 * 86_400),
+            SIGNIN_ADDRESS_LIMIT: '1000000',
             LOG_LEVEL: 'warn',
           }),
         { now: () => new Date(Date.now() + clock.offsetMs), logger },

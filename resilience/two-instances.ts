@@ -4,7 +4,8 @@
  * and completes on the other (`POST /cartlink/link` with the same session cookie: sessions live in
  * the database, and browsers share cookies across the ports of one host). Both must then show the
  * same status; a replay of the spent state on the first instance, and two simultaneous callbacks on
- * both instances, must each yield exactly one link.
+ * both instances, must each yield exactly one link. Sign-in failures for one account spread over
+ * both instances count against one limit (the counts live in PostgreSQL).
  */
 import { openDatabase } from '@cartlink/linking/node';
 import type { StorefrontDatabase } from '@cartlink/storefront';
@@ -26,12 +27,23 @@ import {
   getStatus,
   profileState,
   readAuthorizationUrl,
+  readCsrf,
   ShopClient,
   signIn,
+  startLink,
 } from './lib/shop-client';
 import { createShoppers, SHOPPER_PASSWORD } from './lib/shoppers';
 
 const SECTION = '4 two instances';
+
+/** `SIGNIN_ACCOUNT_LIMIT` of both instances: small, so the shared count is seen to trip. */
+const ACCOUNT_LIMIT = 6;
+
+/** Loads the sign-in form on `client`'s instance and posts it. */
+async function postSignIn(client: ShopClient, email: string, password: string): Promise<Exchange> {
+  const page = await client.send('GET', '/signin');
+  return client.send('POST', '/signin', { form: { _csrf: readCsrf(page.body) ?? '', email, password } });
+}
 
 /** Runs section 4. */
 export async function runTwoInstances(ctx: SectionContext): Promise<void> {
@@ -67,6 +79,7 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
           port: Number(port),
           databaseUrl: database.url,
           emulatorUrl: emulator.url,
+          env: { SIGNIN_ACCOUNT_LIMIT: String(ACCOUNT_LIMIT) },
         }),
       ),
     );
@@ -103,7 +116,8 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
         const signedIn = await signIn(onFirst, shopper.email, SHOPPER_PASSWORD);
         if (!signedIn.ok) return { outcome: `sign-in ${signedIn.status}`, agree: false, replay: '-' };
         const status = await getStatus(onFirst);
-        const url = status.status?.authorizationUrl;
+        // "Link Instacart account" on the first instance: its 303 carries the authorization URL.
+        const url = status.status?.state === 'unlinked' ? (await startLink(onFirst)).authorizationUrl : null;
         if (!url)
           return { outcome: `status ${status.status?.state ?? status.http}`, agree: false, replay: '-' };
         const request = readAuthorizationUrl(url);
@@ -137,7 +151,7 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
     });
     report.add({
       section: SECTION,
-      did: `${count} shoppers: sign in and GET /cartlink/status on one instance, POST /cartlink/link on the other with the same cookie (half A→B, half B→A); status and profile on both; replay the spent state on the first`,
+      did: `${count} shoppers: sign in, GET /cartlink/status and POST /cartlink/authorize (the Link form) on one instance, POST /cartlink/link on the other with the same cookie (half A→B, half B→A); status and profile on both; replay the spent state on the first`,
       expected:
         'every link "linked"; A and B show the same state (linked-active) and expiry; every replay "state-invalid"',
       happened: `outcomes: ${histogram(crossed.map((result) => result.outcome))}; statuses agree ${crossed.filter((result) => result.agree).length}/${count}; replays: ${histogram(crossed.map((result) => result.replay))}`,
@@ -154,7 +168,8 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
         const signedIn = await signIn(onA, shopper.email, SHOPPER_PASSWORD);
         if (!signedIn.ok) return `sign-in ${signedIn.status}`;
         const status = await getStatus(onA);
-        const request = readAuthorizationUrl(status.status?.authorizationUrl ?? 'http://invalid/');
+        const started = status.status?.state === 'unlinked' ? await startLink(onA) : null;
+        const request = readAuthorizationUrl(started?.authorizationUrl ?? 'http://invalid/');
         const code = await sandbox.authorize(
           shopper.instacartUserId,
           request.redirectUri,
@@ -178,6 +193,34 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
       expected: 'each pair: exactly one "linked" and one "state-invalid"',
       happened: histogram(races),
       ok: races.every((result) => result === 'linked+state-invalid'),
+    });
+
+    // One account's failed sign-ins alternate between A and B: half the limit on each instance, the
+    // whole limit together. The next attempt, with the right password, must be refused on both.
+    const [target] = await createShoppers(seeding.db, admin, 1, 'pg-limit', { withInstacartAccounts: false });
+    const failures: string[] = [];
+    for (let index = 0; index < ACCOUNT_LIMIT; index++) {
+      const [name, instance] = index % 2 === 0 ? ['A', a] : ['B', b];
+      const answer = await postSignIn(
+        new ShopClient(instance.url, undefined, observe),
+        target?.email ?? '',
+        'wrong',
+      );
+      failures.push(`${name} ${answer.status}`);
+    }
+    const refusals = await Promise.all(
+      [a, b].map((instance) =>
+        postSignIn(new ShopClient(instance.url, undefined, observe), target?.email ?? '', SHOPPER_PASSWORD),
+      ),
+    );
+    report.add({
+      section: SECTION,
+      did: `SIGNIN_ACCOUNT_LIMIT=${ACCOUNT_LIMIT} on both: ${ACCOUNT_LIMIT} wrong passwords for one account alternating A, B (${ACCOUNT_LIMIT / 2} on each), then the right password on A and on B`,
+      expected: `the ${ACCOUNT_LIMIT} failures 401; then 429 with Retry-After on both (the limit trips at the total, not per instance)`,
+      happened: `failures: ${histogram(failures)}; right password: A ${refusals[0]?.status} (Retry-After ${refusals[0]?.retryAfter ?? 'none'}), B ${refusals[1]?.status} (Retry-After ${refusals[1]?.retryAfter ?? 'none'})`,
+      ok:
+        failures.every((failure) => failure.endsWith(' 401')) &&
+        refusals.every((refusal) => refusal.status === 429 && refusal.retryAfter !== undefined),
     });
 
     const links = await admin.links();

@@ -2,8 +2,10 @@
  * @module A shopper driving the storefront over HTTP the way the browser does: a cookie jar, the
  * sign-in form with its CSRF token, the linking endpoints with an `Origin` header and JSON, the
  * profile page's status element, checkout and "Place order". Every response is reported to an
- * observer, so a section can assert that no request ever got a 5xx.
+ * observer, so a section can assert that no request ever got a 5xx (a client may be told to retry
+ * after the storefront sheds load with 503 and `Retry-After`; each try is observed).
  */
+import { sleep } from './processes';
 
 /** One HTTP exchange as the observer sees it. */
 export interface Exchange {
@@ -15,6 +17,8 @@ export interface Exchange {
   ms: number;
   /** The `Location` header of a redirect. */
   location?: string | undefined;
+  /** The `Retry-After` header (a shed 503, a throttled 429). */
+  retryAfter?: string | undefined;
 }
 
 /** A cookie jar shared by every client of one shopper (browsers share cookies across ports of a host). */
@@ -51,20 +55,46 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
+/** How a client behaves beyond one request. */
+export interface ShopClientOptions {
+  /**
+   * Retries after a `503` with `Retry-After` (the storefront shedding load), waiting as long as it
+   * says, up to this many times; as a patient browser user would press reload. Default 0.
+   */
+  retriesAfterShed?: number;
+}
+
+/** True for the storefront's answer to overload: 503 with `Retry-After`. */
+export function isShed(exchange: Exchange): boolean {
+  return exchange.status === 503 && exchange.retryAfter !== undefined;
+}
+
 /** An HTTP client for one storefront origin with a (possibly shared) cookie jar. */
 export class ShopClient {
   constructor(
     readonly baseUrl: string,
     readonly jar: CookieJar = new CookieJar(),
     readonly observe: (exchange: Exchange) => void = () => {},
+    readonly options: ShopClientOptions = {},
   ) {}
 
   /** The same shopper (same cookies) on another storefront instance. */
   on(baseUrl: string): ShopClient {
-    return new ShopClient(baseUrl, this.jar, this.observe);
+    return new ShopClient(baseUrl, this.jar, this.observe, this.options);
   }
 
+  /** Sends a request; after a shed 503 waits `Retry-After` and sends it again (see the options). */
   async send(method: string, path: string, options: SendOptions = {}): Promise<Exchange> {
+    let exchange = await this.sendOnce(method, path, options);
+    for (let retry = 0; retry < (this.options.retriesAfterShed ?? 0) && isShed(exchange); retry++) {
+      const seconds = Number(exchange.retryAfter);
+      await sleep(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+      exchange = await this.sendOnce(method, path, options);
+    }
+    return exchange;
+  }
+
+  private async sendOnce(method: string, path: string, options: SendOptions): Promise<Exchange> {
     const headers: Record<string, string> = { ...options.headers };
     const cookie = this.jar.header();
     if (cookie) headers.cookie = cookie;
@@ -97,6 +127,7 @@ export class ShopClient {
       body: text,
       ms: performance.now() - started,
       location: response.headers.get('location') ?? undefined,
+      retryAfter: response.headers.get('retry-after') ?? undefined,
     };
     this.observe(exchange);
     return exchange;
@@ -133,7 +164,6 @@ export interface StatusBody {
   state: string;
   reason: string | null;
   expiredAt: string | null;
-  authorizationUrl: string | null;
   verifiedAt: string | null;
 }
 
@@ -170,6 +200,49 @@ export async function completeLink(
     status: body?.status ?? null,
     ms: exchange.ms,
   };
+}
+
+/** The status element's `csrf-token` attribute on the profile page (what its Link form posts), or null. */
+export function readLinkCsrf(html: string): string | null {
+  return /<cartlink-status\b[^>]*\scsrf-token="([^"]+)"/.exec(html)?.[1] ?? null;
+}
+
+/** What pressing "Link Instacart account" came to. */
+export interface LinkStart {
+  http: number;
+  /** The authorization URL of the 303, or null when the start was refused. */
+  authorizationUrl: string | null;
+  /** True when the shop refused for too many starts (303 back with `cartlink_outcome=throttled`). */
+  throttled: boolean;
+  ms: number;
+}
+
+/**
+ * Presses "Link Instacart account" as the browser does: reads the CSRF token from the profile page's
+ * status element (unless given one), posts the form to `POST /cartlink/authorize`, and takes the
+ * authorization URL from the 303's `Location` (which a browser would follow to Instacart).
+ */
+export async function startLink(client: ShopClient, csrfToken?: string): Promise<LinkStart> {
+  const started = performance.now();
+  let csrf = csrfToken ?? null;
+  if (csrf === null) {
+    const profile = await client.send('GET', '/account/profile');
+    csrf = readLinkCsrf(profile.body);
+    if (csrf === null) {
+      return {
+        http: profile.status,
+        authorizationUrl: null,
+        throttled: false,
+        ms: performance.now() - started,
+      };
+    }
+  }
+  const exchange = await client.send('POST', '/cartlink/authorize', { form: { _csrf: csrf } });
+  const location = exchange.location ?? '';
+  const throttled = exchange.status === 303 && location.includes('cartlink_outcome=throttled');
+  const authorizationUrl =
+    exchange.status === 303 && !throttled && /^https?:/.test(location) ? location : null;
+  return { http: exchange.status, authorizationUrl, throttled, ms: performance.now() - started };
 }
 
 /** The profile page: HTTP status and the status element's `state` attribute. */

@@ -33,7 +33,7 @@ export async function createShoppers(
   admin: EmulatorAdmin,
   count: number,
   tag: string,
-  options: { instacartPlus?: boolean } = {},
+  options: { instacartPlus?: boolean; withInstacartAccounts?: boolean } = {},
 ): Promise<Shopper[]> {
   sharedHash ??= hashPassword(SHOPPER_PASSWORD);
   const passwordHash = await sharedHash;
@@ -53,10 +53,14 @@ export async function createShoppers(
       .values(rows.slice(start, start + 100))
       .execute();
   }
-  // The emulator hashes each password synchronously: a few at a time keeps it responsive.
-  const instacartIds = await mapLimit(rows, 4, (row) =>
-    admin.createInstacartUser(`ic-${row.email}`, options.instacartPlus ?? true),
-  );
+  // The emulator hashes each password synchronously: a few at a time keeps it responsive. Shoppers
+  // who only sign in need no Instacart account (their `instacartUserId` is 0).
+  const instacartIds =
+    options.withInstacartAccounts === false
+      ? rows.map(() => 0)
+      : await mapLimit(rows, 4, (row) =>
+          admin.createInstacartUser(`ic-${row.email}`, options.instacartPlus ?? true),
+        );
   return rows.map((row, index) => ({
     id: row.id,
     email: row.email,

@@ -20,20 +20,30 @@ import { openDatabase } from '@cartlink/linking/node';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets';
+import { auditEventForLinking, createAuditLog } from './audit';
+import { type ClientConnection, createClientAddressResolver } from './client-address';
 import { migrateStorefront } from './db/migrations';
 import type { StorefrontDatabase } from './db/schema';
 import type { StorefrontConfig } from './env';
 import { type AppEnv, HttpError } from './http';
+import { type ConcurrencyLimiter, createConcurrencyLimiter } from './load-shedding';
 import { negotiateLocale } from './locale';
 import { createLogger, type Logger } from './logger';
 import { hashPassword } from './passwords';
+import { createRateLimits } from './rate-limits';
 import { registerAccountRoutes } from './routes/account-routes';
 import { registerAdminRoutes } from './routes/admin-routes';
 import { registerAuthRoutes } from './routes/auth-routes';
 import { registerShopRoutes } from './routes/shop-routes';
 import { createNonce, securityHeaders } from './security';
 import { renderHtml, type StorefrontServices } from './services';
-import { createSessionStore, randomToken, readCookie, sessionCookieSettings } from './sessions';
+import {
+  createSessionStore,
+  randomToken,
+  readCookie,
+  serializeSessionCookie,
+  sessionCookieSettings,
+} from './sessions';
 import { findUserById, seedDemoUsers } from './users';
 import { errorView } from './views/account-views';
 
@@ -49,13 +59,19 @@ export interface StorefrontDeps {
    * tests that start many shops build it once and pass it in.
    */
   elementsBundle?: ElementsBundleSource;
+  /**
+   * The limiter of password checks; built from `PASSWORD_HASH_CONCURRENCY` and `QUEUE_DEADLINE_MS`
+   * when absent. Tests pass one whose slots they hold, to see the overloaded answer.
+   */
+  passwordHashing?: ConcurrencyLimiter;
 }
 
 /** A built storefront. */
 export interface Storefront {
   app: Hono<AppEnv>;
   /** The web-standard handler: `(request) => response`. */
-  fetch: (request: Request) => Promise<Response>;
+  /** The web-standard handler; `connection` carries the TCP peer's address (see `client-address.ts`). */
+  fetch: (request: Request, connection?: ClientConnection) => Promise<Response>;
   config: StorefrontConfig;
   db: Kysely<StorefrontDatabase>;
   dialect: 'sqlite' | 'postgres';
@@ -118,6 +134,13 @@ export async function createStorefront(
     onRequest: (event) => logger.debug({ connect: event }, 'connect request'),
   });
   const storage = createSqlStorage(db);
+  const audit = createAuditLog(logger);
+  // On PostgreSQL the counts live in the shared database, so every instance enforces one limit.
+  const rateLimits = createRateLimits(
+    config.rateLimits,
+    dialect === 'postgres' ? { dialect, db: db as unknown as Kysely<unknown> } : { dialect },
+    logger,
+  );
   const linking = createLinking({
     connect,
     storage,
@@ -135,10 +158,11 @@ export async function createStorefront(
       if (user === undefined) throw new Error(`No shop account ${userId} to create a Connect user for`);
       return { firstName: user.firstName, lastName: user.lastName, locale: 'en-US' };
     },
-    // Link attempts are worth a line each and Connect being unreachable a warning; verifications
-    // happen on most page loads, so they are debug.
+    // Link started, completed and unlink noticed go to the audit trail (one line each); Connect being
+    // unreachable is a warning; verifications happen on most page loads, so they are debug.
     onEvent: (event: LinkingEvent) => {
-      if (event.type === 'link-completed') logger.info({ linking: event }, event.type);
+      const entry = auditEventForLinking(event);
+      if (entry !== null) audit.record(entry);
       else if (event.type === 'membership-unverifiable') logger.warn({ linking: event }, event.type);
       else logger.debug({ linking: event }, event.type);
     },
@@ -155,8 +179,17 @@ export async function createStorefront(
     cookie,
     assets,
     logger,
+    audit,
     now,
     dummyPasswordHash,
+    rateLimits,
+    passwordHashing:
+      deps.passwordHashing ??
+      createConcurrencyLimiter({
+        concurrency: config.passwordHashConcurrency,
+        queueDeadlineMs: config.queueDeadlineMs,
+      }),
+    clientAddress: createClientAddressResolver(config.trustProxy),
   };
   const secure = new URL(config.publicUrl).protocol === 'https:';
 
@@ -205,6 +238,24 @@ export async function createStorefront(
     return c.text('ok\n');
   });
 
+  // A link that succeeded changes what the session stands for, so it gets a new id, as at sign-in: an
+  // id observed before the link (a fixation or a leak) is dead after it. User and CSRF token stay, so
+  // the forms of the page that is open keep working. Only `linked` rotates: the shopper's other
+  // pending link transactions are bound to the session id, and a failed or replayed callback must
+  // not void the attempt still in flight in another tab. `app.post`, not `app.use`, so that no other
+  // method gains a route here.
+  app.post('/cartlink/link', async (c, next) => {
+    await next();
+    if (c.res.status !== 200) return;
+    const answer = (await c.res
+      .clone()
+      .json()
+      .catch(() => null)) as { outcome?: unknown } | null;
+    if (answer?.outcome !== 'linked') return;
+    const rotated = await sessions.rotate(readCookie(c.req.header('cookie'), cookie.name));
+    if (rotated !== null) c.res.headers.append('Set-Cookie', serializeSessionCookie(cookie, rotated.id));
+  });
+
   // The browser's linking endpoints: GET /cartlink/status, POST /cartlink/link and /cartlink/verify.
   // The subject is the session's user, read from the session cookie; the browser never names it.
   app.route(
@@ -219,7 +270,16 @@ export async function createStorefront(
           sessionId: session.idHash,
           userId: session.userId,
           locale: negotiateLocale(request.headers.get('accept-language')),
+          // Checked against the Link form's `_csrf` by POST /cartlink/authorize.
+          csrfToken: session.csrfToken,
         };
+      },
+      // At most LINK_START_LIMIT link starts per session and window.
+      limitLinkStart: async (subject) => {
+        const throttle = await rateLimits.countLinkStart(subject.sessionId);
+        if (throttle === null) return null;
+        audit.record({ event: 'throttled', userId: subject.userId, ...throttle });
+        return { retryAfterSeconds: throttle.retryAfterSeconds };
       },
     }),
   );
@@ -292,7 +352,7 @@ export async function createStorefront(
 
   return {
     app,
-    fetch: async (request) => app.fetch(request),
+    fetch: async (request, connection) => app.fetch(request, connection ?? {}),
     config,
     db,
     dialect,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv, REPO_ROOT } from './env';
@@ -13,7 +14,7 @@ function configError(source: Record<string, string>): ConfigError {
 }
 
 describe('parseEnv', () => {
-  it("falls back to product.md's demo defaults when nothing is set", () => {
+  it("falls back to docs/product.md's demo defaults when nothing is set", () => {
     const config = parseEnv({});
     expect(config).toMatchObject({
       port: 3000,
@@ -108,11 +109,68 @@ describe('parseEnv', () => {
     ['DELIVERY_GRACE_SECONDS', '-1'],
     ['SESSION_IDLE_SECONDS', '1.5'],
     ['LOG_LEVEL', 'loud'],
+    ['SIGNIN_ACCOUNT_LIMIT', 'ten'],
+    ['SIGNIN_ACCOUNT_LIMIT', '0'],
+    ['SIGNIN_ADDRESS_LIMIT', '-5'],
+    ['LINK_START_LIMIT', '2.5'],
+    ['RATE_LIMIT_WINDOW_SECONDS', '0'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.0/40'],
+    ['PASSWORD_HASH_CONCURRENCY', '0'],
+    ['QUEUE_DEADLINE_MS', '5s'],
   ])('refuses a malformed %s (%s) with one line naming it', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('limits sign-in and link starts by default: 10 per account, 100 per address, 10 per session, in 15 minutes', () => {
+    const config = parseEnv({});
+    expect(config.rateLimits).toEqual({
+      signInAccount: 10,
+      signInAddress: 100,
+      linkStart: 10,
+      windowSeconds: 900,
+    });
+    expect(config.trustProxy).toEqual([]);
+    expect(config.queueDeadlineMs).toBe(5000);
+    expect(config.passwordHashConcurrency).toBeGreaterThanOrEqual(1);
+    expect(config.passwordHashConcurrency).toBeLessThanOrEqual(Math.min(availableParallelism(), 4));
+  });
+
+  it('reads the throttling and load-shedding variables', () => {
+    const config = parseEnv({
+      SIGNIN_ACCOUNT_LIMIT: '5',
+      SIGNIN_ADDRESS_LIMIT: '5000',
+      LINK_START_LIMIT: '3',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      TRUST_PROXY: '10.0.0.0/8, 192.0.2.7',
+      PASSWORD_HASH_CONCURRENCY: '8',
+      QUEUE_DEADLINE_MS: '250',
+    });
+    expect(config.rateLimits).toEqual({
+      signInAccount: 5,
+      signInAddress: 5000,
+      linkStart: 3,
+      windowSeconds: 60,
+    });
+    expect(config.trustProxy).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
+    ]);
+    expect(config.passwordHashConcurrency).toBe(8);
+    expect(config.queueDeadlineMs).toBe(250);
+  });
+
+  it("bounds the default hashing concurrency by libuv's thread pool", () => {
+    expect(parseEnv({ UV_THREADPOOL_SIZE: '1' }).passwordHashConcurrency).toBe(1);
+  });
+
+  it('names the TRUST_PROXY entry it cannot read', () => {
+    expect(configError({ TRUST_PROXY: '10.0.0.0/8, proxy.internal' }).message).toBe(
+      'TRUST_PROXY: "proxy.internal" is not an IP address or CIDR network (e.g. 10.0.0.0/8)',
+    );
   });
 
   it('never repeats a malformed database URL, which may hold a password', () => {

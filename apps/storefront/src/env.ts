@@ -2,12 +2,28 @@
  * @module The storefront's one reader of the environment. Every variable is validated here with a
  * schema; a missing or malformed value becomes a {@link ConfigError} whose message is one line naming
  * the variable, which `main.ts` prints before exiting with status 1. Nothing else reads `process.env`.
- * @see product.md, "The external contract" (names and demo defaults)
+ *
+ * Throttling and load shedding (beyond the contract's variables; defaults in brackets):
+ * - `SIGNIN_ACCOUNT_LIMIT` [10]: sign-in attempts per account (the email typed, known or not) per
+ *   window; a successful sign-in clears the count.
+ * - `SIGNIN_ADDRESS_LIMIT` [100]: sign-in attempts per client address (IPv6: per /64) per window.
+ * - `LINK_START_LIMIT` [10]: link starts (`POST /cartlink/authorize`) per session per window.
+ * - `RATE_LIMIT_WINDOW_SECONDS` [900]: the window of all three.
+ * - `TRUST_PROXY` [none]: IPs and CIDR networks of the reverse proxies whose `X-Forwarded-For` is
+ *   believed (the right-most address that is not one of them is the client); without it the client
+ *   is the TCP peer.
+ * - `PASSWORD_HASH_CONCURRENCY` [cores, at most libuv's 4 threads]: password checks at once.
+ * - `QUEUE_DEADLINE_MS` [5000]: the longest a sign-in waits for a password check before it is
+ *   answered 503 with `Retry-After`.
+ * @see ../../../README.md, "Configuration (storefront)" (names and demo defaults)
  */
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDatabaseUrl } from '@cartlink/linking';
 import { z } from 'zod';
+import { type ProxyEntry, parseTrustedProxies } from './client-address';
+import type { RateLimitSettings } from './rate-limits';
 
 /** A configuration value is missing or malformed. The message is one line that names the variable. */
 export class ConfigError extends Error {
@@ -62,13 +78,30 @@ export interface StorefrontConfig {
   deliveryGraceSeconds: number;
   /** A session unused for this long is gone. */
   sessionIdleSeconds: number;
+  /**
+   * Attempts allowed per window: `SIGNIN_ACCOUNT_LIMIT` (10), `SIGNIN_ADDRESS_LIMIT` (100),
+   * `LINK_START_LIMIT` (10), `RATE_LIMIT_WINDOW_SECONDS` (900).
+   */
+  rateLimits: RateLimitSettings;
+  /**
+   * `TRUST_PROXY`: the reverse proxies whose `X-Forwarded-For` names the client. Empty (the default):
+   * the client is the TCP peer and `X-Forwarded-For` is ignored.
+   */
+  trustProxy: readonly ProxyEntry[];
+  /** `PASSWORD_HASH_CONCURRENCY`: password checks running at once (default: the number of cores). */
+  passwordHashConcurrency: number;
+  /**
+   * `QUEUE_DEADLINE_MS`: the longest a sign-in waits for a password-check slot before it is answered
+   * 503 with `Retry-After` (default 5000).
+   */
+  queueDeadlineMs: number;
   logLevel: LogLevel;
 }
 
 /** The repository root, against which a relative SQLite path is resolved (`.data/` lives there). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The demo values from product.md. */
+/** The demo values: the emulator and the shop on their local ports. */
 export const DEMO_DEFAULTS = {
   PORT: '3000',
   PUBLIC_URL: 'http://localhost:3000',
@@ -119,6 +152,13 @@ const schemas = {
   INSTACART_WEB_URL: httpUrl,
   DELIVERY_GRACE_SECONDS: integer(0, 86_400),
   SESSION_IDLE_SECONDS: integer(60, 30 * 86_400),
+  SIGNIN_ACCOUNT_LIMIT: integer(1, 1_000_000),
+  SIGNIN_ADDRESS_LIMIT: integer(1, 1_000_000),
+  LINK_START_LIMIT: integer(1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: integer(1, 7 * 86_400),
+  TRUST_PROXY: z.string(),
+  PASSWORD_HASH_CONCURRENCY: integer(1, 256),
+  QUEUE_DEADLINE_MS: integer(0, 120_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
 } as const;
 
@@ -127,6 +167,17 @@ type Parsed<V extends Variable> = z.output<(typeof schemas)[V]>;
 
 /** The source of variables: `process.env` in production, a plain object in tests. */
 export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The number of cores, but no more than the threads of libuv's pool, where scrypt runs (4 unless
+ * `UV_THREADPOOL_SIZE` says otherwise): checks beyond that would wait in libuv's own queue, out of
+ * reach of the queue deadline.
+ */
+function defaultHashConcurrency(source: EnvSource): number {
+  const pool = Number(source.UV_THREADPOOL_SIZE);
+  const threads = Number.isInteger(pool) && pool > 0 ? pool : 4;
+  return Math.max(1, Math.min(availableParallelism(), threads));
+}
 
 /**
  * Reads and validates the storefront's configuration from `source`. An empty value counts as unset,
@@ -192,6 +243,13 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     );
   }
 
+  let trustProxy: ProxyEntry[];
+  try {
+    trustProxy = parseTrustedProxies(read('TRUST_PROXY', ''));
+  } catch (error) {
+    throw new ConfigError('TRUST_PROXY', error instanceof Error ? error.message : 'is malformed');
+  }
+
   const retailerId = read('CONNECT_RETAILER_ID');
   const issuer = read('CONNECT_ISSUER');
   const requireIssuer = read('CONNECT_REQUIRE_ISSUER', 'false');
@@ -223,6 +281,15 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     instacartWebUrl: read('INSTACART_WEB_URL', DEMO_DEFAULTS.INSTACART_WEB_URL).replace(/\/+$/, ''),
     deliveryGraceSeconds: read('DELIVERY_GRACE_SECONDS', '900'),
     sessionIdleSeconds: read('SESSION_IDLE_SECONDS', '7200'),
+    rateLimits: {
+      signInAccount: read('SIGNIN_ACCOUNT_LIMIT', '10'),
+      signInAddress: read('SIGNIN_ADDRESS_LIMIT', '100'),
+      linkStart: read('LINK_START_LIMIT', '10'),
+      windowSeconds: read('RATE_LIMIT_WINDOW_SECONDS', '900'),
+    },
+    trustProxy,
+    passwordHashConcurrency: read('PASSWORD_HASH_CONCURRENCY', String(defaultHashConcurrency(source))),
+    queueDeadlineMs: read('QUEUE_DEADLINE_MS', '5000'),
     logLevel: read('LOG_LEVEL', 'info'),
   };
 }

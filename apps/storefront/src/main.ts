@@ -20,7 +20,16 @@ try {
   const running = await startStorefront(config);
   const { logger } = running.storefront;
   logger.info(
-    { url: running.url, port: running.port, database: running.storefront.dialect },
+    {
+      url: running.url,
+      port: running.port,
+      database: running.storefront.dialect,
+      // What an operator checks first when shoppers report 429 or 503 answers.
+      rateLimits: config.rateLimits,
+      trustedProxies: config.trustProxy.length,
+      passwordHashConcurrency: config.passwordHashConcurrency,
+      queueDeadlineMs: config.queueDeadlineMs,
+    },
     'Corner Market is open',
   );
   process.stdout.write(

@@ -2,6 +2,10 @@
  * @module Password hashing with scrypt from `node:crypto` (RFC 7914). The stored form names its
  * parameters, `scrypt$N$r$p$salt$hash` (base64url), so they can be raised later without breaking old
  * hashes.
+ *
+ * Each check holds about 32 MiB and one of libuv's four threads for tens of milliseconds, so sign-in
+ * runs them through a concurrency limiter with a queue deadline (`load-shedding.ts`) rather than
+ * letting a burst of attempts queue without bound.
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 

@@ -5,10 +5,14 @@
 import type { DeliveryDiscountPolicy, Linking, LinkingStorage } from '@cartlink/linking';
 import type { Kysely } from 'kysely';
 import type { AssetBundle } from './assets';
+import type { AuditLog } from './audit';
+import type { ClientAddressResolver } from './client-address';
 import type { StorefrontDatabase } from './db/schema';
 import type { StorefrontConfig } from './env';
 import type { AppContext } from './http';
+import type { ConcurrencyLimiter } from './load-shedding';
 import type { Logger } from './logger';
+import type { RateLimits } from './rate-limits';
 import type { SessionCookieSettings, SessionStore } from './sessions';
 import { countCartItems } from './shop';
 import type { SafeHtml } from './views/html';
@@ -25,9 +29,17 @@ export interface StorefrontServices {
   cookie: SessionCookieSettings;
   assets: AssetBundle;
   logger: Logger;
+  /** The audit trail (sign-in, sign-out, linking, discounts): see `audit.ts`. */
+  audit: AuditLog;
   now: () => Date;
   /** A hash of a random password, checked when the email is unknown so both cases take as long. */
   dummyPasswordHash: string;
+  /** Sign-in and link-start throttling: see `rate-limits.ts`. */
+  rateLimits: RateLimits;
+  /** Password checks with bounded concurrency and a queue deadline: see `load-shedding.ts`. */
+  passwordHashing: ConcurrencyLimiter;
+  /** The client address of a request (peer, or `X-Forwarded-For` from a trusted proxy). */
+  clientAddress: ClientAddressResolver;
 }
 
 /** Options of {@link renderHtml}. */

@@ -4,6 +4,7 @@
  * same Kysely instance. Kysely's `Migrator` locks on PostgreSQL, so several instances may start at once.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { rateLimitTableMigration } from '../rate-limits';
 
 /** Runs `change` in one transaction, also on SQLite, where Kysely's Migrator does not open one. */
 async function atomically(
@@ -108,9 +109,21 @@ const initial: Migration = {
   },
 };
 
+/** "Sign out everywhere" deletes a user's sessions by `user_id`: an index, not a scan of every session. */
+const sessionsByUser: Migration = {
+  async up(db) {
+    await db.schema.createIndex('shop_sessions_user_id_idx').on('shop_sessions').column('user_id').execute();
+  },
+  async down(db) {
+    await db.schema.dropIndex('shop_sessions_user_id_idx').execute();
+  },
+};
+
 /** The storefront's migrations, run in the order of their names. */
 export const storefrontMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
+  '0002-rate-limits': rateLimitTableMigration,
+  '0003-sessions-by-user': sessionsByUser,
 });
 
 /** Brings the storefront's tables up to date (after the linking tables'). Safe on every start. */
