@@ -312,6 +312,16 @@ describe('a link start the server refused (cartlink_outcome)', () => {
     },
   );
 
+  it('opens the failure dialog for cartlink_outcome=failed (a Link form that outlived its session)', async () => {
+    window.history.replaceState(null, '', '/account/profile?cartlink_outcome=failed');
+    const failed = collect<FailedDetail>('cartlink:failed');
+    await mountStatus('state="unlinked" dialog="result"');
+    await vi.waitFor(() => expect(dialog.opened).toBe(true));
+    expect(dialog.outcome).toBe('failed');
+    expect(window.location.search).toBe('');
+    expect(failed.map((event) => event.detail)).toEqual([{ outcome: 'failed' }]);
+  });
+
   it('shows it once: not on a reload of the cleaned address, nor for a second element', async () => {
     window.history.replaceState(null, '', '/account/profile?cartlink_outcome=throttled');
     await mountStatus('state="unlinked" dialog="result"');

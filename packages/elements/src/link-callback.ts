@@ -18,13 +18,14 @@ const CALLBACK_KEYS = ['code', 'state', 'iss', 'error', 'error_description'] as 
 
 /**
  * The query parameter with which the server's authorize endpoint sends the shopper back to the page
- * when it refused to start a link (`cartlink_outcome=throttled`).
+ * when it refused to start a link (`cartlink_outcome=throttled`, or `failed` for a stale form).
  */
 export const OUTCOME_PARAM = 'cartlink_outcome';
 
 // Only the outcomes a server reports this way: a link that anyone can send must not make the page
 // claim, say, that the shopper's Instacart account is linked to someone else.
-const REPORTED_OUTCOMES: readonly FailureOutcome[] = ['throttled'];
+// `failed` is what the server reports for a Link form that outlived its session's CSRF token.
+const REPORTED_OUTCOMES: readonly FailureOutcome[] = ['throttled', 'failed'];
 
 // The `state` values already taken in this page's life. Removing the parameters from the address bar
 // already stops a second element (or a reconnected one) from seeing them; this also holds when a

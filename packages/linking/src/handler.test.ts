@@ -267,10 +267,19 @@ describe('POST /cartlink/authorize', () => {
     ])('%s', async (_name, fields, code) => {
       const limitLinkStart = vi.fn(async () => null);
       handle = createLinkingHandler({ ...options, limitLinkStart });
-      const response = await handle(authorizeForm(fields as Record<string, string>));
+      const response = await handle(
+        authorizeForm(fields as Record<string, string>, { accept: 'application/json' }),
+      );
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ error: { code } });
       expect(response.headers.get('location')).toBeNull();
+      // A browser's form navigation is sent back to the profile page with the failure dialog (a page
+      // left open past its session), never on to Instacart.
+      const navigation = await handle(authorizeForm(fields as Record<string, string>));
+      expect(navigation.status).toBe(303);
+      expect(navigation.headers.get('location')).toBe(
+        `${new URL(REDIRECT_URI).pathname}?cartlink_outcome=failed`,
+      );
       expect(await countLinkTransactions()).toBe(0);
       // A forged post must not use up the shopper's link starts either.
       expect(limitLinkStart).not.toHaveBeenCalled();
@@ -338,11 +347,15 @@ describe('POST /cartlink/authorize', () => {
     expect(await countLinkTransactions()).toBe(0);
   });
 
-  it('answers 401 without a session', async () => {
-    const request = authorizeForm();
-    request.headers.delete('cookie');
-    const response = await handle(request);
-    expect(response.status).toBe(401);
+  it('sends a signed-out Link form back to the profile page (which asks to sign in), scripts get 401', async () => {
+    const signedOut = authorizeForm({ _csrf: ALEX_CSRF }, {}, 'cookie-nobody');
+    const navigation = await handle(signedOut);
+    expect(navigation.status).toBe(303);
+    expect(navigation.headers.get('location')).toBe(new URL(REDIRECT_URI).pathname);
+    const script = await handle(
+      authorizeForm({ _csrf: ALEX_CSRF }, { accept: 'application/json' }, 'cookie-nobody'),
+    );
+    expect(script.status).toBe(401);
     expect(await countLinkTransactions()).toBe(0);
   });
 

@@ -301,11 +301,29 @@ export function createLinkingHandler(
     }
   }
 
+  /**
+   * A refused Link form, for a shopper's browser rather than a script: a JSON error page would be a
+   * dead end. Signed out (the session expired while the page was open): back to the profile page,
+   * which sends them to sign in. A stale CSRF token (the page outlived its session): back to the page
+   * with the `failed` outcome, and the reloaded page carries a fresh token. Anything else (a foreign
+   * origin, a wrong media type) stays a plain refusal: no shopper's own page sends it.
+   */
+  function refusedForm(request: Request, error: LinkingRequestError): Response | null {
+    if (wantsJson(request) || new URL(request.url).pathname !== `${basePath}/authorize`) return null;
+    const back = new URL(linking.options.redirectUri);
+    if (error.code === 'not_signed_in') return redirect(back.pathname);
+    if (error.code === 'csrf_token_invalid') {
+      back.searchParams.set(LINK_OUTCOME_PARAM, 'failed');
+      return redirect(`${back.pathname}${back.search}`);
+    }
+    return null;
+  }
+
   return async (request) => {
     try {
       return await route(request);
     } catch (error) {
-      if (error instanceof LinkingRequestError) return errorResponse(error);
+      if (error instanceof LinkingRequestError) return refusedForm(request, error) ?? errorResponse(error);
       throw error;
     }
   };

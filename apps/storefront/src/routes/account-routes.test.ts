@@ -122,18 +122,43 @@ describe('the Link form', () => {
     expect(await countLinkTransactions(shop)).toBe(0);
   });
 
+  // A wrong token from the shop's own page is a page left open past its session: the shopper goes
+  // back to the profile page with the failure dialog. A cross-site post is refused outright. Either
+  // way nothing is written and nobody is sent on to Instacart.
+  const BACK_WITH_FAILURE = { status: 303, location: '/account/profile?cartlink_outcome=failed' };
+  const REFUSED = { status: 403, location: null };
+
   describe('refuses a forged press, writing nothing', () => {
     it.each([
-      ['a wrong CSRF token', { _csrf: 'x'.repeat(43) }, { origin: 'null', 'sec-fetch-site': 'same-origin' }],
-      ['no CSRF token', { _csrf: '' }, { origin: 'null', 'sec-fetch-site': 'same-origin' }],
-      ['a post from another site', {}, { origin: 'http://evil.test', 'sec-fetch-site': 'cross-site' }],
-      ['a cross-site post with Origin: null', {}, { origin: 'null', 'sec-fetch-site': 'cross-site' }],
-    ])('%s', async (_name, fields, headers) => {
+      [
+        'a wrong CSRF token',
+        { _csrf: 'x'.repeat(43) },
+        { origin: 'null', 'sec-fetch-site': 'same-origin' },
+        BACK_WITH_FAILURE,
+      ],
+      [
+        'no CSRF token',
+        { _csrf: '' },
+        { origin: 'null', 'sec-fetch-site': 'same-origin' },
+        BACK_WITH_FAILURE,
+      ],
+      [
+        'a post from another site',
+        {},
+        { origin: 'http://evil.test', 'sec-fetch-site': 'cross-site' },
+        REFUSED,
+      ],
+      [
+        'a cross-site post with Origin: null',
+        {},
+        { origin: 'null', 'sec-fetch-site': 'cross-site' },
+        REFUSED,
+      ],
+    ])('%s', async (_name, fields, headers, expected) => {
       const { shop, client } = await signedIn();
       await client.get('/account/profile');
       const response = await client.post('/cartlink/authorize', fields, headers);
-      expect(response.status).toBe(403);
-      expect(response.headers.get('location')).toBeNull();
+      expect({ status: response.status, location: response.headers.get('location') }).toEqual(expected);
       expect(await countLinkTransactions(shop)).toBe(0);
     });
 
@@ -145,16 +170,22 @@ describe('the Link form', () => {
       const blairToken = readAttribute(blairPage.text, 'cartlink-status', 'csrf-token') ?? '';
       expect(blairToken).not.toBe('');
       const response = await client.post('/cartlink/authorize', { _csrf: blairToken });
-      expect(response.status).toBe(403);
+      expect({ status: response.status, location: response.headers.get('location') }).toEqual(
+        BACK_WITH_FAILURE,
+      );
       expect(await countLinkTransactions(shop)).toBe(0);
     });
 
-    it('without a session', async () => {
+    it('without a session: back to the profile page, which asks to sign in', async () => {
       const { shop } = await signedIn();
       const stranger = shop.client();
       await stranger.get('/signin');
       const response = await stranger.post('/cartlink/authorize');
-      expect(response.status).toBe(401);
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/account/profile');
+      const profile = await stranger.get('/account/profile');
+      expect(profile.status).toBe(303);
+      expect(profile.headers.get('location')).toMatch(/^\/signin\?next=/);
       expect(await countLinkTransactions(shop)).toBe(0);
     });
   });
