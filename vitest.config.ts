@@ -13,7 +13,12 @@ export default defineConfig({
       'e2e/**/*.test.ts',
       'bench/**/*.test.ts',
     ],
+    // The one budget a test has. Browser steps wait on conditions (Playwright's own default equals
+    // this), and so does expect.poll: its default of one second is a fixed budget that a loaded
+    // two-core machine exceeds, so a poll waits until just before the test's budget runs out and
+    // still fails with its own message. A test that needs longer does too much: split it.
     testTimeout: 30_000,
+    expect: { poll: { timeout: 25_000 } },
     hookTimeout: 60_000,
     // Two cores: more workers than that only makes the browser suites fight over the CPU.
     maxWorkers: 2,

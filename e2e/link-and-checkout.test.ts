@@ -101,7 +101,7 @@ describe('linking an Instacart+ account and checking out with $0 delivery', () =
       expect(fault.status).toBe(201);
     });
     expect(new URL(callback).searchParams.has('code')).toBe(true);
-    await page.locator('cartlink-status[state="loading"]').waitFor({ timeout: 10_000 });
+    await page.locator('cartlink-status[state="loading"]').waitFor();
     expect(await page.getByRole('progressbar').count()).toBe(1);
     await screenshot(page, 'status-loading');
     expect(await dialogTitle(page)).toBe('Your accounts are linked');

@@ -80,7 +80,7 @@ describe('starting a link', () => {
     expect(sent.headers()['content-type']).toBe('application/x-www-form-urlencoded');
     expect(new URLSearchParams(sent.postData() ?? '').get('_csrf')).toBeTruthy();
 
-    await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
     expect(new URL(page.url()).origin).toBe(new URL(stack.emulator.url).origin);
     expect(await page.getByLabel('Email').count()).toBe(1);
     expect(await page.getByLabel('Password').count()).toBe(1);
@@ -95,7 +95,7 @@ describe('starting a link', () => {
     const blair = await userIdOf('blair@example.com');
     for (let start = 0; start < LINK_START_LIMIT; start++) {
       await page.getByRole('button', { name: 'Link Instacart account' }).click();
-      await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Log in' }).waitFor();
       await page.goto(`${stack.shopUrl}/account/profile`);
       expect(await settledStatus(page)).toBe('unlinked');
     }

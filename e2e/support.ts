@@ -172,7 +172,7 @@ export async function signOut(page: Page): Promise<void> {
 /** The status element's current `state` attribute once it is no longer `loading`. */
 export async function settledStatus(page: Page): Promise<string> {
   const status = page.locator('cartlink-status');
-  await expect.poll(async () => status.getAttribute('state'), { timeout: 15_000 }).not.toBe('loading');
+  await expect.poll(async () => status.getAttribute('state')).not.toBe('loading');
   return (await status.getAttribute('state')) ?? '';
 }
 
@@ -190,20 +190,16 @@ export async function linkAtInstacart(
   await page.getByRole('button', { name: linkButtonName }).click();
   const login = page.getByRole('button', { name: 'Log in' });
   const consent = page.getByRole('button', { name: decision });
-  await expect
-    .poll(async () => (await login.isVisible()) || (await consent.isVisible()), { timeout: 15_000 })
-    .toBe(true);
+  await expect.poll(async () => (await login.isVisible()) || (await consent.isVisible())).toBe(true);
   if (await login.isVisible()) {
     await page.getByLabel('Email').fill(instacartEmail);
     await page.getByLabel('Password').fill('instacart');
     await login.click();
   }
-  await consent.waitFor({ timeout: 15_000 });
+  await consent.waitFor();
   if (beforeDecision) await beforeDecision(page);
-  // Bounded below the test timeout, so that a stuck step fails with its own message.
   const callback = page.waitForRequest(
     (request) => new URL(request.url()).pathname === '/account/profile' && request.isNavigationRequest(),
-    { timeout: 15_000 },
   );
   await consent.click();
   return (await callback).url();
@@ -212,7 +208,7 @@ export async function linkAtInstacart(
 /** The results dialog's heading text once it is open. */
 export async function dialogTitle(page: Page): Promise<string> {
   const dialog = page.getByRole('dialog');
-  await dialog.waitFor({ timeout: 15_000 });
+  await dialog.waitFor();
   return (await dialog.getByRole('heading').textContent())?.trim() ?? '';
 }
 

@@ -314,7 +314,6 @@ export async function startLink(client: HttpClient): Promise<StartedLink> {
 export async function pressLinkInBrowser(page: Page): Promise<StartedLink> {
   const authorize = page.waitForRequest(
     (request) => new URL(request.url()).pathname === '/oauth/authorize' && request.isNavigationRequest(),
-    { timeout: 15_000 },
   );
   await page.getByRole('button', { name: 'Link Instacart account' }).click();
   return parseAuthorizationUrl((await authorize).url());
@@ -443,14 +442,10 @@ export function randomState(): string {
 
 /** The status element's state once it is no longer `loading` (usable outside a test, unlike expect.poll). */
 export async function waitForStatus(page: Page): Promise<string> {
-  await page.waitForFunction(
-    () => {
-      const state = document.querySelector('cartlink-status')?.getAttribute('state');
-      return state !== undefined && state !== null && state !== 'loading';
-    },
-    undefined,
-    { timeout: 15_000 },
-  );
+  await page.waitForFunction(() => {
+    const state = document.querySelector('cartlink-status')?.getAttribute('state');
+    return state !== undefined && state !== null && state !== 'loading';
+  });
   return (await page.locator('cartlink-status').getAttribute('state')) ?? '';
 }
 
@@ -464,19 +459,18 @@ export async function linkThroughEmulator(
   instacartEmail: string,
 ): Promise<string> {
   await page.getByRole('button', { name: 'Link Instacart account' }).click();
-  await page.waitForURL((url) => url.origin === emulatorUrl, { timeout: 15_000 });
+  await page.waitForURL((url) => url.origin === emulatorUrl);
   const allow = page.getByRole('button', { name: 'Allow' });
   const login = page.getByRole('button', { name: 'Log in' });
-  await allow.or(login).first().waitFor({ timeout: 15_000 });
+  await allow.or(login).first().waitFor();
   if (await login.isVisible()) {
     await page.getByLabel('Email').fill(instacartEmail);
     await page.getByLabel('Password').fill('instacart');
     await login.click();
   }
-  await allow.waitFor({ timeout: 15_000 });
+  await allow.waitFor();
   const callback = page.waitForRequest(
     (request) => new URL(request.url()).pathname === '/account/profile' && request.isNavigationRequest(),
-    { timeout: 15_000 },
   );
   await allow.click();
   return (await callback).url();

@@ -243,9 +243,7 @@ describe('the linking endpoints refuse other origins', () => {
       const cartBefore = await stack.shop.storefront.db.selectFrom('shop_cart_items').selectAll().execute();
 
       await page.goto(`${attackerUrl}/fetch`);
-      await page.waitForFunction(() => (window as { done?: boolean }).done === true, undefined, {
-        timeout: 10_000,
-      });
+      await page.waitForFunction(() => (window as { done?: boolean }).done === true);
       const results = await page.evaluate(() => (window as unknown as { results: string[] }).results);
       // The no-cors posts reach the shop but the page cannot read the answer (Cross-Origin-Resource-
       // Policy); the JSON ones fail their CORS preflight and are never sent.
@@ -254,7 +252,6 @@ describe('the linking endpoints refuse other origins', () => {
       for (const path of ['/form-link', '/form-verify', '/form-cart', '/form-signout']) {
         const posted = page.waitForResponse(
           (response) => response.request().method() === 'POST' && response.url().startsWith(stack.shopUrl),
-          { timeout: 10_000 },
         );
         await page.goto(`${attackerUrl}${path}`);
         await posted;

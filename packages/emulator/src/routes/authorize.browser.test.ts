@@ -74,7 +74,7 @@ async function logIn() {
   await page.getByLabel('Email').fill(DEMO_SEED.users.plus);
   await page.getByLabel('Password').fill(DEMO_SEED.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Authorization Required' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('heading', { name: 'Authorization Required' }).waitFor();
 }
 
 describe('authorization page in Chromium', () => {
@@ -87,7 +87,7 @@ describe('authorization page in Chromium', () => {
         .count(),
     ).toBe(1);
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 10_000 });
+    await page.waitForURL((url) => url.href.startsWith(redirectUri));
     const landed = new URL(page.url());
     expect(landed.searchParams.get('state')).toBe('browser-state');
     const code = landed.searchParams.get('code');
@@ -113,7 +113,7 @@ describe('authorization page in Chromium', () => {
   it('Deny lands on the redirect URI with error=access_denied and the state', async () => {
     await logIn();
     await page.getByRole('button', { name: 'Deny' }).click();
-    await page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 10_000 });
+    await page.waitForURL((url) => url.href.startsWith(redirectUri));
     const landed = new URL(page.url());
     expect(landed.searchParams.get('error')).toBe('access_denied');
     expect(landed.searchParams.get('state')).toBe('browser-state');
@@ -145,7 +145,7 @@ describe('authorization page in Chromium', () => {
     await page.getByLabel('Email').fill(DEMO_SEED.users.plus);
     await page.getByLabel('Password').fill('wrong');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('alert').waitFor({ timeout: 10_000 });
+    await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toContain('Incorrect email or password');
     expect(callbackHits).toEqual([]);
   });

@@ -104,7 +104,7 @@ describe.runIf(available)('PostgreSQL', () => {
       expect(await countConnections()).toBeGreaterThan(0);
       await storage.close();
       // The server notices a closed connection asynchronously; give it a moment.
-      await expect.poll(countConnections, { timeout: 5000 }).toBe(0);
+      await expect.poll(countConnections).toBe(0);
     });
   });
 
