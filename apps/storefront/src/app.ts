@@ -252,11 +252,17 @@ export async function createStorefront(
       .json()
       .catch(() => null)) as { outcome?: unknown } | null;
     if (answer?.outcome !== 'linked') return;
-    const rotated = await sessions.rotate(readCookie(c.req.header('cookie'), cookie.name));
-    if (rotated !== null) c.res.headers.append('Set-Cookie', serializeSessionCookie(cookie, rotated.id));
+    // The link is already made: a failed rotation is logged, never turned into a failure dialog.
+    try {
+      const rotated = await sessions.rotate(readCookie(c.req.header('cookie'), cookie.name));
+      if (rotated !== null) c.res.headers.append('Set-Cookie', serializeSessionCookie(cookie, rotated.id));
+    } catch (error) {
+      logger.error({ err: error }, 'rotating the session after a link failed');
+    }
   });
 
-  // The browser's linking endpoints: GET /cartlink/status, POST /cartlink/link and /cartlink/verify.
+  // The browser's linking endpoints: GET /cartlink/status, POST /cartlink/authorize (the Link form),
+  // /cartlink/link and /cartlink/verify.
   // The subject is the session's user, read from the session cookie; the browser never names it.
   app.route(
     '/',
@@ -360,6 +366,9 @@ export async function createStorefront(
     connect,
     assets,
     logger,
-    close: () => db.destroy(),
+    close: async () => {
+      rateLimits.close();
+      await db.destroy();
+    },
   };
 }

@@ -88,7 +88,7 @@ export interface StorefrontConfig {
    * the client is the TCP peer and `X-Forwarded-For` is ignored.
    */
   trustProxy: readonly ProxyEntry[];
-  /** `PASSWORD_HASH_CONCURRENCY`: password checks running at once (default: the number of cores). */
+  /** `PASSWORD_HASH_CONCURRENCY`: password checks running at once (default: the cores, at most libuv's pool of 4). */
   passwordHashConcurrency: number;
   /**
    * `QUEUE_DEADLINE_MS`: the longest a sign-in waits for a password-check slot before it is answered

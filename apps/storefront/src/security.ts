@@ -81,8 +81,8 @@ const UNSAFE_CHARACTERS = /[\\\u0000-\u0020\u007f-\u009f]/;
  * The one place that decides where a shopper may be sent back to (the `next` of `/signin`, the form's
  * hidden field, the sign-in link of a protected page): `value` when it is a path on this shop, else `/`.
  *
- * The value is normalised first, exactly as the redirect will be read (dot segments, `%2e` dots and
- * tabs resolved by the WHATWG URL parser, as browsers do), and the decision is taken on the result:
+ * The value is normalised first, exactly as the redirect will be read (dot segments and `%2e` dots
+ * resolved by the WHATWG URL parser, as browsers do), and the decision is taken on the result:
  * checking the raw input is not enough, since `/.//evil.example` is `//evil.example` once normalised.
  * The result must be same-origin, start with exactly one `/`, and have a pathname matching
  * {@link SHOP_PATHNAME}; the raw input must already start with `/` and hold no backslash, control

@@ -50,7 +50,7 @@ export interface LinkedDetail {
 }
 
 /** The name of the Link form's CSRF field, which the server's authorize endpoint checks. */
-export const CSRF_FIELD_NAME = '_csrf';
+export const CSRF_FIELD = '_csrf';
 
 /**
  * Detail of `cartlink:failed`, dispatched when the callback did not link the accounts, or when the
@@ -444,7 +444,7 @@ export class CartlinkStatus extends LitElement {
   private linkForm(label: string): TemplateResult {
     const busy = this.linkBusy;
     return html`<form method="post" action=${this.authorizeEndpoint} @submit=${this.onLinkSubmit}>
-      <input type="hidden" name=${CSRF_FIELD_NAME} value=${this.csrfToken}>
+      <input type="hidden" name=${CSRF_FIELD} value=${this.csrfToken}>
       <button
         type="submit"
         part="button button-primary"

@@ -23,14 +23,14 @@ export {
 } from './cartlink-result-dialog';
 export {
   CartlinkStatus,
-  CSRF_FIELD_NAME,
+  CSRF_FIELD,
   DEFAULT_JOIN_URL,
   DEFAULT_MANAGE_URL,
   type FailedDetail,
   type LinkedDetail,
   type StateChangeDetail,
 } from './cartlink-status';
-export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, OUTCOME_PARAM } from './link-callback';
+export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, LINK_OUTCOME_PARAM } from './link-callback';
 export type { Navigate, NavigateAction, NavigateDetail } from './navigation';
 export {
   type FailureOutcome,

@@ -20,7 +20,7 @@ const CALLBACK_KEYS = ['code', 'state', 'iss', 'error', 'error_description'] as 
  * The query parameter with which the server's authorize endpoint sends the shopper back to the page
  * when it refused to start a link (`cartlink_outcome=throttled`, or `failed` for a stale form).
  */
-export const OUTCOME_PARAM = 'cartlink_outcome';
+export const LINK_OUTCOME_PARAM = 'cartlink_outcome';
 
 // Only the outcomes a server reports this way: a link that anyone can send must not make the page
 // claim, say, that the shopper's Instacart account is linked to someone else.
@@ -76,14 +76,14 @@ export function takeCallbackParams(): CallbackParams | undefined {
 /**
  * When the address bar holds `cartlink_outcome` (the server's answer to a link start it refused),
  * removes it with `history.replaceState` (other parameters and the hash stay) and returns it when it is
- * an outcome servers report that way (`throttled`); an unknown value is removed and ignored. A reload
+ * an outcome servers report that way (`throttled`, `failed`); any other value is removed and ignored. A reload
  * of the cleaned URL shows nothing again.
  */
 export function takeReportedOutcome(): FailureOutcome | undefined {
   const url = new URL(window.location.href);
-  if (!url.searchParams.has(OUTCOME_PARAM)) return undefined;
-  const values = url.searchParams.getAll(OUTCOME_PARAM);
-  url.searchParams.delete(OUTCOME_PARAM);
+  if (!url.searchParams.has(LINK_OUTCOME_PARAM)) return undefined;
+  const values = url.searchParams.getAll(LINK_OUTCOME_PARAM);
+  url.searchParams.delete(LINK_OUTCOME_PARAM);
   window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
   const [value] = values;
   return values.length === 1 && REPORTED_OUTCOMES.includes(value as FailureOutcome)

@@ -91,6 +91,7 @@ describe('parseCliOptions', () => {
     [['--login-failures-per-account', '0']],
     [['--login-attempts-per-address', 'many']],
     [['--login-window-seconds', '-1']],
+    [['--login-window-seconds', '3000000']],
     [['--unknown']],
     [['positional']],
   ])('refuses %o with one clear line', (argv) => {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { normalizePublicHost, PublicHostError } from './host-guard';
-import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits, MAX_LOGIN_WINDOW_SECONDS } from './login-throttle';
 import type { SeedName } from './seed';
 
 /** The CLI's validated options. */
@@ -153,7 +153,7 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'login-window-seconds',
         text('login-window-seconds'),
         DEFAULT_LOGIN_LIMITS.windowSeconds,
-        MAX_LOGIN_LIMIT,
+        MAX_LOGIN_WINDOW_SECONDS,
         1,
       ),
     },

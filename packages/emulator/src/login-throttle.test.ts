@@ -118,6 +118,11 @@ describe('per account', () => {
   it('refuses limits below 1', () => {
     expect(() => inProcess({ loginLimits: { failuresPerAccount: 0 } })).toThrow(/failuresPerAccount/);
   });
+
+  it('refuses a window past 7 days, which the memory store would silently turn into no throttle', () => {
+    // 30 days: its timer would overflow Node's 2^31 - 1 ms and fire at once, forgetting every count.
+    expect(() => inProcess({ loginLimits: { windowSeconds: 30 * 86_400 } })).toThrow(/windowSeconds/);
+  });
 });
 
 describe('per client address, over a real socket from 127.0.0.1', () => {

@@ -40,10 +40,20 @@ function accountKey(email: string): string {
   return email.toLowerCase().slice(0, 320);
 }
 
-/** Checks a limits object: whole numbers, at least 1. */
+/**
+ * The longest window: 7 days. The memory store forgets a count with a `setTimeout` of the window,
+ * and Node fires a timer longer than 2^31 - 1 ms (about 24.8 days) at once, which would turn the
+ * throttle off without a word.
+ */
+export const MAX_LOGIN_WINDOW_SECONDS = 7 * 86_400;
+
+/** Checks a limits object: whole numbers, at least 1, and a window of at most 7 days. */
 export function validateLoginLimits(limits: LoginLimits): string | undefined {
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) return `${name} must be a whole number of at least 1`;
+  }
+  if (limits.windowSeconds > MAX_LOGIN_WINDOW_SECONDS) {
+    return `windowSeconds must be at most ${MAX_LOGIN_WINDOW_SECONDS} (7 days)`;
   }
   return undefined;
 }

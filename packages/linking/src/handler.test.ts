@@ -389,6 +389,18 @@ describe('POST /cartlink/authorize', () => {
       expect((await handle(authorizeForm({ _csrf: BLAIR_CSRF }, {}, 'cookie-blair'))).status).toBe(303);
     });
 
+    it('never sends the shopper off the shop, even when the redirect URI path reads as another host', async () => {
+      await f.close();
+      f = await createLinkingFixture({ redirectUri: 'https://shop.example//evil.example/profile' });
+      handle = createLinkingHandler({ ...options, linking: f.linking, limitLinkStart: limitTo(0) });
+      const throttled = await handle(authorizeForm());
+      expect(throttled.headers.get('location')).toBe('/?cartlink_outcome=throttled');
+      const stale = await handle(authorizeForm({ _csrf: 'stale' }));
+      expect(stale.headers.get('location')).toBe('/?cartlink_outcome=failed');
+      const signedOut = await handle(authorizeForm({ _csrf: ALEX_CSRF }, {}, 'cookie-nobody'));
+      expect(signedOut.headers.get('location')).toBe('/');
+    });
+
     it('answers 429 JSON with Retry-After to a client that accepts only JSON', async () => {
       handle = createLinkingHandler({ ...options, limitLinkStart: limitTo(0) });
       const response = await handle(authorizeForm({ _csrf: ALEX_CSRF }, { accept: 'application/json' }));

@@ -221,11 +221,20 @@ export function createLinkingHandler(
       response.headers.set('Retry-After', String(seconds));
       return response;
     }
-    // The redirect URI is the profile page, where the link started; only its path is used, so the
-    // answer stays on this origin whatever the configuration says.
+    return redirect(backToProfile('throttled'), { 'Retry-After': String(seconds) });
+  }
+
+  /**
+   * The profile page (the redirect URI, where the link started) as a path on this origin, with the
+   * outcome to report. Only the path is used, and a path that a browser would read as another host
+   * (`//evil.example/...`, from a mistyped redirect URI) falls back to `/`: the answer never leaves
+   * the shop, whatever the configuration says.
+   */
+  function backToProfile(outcome?: 'throttled' | 'failed'): string {
     const back = new URL(linking.options.redirectUri);
-    back.searchParams.set(LINK_OUTCOME_PARAM, 'throttled');
-    return redirect(`${back.pathname}${back.search}`, { 'Retry-After': String(seconds) });
+    if (outcome !== undefined) back.searchParams.set(LINK_OUTCOME_PARAM, outcome);
+    const path = back.pathname.startsWith('//') ? '/' : back.pathname;
+    return `${path}${back.search}`;
   }
 
   async function authorize(request: Request, subject: LinkingRequestSubject): Promise<Response> {
@@ -310,12 +319,8 @@ export function createLinkingHandler(
    */
   function refusedForm(request: Request, error: LinkingRequestError): Response | null {
     if (wantsJson(request) || new URL(request.url).pathname !== `${basePath}/authorize`) return null;
-    const back = new URL(linking.options.redirectUri);
-    if (error.code === 'not_signed_in') return redirect(back.pathname);
-    if (error.code === 'csrf_token_invalid') {
-      back.searchParams.set(LINK_OUTCOME_PARAM, 'failed');
-      return redirect(`${back.pathname}${back.search}`);
-    }
+    if (error.code === 'not_signed_in') return redirect(backToProfile());
+    if (error.code === 'csrf_token_invalid') return redirect(backToProfile('failed'));
     return null;
   }
 
