@@ -47,6 +47,33 @@ export const MAX_FORM_BYTES = 16 * 1024;
 export type FormFields = Readonly<Record<string, string>>;
 
 /**
+ * The body as text, read while counting: `undefined` as soon as it passes `limit` bytes, whether or
+ * not it declared a `Content-Length` (a chunked body declares none, and reading it whole first would
+ * let one request fill the memory). The rest is left unread and the stream unlocked, not cancelled,
+ * so that the server can read and discard it before sending the 413 (`server-node.ts`): closing a
+ * connection the client is still writing to resets it, and the client never sees the answer.
+ */
+export async function readBodyText(request: Request, limit: number): Promise<string | undefined> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) return undefined;
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.releaseLock();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
  * Reads a form post after checking that it comes from one of the shop's pages (Origin /
  * Sec-Fetch-Site), is form-encoded and small. The CSRF token is checked separately
  * ({@link assertCsrf}), because sign-in answers a stale token differently.
@@ -63,11 +90,8 @@ export async function readForm(c: AppContext, publicOrigin: string): Promise<For
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType)) {
     throw new HttpError(415, 'Unsupported form', 'Send the form from the shop page.');
   }
-  if (Number(c.req.header('content-length') ?? '0') > MAX_FORM_BYTES) {
-    throw new HttpError(413, 'Form too large', 'The form was larger than the shop accepts.');
-  }
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_FORM_BYTES) {
+  const text = await readBodyText(c.req.raw, MAX_FORM_BYTES);
+  if (text === undefined) {
     throw new HttpError(413, 'Form too large', 'The form was larger than the shop accepts.');
   }
   const fields: Record<string, string> = {};

@@ -335,6 +335,32 @@ describe('POST /cartlink/authorize', () => {
     expect(response.status).toBe(413);
   });
 
+  it('refuses a chunked body once it passes the limit, without reading the rest', async () => {
+    const piece = new TextEncoder().encode(`_csrf=${ALEX_CSRF}&padding=${'x'.repeat(4096)}`);
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(piece);
+      },
+    });
+    const request = new Request(`${SHOP}/cartlink/authorize`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: {
+        cookie: 'sid=cookie-alex',
+        origin: SHOP,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    } as RequestInit);
+    const response = await handle(request);
+    expect(response.status).toBe(413);
+    // 8 KiB is passed by the third piece: the endless body was not read to its (non-existent) end.
+    expect(pulled).toBeLessThanOrEqual(4);
+    expect(await countLinkTransactions()).toBe(0);
+  });
+
   it.each(['GET', 'HEAD'])('answers %s with 405 and writes nothing', async (method) => {
     const response = await handle(
       new Request(`${SHOP}/cartlink/authorize?_csrf=${ALEX_CSRF}`, {

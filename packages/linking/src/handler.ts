@@ -139,14 +139,31 @@ export function assertSameOriginForm(request: Request, allowedOrigins: readonly 
   if (site !== null && site !== 'same-origin') throw crossOrigin();
 }
 
+/**
+ * The body as text, counted while it is read: refused (413) as soon as it passes `maxBytes`, whether
+ * or not it declared a `Content-Length` (a chunked body declares none, and reading it whole first
+ * would let one request fill the memory). The rest is left unread and the stream unlocked, not
+ * cancelled, so that the host's server can drain it and the client receives the 413.
+ */
 async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
-  const text = await request.text();
-  if (new TextEncoder().encode(text).length > maxBytes) {
-    throw new LinkingRequestError(413, 'body_too_large', 'Request body too large');
+  const tooLarge = () => new LinkingRequestError(413, 'body_too_large', 'Request body too large');
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.releaseLock();
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
   }
-  return text;
 }
 
 /** Reads the urlencoded body of a form post; any other content type (JSON included) is refused. */
