@@ -36,6 +36,21 @@ const emulator = usesEmulator
     )
   : null;
 
+// The demo application is seeded with the default redirect URI; a shop on another PORT registers its
+// own beside it, as a retailer gives Instacart its redirect URI.
+if (
+  emulator &&
+  config.connect.clientId === DEMO_SEED.app.clientId &&
+  config.connect.redirectUri !== DEMO_SEED.app.redirectUri
+) {
+  emulator.emulator.registerApp({
+    clientId: DEMO_SEED.app.clientId,
+    clientSecret: DEMO_SEED.app.clientSecret,
+    name: DEMO_SEED.app.name,
+    redirectUris: [DEMO_SEED.app.redirectUri, config.connect.redirectUri],
+  });
+}
+
 const shop = await startStorefront(config).catch((error: unknown) =>
   fail(`Corner Market could not start: ${(error as Error).message}`),
 );

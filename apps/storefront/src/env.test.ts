@@ -86,6 +86,27 @@ describe('parseEnv', () => {
     });
   });
 
+  it('lets the demo defaults follow PORT and EMULATOR_PORT, and explicit values win', () => {
+    expect(parseEnv({ PORT: '3100', EMULATOR_PORT: '4110' })).toMatchObject({
+      port: 3100,
+      publicUrl: 'http://localhost:3100',
+      instacartWebUrl: 'http://localhost:4110',
+      connect: {
+        baseUrl: 'http://localhost:4110',
+        authUrl: 'http://localhost:4110/oauth/authorize',
+        redirectUri: 'http://localhost:3100/account/profile',
+      },
+    });
+    expect(
+      parseEnv({ PORT: '3100', PUBLIC_URL: 'http://127.0.0.1:3100', CONNECT_BASE_URL: 'http://c.test' }),
+    ).toMatchObject({
+      publicUrl: 'http://127.0.0.1:3100',
+      connect: { baseUrl: 'http://c.test', redirectUri: 'http://127.0.0.1:3100/account/profile' },
+    });
+    // PORT=0 (any free port, known only later) keeps the documented defaults.
+    expect(parseEnv({ PORT: '0' }).publicUrl).toBe('http://localhost:3000');
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseEnv({ PORT: '', CONNECT_RETAILER_ID: ' ' })).toMatchObject({ port: 3000 });
     expect(parseEnv({ CONNECT_RETAILER_ID: '' }).connect.retailerId).toBeUndefined();
@@ -94,6 +115,8 @@ describe('parseEnv', () => {
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
+    ['EMULATOR_PORT', '0'],
+    ['EMULATOR_PORT', 'forty'],
     ['PUBLIC_URL', 'localhost:3000'],
     ['PUBLIC_URL', 'ftp://shop.example'],
     ['PUBLIC_URL', 'http://shop.example/shop'],

@@ -136,6 +136,7 @@ const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 // Each variable has its own schema so that an error names exactly one variable.
 const schemas = {
   PORT: integer(0, 65535),
+  EMULATOR_PORT: integer(1, 65535),
   HOST: nonEmpty,
   PUBLIC_URL: httpUrl,
   DATABASE_URL: nonEmpty,
@@ -204,7 +205,15 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     return result.data as Parsed<V>;
   }
 
-  const publicUrlRaw = read('PUBLIC_URL', DEMO_DEFAULTS.PUBLIC_URL);
+  // The demo defaults follow the ports: with PORT and EMULATOR_PORT set, the shop's public URL (and so
+  // its redirect URI) and the Connect URLs point at those ports (`npm start` registers that redirect
+  // URI with the emulator). PORT=0 (a free port, chosen later) leaves the documented defaults.
+  const port = read('PORT', DEMO_DEFAULTS.PORT);
+  const emulatorPort = read('EMULATOR_PORT', '4010');
+  const demoShop = port === 0 ? DEMO_DEFAULTS.PUBLIC_URL : `http://localhost:${port}`;
+  const demoConnect = `http://localhost:${emulatorPort}`;
+
+  const publicUrlRaw = read('PUBLIC_URL', demoShop);
   const publicUrl = new URL(publicUrlRaw);
   if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash || publicUrl.username) {
     throw new ConfigError(
@@ -257,7 +266,7 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     throw new ConfigError('CONNECT_REQUIRE_ISSUER', 'needs CONNECT_ISSUER, the issuer to require');
   }
   return {
-    port: read('PORT', DEMO_DEFAULTS.PORT),
+    port,
     host: read('HOST', '127.0.0.1'),
     publicUrl: origin,
     databaseUrl:
@@ -267,8 +276,8 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
           ? location.path
           : location.url,
     connect: {
-      baseUrl: read('CONNECT_BASE_URL', DEMO_DEFAULTS.CONNECT_BASE_URL).replace(/\/+$/, ''),
-      authUrl: read('CONNECT_AUTH_URL', DEMO_DEFAULTS.CONNECT_AUTH_URL),
+      baseUrl: read('CONNECT_BASE_URL', demoConnect).replace(/\/+$/, ''),
+      authUrl: read('CONNECT_AUTH_URL', `${demoConnect}/oauth/authorize`),
       clientId: read('CONNECT_CLIENT_ID', DEMO_DEFAULTS.CONNECT_CLIENT_ID),
       clientSecret: read('CONNECT_CLIENT_SECRET', DEMO_DEFAULTS.CONNECT_CLIENT_SECRET),
       redirectUri: redirect.href,
@@ -278,7 +287,7 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
       requireIssuer,
       timeoutMs: read('CONNECT_TIMEOUT_MS', '5000'),
     },
-    instacartWebUrl: read('INSTACART_WEB_URL', DEMO_DEFAULTS.INSTACART_WEB_URL).replace(/\/+$/, ''),
+    instacartWebUrl: read('INSTACART_WEB_URL', demoConnect).replace(/\/+$/, ''),
     deliveryGraceSeconds: read('DELIVERY_GRACE_SECONDS', '900'),
     sessionIdleSeconds: read('SESSION_IDLE_SECONDS', '7200'),
     rateLimits: {
