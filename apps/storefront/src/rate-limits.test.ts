@@ -3,15 +3,14 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres';
 import type { Storefront, StorefrontDeps } from './app';
-import { parseEnv } from './env';
 import { createConcurrencyLimiter } from './load-shedding';
 import { createRateLimits, RATE_LIMIT_TABLE } from './rate-limits';
-import { type RunningStorefront, startStorefront } from './server-node';
+import type { RunningStorefront } from './server-node';
 import {
   createMemoryLogger,
   createTestShop,
   EMULATOR_URL,
-  getElementsBundle,
+  startTestServer,
   TestClient,
   type TestResponse,
   type TestShop,
@@ -288,24 +287,7 @@ describe('over a real socket', () => {
   }
 
   it("takes the client address from the socket's peer (here a trusted proxy on loopback)", async () => {
-    const emulator = createEmulator({ seed: 'demo', issuer: EMULATOR_URL });
-    running = await startStorefront(
-      (port) =>
-        parseEnv({
-          PORT: String(port),
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          DATABASE_URL: ':memory:',
-          CONNECT_BASE_URL: EMULATOR_URL,
-          CONNECT_AUTH_URL: `${EMULATOR_URL}/oauth/authorize`,
-          LOG_LEVEL: 'silent',
-          SIGNIN_ADDRESS_LIMIT: '2',
-          TRUST_PROXY: '127.0.0.1',
-        }),
-      {
-        fetch: (input, init) => emulator.fetch(new Request(input, init)),
-        elementsBundle: await getElementsBundle(),
-      },
-    );
+    running = await startTestServer({ SIGNIN_ADDRESS_LIMIT: '2', TRUST_PROXY: '127.0.0.1' });
     const { url } = running;
     // The peer is 127.0.0.1, trusted, so each forwarded client has its own count...
     for (const n of [1, 2, 3]) {

@@ -5,11 +5,9 @@
  */
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnv } from './env';
-import { type RunningStorefront, startStorefront } from './server-node';
-import { EMULATOR_URL, getElementsBundle } from './test-support';
+import type { RunningStorefront } from './server-node';
+import { startTestServer } from './test-support';
 
 /** One HTTP response read off a raw connection. */
 interface RawAnswer {
@@ -96,22 +94,7 @@ const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 100));
 describe('an oversized form over a real socket', () => {
   let running: RunningStorefront;
   beforeAll(async () => {
-    const emulator = createEmulator({ seed: 'demo', issuer: EMULATOR_URL });
-    running = await startStorefront(
-      (port) =>
-        parseEnv({
-          PORT: String(port),
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          DATABASE_URL: ':memory:',
-          CONNECT_BASE_URL: EMULATOR_URL,
-          CONNECT_AUTH_URL: `${EMULATOR_URL}/oauth/authorize`,
-          LOG_LEVEL: 'silent',
-        }),
-      {
-        fetch: (input, init) => emulator.fetch(new Request(input, init)),
-        elementsBundle: await getElementsBundle(),
-      },
-    );
+    running = await startTestServer();
   });
   afterAll(async () => {
     await running?.close();

@@ -8,6 +8,7 @@ import { createStorefront, type Storefront, type StorefrontDeps } from './app';
 import type { ElementsBundleSource } from './assets';
 import { type EnvSource, parseEnv } from './env';
 import { createLogger, type Logger } from './logger';
+import { type RunningStorefront, startStorefront } from './server-node';
 
 /** The public origin the in-process tests pretend to be served from. */
 export const TEST_ORIGIN = 'http://shop.test';
@@ -87,6 +88,31 @@ export async function createTestShop(
     client: () => new TestClient(shop),
     close: () => shop.close(),
   };
+}
+
+/**
+ * Starts a storefront over a real socket on a free loopback port, on `:memory:` SQLite, with Connect
+ * answered by an in-process emulator: for what only a socket shows (the peer address, a body sent
+ * slowly). `createTestShop` covers everything else without one.
+ */
+export async function startTestServer(env: EnvSource = {}): Promise<RunningStorefront> {
+  const emulator = createEmulator({ seed: 'demo', issuer: EMULATOR_URL });
+  return startStorefront(
+    (port) =>
+      parseEnv({
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATABASE_URL: ':memory:',
+        CONNECT_BASE_URL: EMULATOR_URL,
+        CONNECT_AUTH_URL: `${EMULATOR_URL}/oauth/authorize`,
+        LOG_LEVEL: 'silent',
+        ...env,
+      }),
+    {
+      fetch: (input, init) => emulator.fetch(new Request(input, init)),
+      elementsBundle: await getElementsBundle(),
+    },
+  );
 }
 
 /** A response with its body read. */
