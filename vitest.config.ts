@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { workspaceSourceAliases } from './testing/workspace-packages';
 
 /**
  * One Vitest run covers the whole tree: unit tests beside the code, integration tests against the
@@ -6,12 +7,15 @@ import { defineConfig } from 'vitest/config';
  * themselves (see `testing/`), so `npm test` is the only command anyone has to know.
  */
 export default defineConfig({
+  // The packages run from their sources here, as they do under tsc and tsx (see testing/workspace-packages.ts).
+  resolve: { alias: workspaceSourceAliases() },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',
       'apps/*/src/**/*.test.ts',
       'e2e/**/*.test.ts',
       'bench/**/*.test.ts',
+      'testing/**/*.test.ts',
     ],
     // The one budget a test has. Browser steps wait on conditions (Playwright's own default equals
     // this), and so does expect.poll: its default of one second is a fixed budget that a loaded

@@ -1,7 +1,7 @@
 import { RECONCILIATION_CSV_HEADER } from '@cartlink/linking';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentMonth, PeriodError, parsePeriod } from './reconciliation';
-import { createTestShop, linkAccount, type TestShop } from './test-support';
+import { currentMonth, PeriodError, parsePeriod } from './reconciliation.js';
+import { createTestShop, linkAccount, type TestShop } from './test-support.js';
 
 let testShop: TestShop | undefined;
 

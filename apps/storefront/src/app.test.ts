@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryLogger, createTestShop, type TestShop } from './test-support';
+import { createMemoryLogger, createTestShop, type TestShop } from './test-support.js';
 
 let testShop: TestShop | undefined;
 

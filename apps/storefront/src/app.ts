@@ -19,33 +19,33 @@ import { createLinkingHonoApp } from '@cartlink/linking/hono';
 import { openDatabase } from '@cartlink/linking/node';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets';
-import { auditEventForLinking, createAuditLog } from './audit';
-import { type ClientConnection, createClientAddressResolver } from './client-address';
-import { migrateStorefront } from './db/migrations';
-import type { StorefrontDatabase } from './db/schema';
-import type { StorefrontConfig } from './env';
-import { type AppEnv, HttpError } from './http';
-import { type ConcurrencyLimiter, createConcurrencyLimiter } from './load-shedding';
-import { negotiateLocale } from './locale';
-import { createLogger, type Logger } from './logger';
-import { hashPassword } from './passwords';
-import { createRateLimits } from './rate-limits';
-import { registerAccountRoutes } from './routes/account-routes';
-import { registerAdminRoutes } from './routes/admin-routes';
-import { registerAuthRoutes } from './routes/auth-routes';
-import { registerShopRoutes } from './routes/shop-routes';
-import { createNonce, securityHeaders } from './security';
-import { renderHtml, type StorefrontServices } from './services';
+import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets.js';
+import { auditEventForLinking, createAuditLog } from './audit.js';
+import { type ClientConnection, createClientAddressResolver } from './client-address.js';
+import { migrateStorefront } from './db/migrations.js';
+import type { StorefrontDatabase } from './db/schema.js';
+import type { StorefrontConfig } from './env.js';
+import { type AppEnv, HttpError } from './http.js';
+import { type ConcurrencyLimiter, createConcurrencyLimiter } from './load-shedding.js';
+import { negotiateLocale } from './locale.js';
+import { createLogger, type Logger } from './logger.js';
+import { hashPassword } from './passwords.js';
+import { createRateLimits } from './rate-limits.js';
+import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerShopRoutes } from './routes/shop-routes.js';
+import { createNonce, securityHeaders } from './security.js';
+import { renderHtml, type StorefrontServices } from './services.js';
 import {
   createSessionStore,
   randomToken,
   readCookie,
   serializeSessionCookie,
   sessionCookieSettings,
-} from './sessions';
-import { findUserById, seedDemoUsers } from './users';
-import { errorView } from './views/account-views';
+} from './sessions.js';
+import { findUserById, seedDemoUsers } from './users.js';
+import { errorView } from './views/account-views.js';
 
 /** What tests (and other hosts) may replace. */
 export interface StorefrontDeps {
@@ -84,7 +84,7 @@ export interface Storefront {
 }
 
 async function buildDefaultElementsBundle(): Promise<ElementsBundleSource> {
-  const { loadElementsBundle } = await import('./elements-bundle-node');
+  const { loadElementsBundle } = await import('./elements-bundle-node.js');
   return loadElementsBundle();
 }
 

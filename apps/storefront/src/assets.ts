@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { AssetUrls } from './views/layout';
+import type { AssetUrls } from './views/layout.js';
 
 /** One servable file. */
 export interface Asset {

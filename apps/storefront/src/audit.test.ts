@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashSessionId } from './sessions';
-import { createMemoryLogger, createTestShop, type TestClient, type TestShop } from './test-support';
-import { DEMO_USERS } from './users';
+import { hashSessionId } from './sessions.js';
+import { createMemoryLogger, createTestShop, type TestClient, type TestShop } from './test-support.js';
+import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
 const WRONG_PASSWORD = 'not-the-password-7f3a9c';

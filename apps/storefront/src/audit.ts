@@ -5,7 +5,7 @@
  * code, cookie or session id (the logger's redaction is a second line of defence, not the first).
  */
 import type { LinkingEvent } from '@cartlink/linking';
-import type { Logger } from './logger';
+import type { Logger } from './logger.js';
 
 /** The events of the audit trail. */
 export type AuditEvent =

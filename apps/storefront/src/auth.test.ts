@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashSessionId } from './sessions';
-import { createTestShop, type TestShop } from './test-support';
+import { hashSessionId } from './sessions.js';
+import { createTestShop, type TestShop } from './test-support.js';
 
 let testShop: TestShop | undefined;
 

@@ -7,8 +7,8 @@ import {
   startLink,
   type TestClient,
   type TestShop,
-} from './test-support';
-import { DEMO_USERS } from './users';
+} from './test-support.js';
+import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS[0]?.id ?? '';
 

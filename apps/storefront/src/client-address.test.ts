@@ -6,7 +6,7 @@ import {
   parseTrustedProxies,
   readRemoteAddress,
   UNKNOWN_ADDRESS,
-} from './client-address';
+} from './client-address.js';
 
 describe('normalizeAddress', () => {
   it('drops ports, brackets and zones, and writes IPv4-mapped IPv6 as IPv4', () => {

@@ -4,7 +4,7 @@
  * server's whole life.
  */
 import { loadPrebuiltElementsBundle } from '@cartlink/elements/prebuilt';
-import type { ElementsBundleSource } from './assets';
+import type { ElementsBundleSource } from './assets.js';
 
 /** The bundle of `<cartlink-status>` and `<cartlink-result-dialog>`, as one ES module string. */
 export async function loadElementsBundle(): Promise<ElementsBundleSource> {

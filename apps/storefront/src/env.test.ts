@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv, REPO_ROOT } from './env';
+import { ConfigError, parseEnv, REPO_ROOT } from './env.js';
 
 function configError(source: Record<string, string>): ConfigError {
   try {

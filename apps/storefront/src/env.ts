@@ -22,8 +22,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDatabaseUrl } from '@cartlink/linking';
 import { z } from 'zod';
-import { type ProxyEntry, parseTrustedProxies } from './client-address';
-import type { RateLimitSettings } from './rate-limits';
+import { type ProxyEntry, parseTrustedProxies } from './client-address.js';
+import type { RateLimitSettings } from './rate-limits.js';
 
 /** A configuration value is missing or malformed. The message is one line that names the variable. */
 export class ConfigError extends Error {

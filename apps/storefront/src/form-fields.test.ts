@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MAX_QUANTITY } from './catalogue';
-import { integerField, parseFields } from './form-fields';
-import { HttpError } from './http';
-import { createTestShop, type TestClient, type TestShop, unescapeHtml } from './test-support';
+import { MAX_QUANTITY } from './catalogue.js';
+import { integerField, parseFields } from './form-fields.js';
+import { HttpError } from './http.js';
+import { createTestShop, type TestClient, type TestShop, unescapeHtml } from './test-support.js';
 
 /** Values that `Number()` or `parseInt()` would read as some number (or NaN), and the shop refuses. */
 const MALFORMED = [

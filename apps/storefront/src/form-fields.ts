@@ -6,7 +6,7 @@
  * and {@link parseFields}.
  */
 import { z } from 'zod';
-import { HttpError } from './http';
+import { HttpError } from './http.js';
 
 /**
  * An integer as the shop's own pages write it: ASCII digits, an optional leading `-`, no leading zero,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FORM_BYTES, readBodyText } from './http';
-import { createTestShop, TEST_ORIGIN, type TestShop } from './test-support';
+import { MAX_FORM_BYTES, readBodyText } from './http.js';
+import { createTestShop, TEST_ORIGIN, type TestShop } from './test-support.js';
 
 /** A body of `chunks` pieces of 16 KiB, with no length declared (chunked), counting what is pulled. */
 function endlessForm(chunks: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {

@@ -3,9 +3,9 @@
  * status page, and reading a form post (size, media type, same origin, CSRF token).
  */
 import type { Context } from 'hono';
-import { isSameOriginRequest, safeNextPath } from './security';
-import { csrfTokenMatches, type Session } from './sessions';
-import type { User } from './users';
+import { isSameOriginRequest, safeNextPath } from './security.js';
+import { csrfTokenMatches, type Session } from './sessions.js';
+import type { User } from './users.js';
 
 /** Per-request values set by the middleware. */
 export interface AppVariables {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createConcurrencyLimiter, OverloadedError } from './load-shedding';
+import { createConcurrencyLimiter, OverloadedError } from './load-shedding.js';
 
 /** A job that finishes (or fails) when the test says so. */
 function controlledJob<T>() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { negotiateLocale } from './locale';
+import { negotiateLocale } from './locale.js';
 
 describe('negotiateLocale', () => {
   it.each([

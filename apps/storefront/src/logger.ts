@@ -3,7 +3,7 @@
  * handles redacted wherever it might appear in a log object.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './env';
+import type { LogLevel } from './env.js';
 
 export type { Logger };
 

@@ -3,9 +3,9 @@
  * stops cleanly on SIGINT/SIGTERM. A configuration error prints one line naming the variable and exits
  * with status 1.
  */
-import { ConfigError, readEnv, type StorefrontConfig } from './env';
-import { startStorefront } from './server-node';
-import { DEMO_PASSWORD, DEMO_USERS } from './users';
+import { ConfigError, readEnv, type StorefrontConfig } from './env.js';
+import { startStorefront } from './server-node.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './users.js';
 
 let config: StorefrontConfig;
 try {

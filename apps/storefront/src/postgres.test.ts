@@ -1,7 +1,7 @@
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres';
-import { createTestShop, EMULATOR_URL, startLink, TestClient, type TestShop } from './test-support';
+import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres.js';
+import { createTestShop, EMULATOR_URL, startLink, TestClient, type TestShop } from './test-support.js';
 
 // Without a PostgreSQL server this suite says so and is skipped; under CI=true a missing server fails.
 const available = await isPostgresAvailable();

@@ -1,11 +1,11 @@
 import { createEmulator } from '@cartlink/emulator';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres';
-import type { Storefront, StorefrontDeps } from './app';
-import { createConcurrencyLimiter } from './load-shedding';
-import { createRateLimits, RATE_LIMIT_TABLE } from './rate-limits';
-import type { RunningStorefront } from './server-node';
+import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres.js';
+import type { Storefront, StorefrontDeps } from './app.js';
+import { createConcurrencyLimiter } from './load-shedding.js';
+import { createRateLimits, RATE_LIMIT_TABLE } from './rate-limits.js';
+import type { RunningStorefront } from './server-node.js';
 import {
   createMemoryLogger,
   createTestShop,
@@ -14,8 +14,8 @@ import {
   TestClient,
   type TestResponse,
   type TestShop,
-} from './test-support';
-import { DEMO_PASSWORD, DEMO_USERS } from './users';
+} from './test-support.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './users.js';
 
 const WRONG = 'not-the-password';
 const alexId = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id;

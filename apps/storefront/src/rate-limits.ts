@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Migration, sql } from 'kysely';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { addressLimitKey } from './client-address';
-import type { Logger } from './logger';
-import { normalizeEmail } from './users';
+import { addressLimitKey } from './client-address.js';
+import type { Logger } from './logger.js';
+import { normalizeEmail } from './users.js';
 
 /** The table of the PostgreSQL counts (rate-limiter-flexible's layout: key, points, expire). */
 export const RATE_LIMIT_TABLE = 'shop_rate_limits';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInRedirectTarget } from './http';
-import { safeNextPath } from './security';
-import { createTestShop, TEST_ORIGIN, type TestClient, type TestShop, unescapeHtml } from './test-support';
+import { signInRedirectTarget } from './http.js';
+import { safeNextPath } from './security.js';
+import { createTestShop, TEST_ORIGIN, type TestClient, type TestShop, unescapeHtml } from './test-support.js';
 
 /**
  * `next` values (as the server receives them, after the query string or form is decoded) that must

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, isSameOriginRequest, safeNextPath } from './security';
-import { escapeHtml, html, trusted } from './views/html';
+import { contentSecurityPolicy, isSameOriginRequest, safeNextPath } from './security.js';
+import { escapeHtml, html, trusted } from './views/html.js';
 
 describe('safeNextPath', () => {
   it.each([

@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningStorefront } from './server-node';
-import { startTestServer } from './test-support';
+import type { RunningStorefront } from './server-node.js';
+import { startTestServer } from './test-support.js';
 
 /** One HTTP response read off a raw connection. */
 interface RawAnswer {

@@ -4,8 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createStorefront, type Storefront, type StorefrontDeps } from './app';
-import type { StorefrontConfig } from './env';
+import { createStorefront, type Storefront, type StorefrontDeps } from './app.js';
+import type { StorefrontConfig } from './env.js';
 
 /** A storefront listening on a port. */
 export interface RunningStorefront {

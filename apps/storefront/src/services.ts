@@ -4,19 +4,19 @@
  */
 import type { DeliveryDiscountPolicy, Linking, LinkingStorage } from '@cartlink/linking';
 import type { Kysely } from 'kysely';
-import type { AssetBundle } from './assets';
-import type { AuditLog } from './audit';
-import type { ClientAddressResolver } from './client-address';
-import type { StorefrontDatabase } from './db/schema';
-import type { StorefrontConfig } from './env';
-import type { AppContext } from './http';
-import type { ConcurrencyLimiter } from './load-shedding';
-import type { Logger } from './logger';
-import type { RateLimits } from './rate-limits';
-import type { SessionCookieSettings, SessionStore } from './sessions';
-import { countCartItems } from './shop';
-import type { SafeHtml } from './views/html';
-import { type NavItem, renderPage } from './views/layout';
+import type { AssetBundle } from './assets.js';
+import type { AuditLog } from './audit.js';
+import type { ClientAddressResolver } from './client-address.js';
+import type { StorefrontDatabase } from './db/schema.js';
+import type { StorefrontConfig } from './env.js';
+import type { AppContext } from './http.js';
+import type { ConcurrencyLimiter } from './load-shedding.js';
+import type { Logger } from './logger.js';
+import type { RateLimits } from './rate-limits.js';
+import type { SessionCookieSettings, SessionStore } from './sessions.js';
+import { countCartItems } from './shop.js';
+import type { SafeHtml } from './views/html.js';
+import { type NavItem, renderPage } from './views/layout.js';
 
 /** Everything the routes use, built once by `createStorefront`. */
 export interface StorefrontServices {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSessionStore, hashSessionId } from './sessions';
-import { createTestShop, type TestClient, type TestShop } from './test-support';
-import { DEMO_USERS } from './users';
+import { createSessionStore, hashSessionId } from './sessions.js';
+import { createTestShop, type TestClient, type TestShop } from './test-support.js';
+import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
 const COOKIE = 'cm_session';

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { fromMillis, type SessionTable, type StorefrontDb } from './db/schema';
+import { fromMillis, type SessionTable, type StorefrontDb } from './db/schema.js';
 
 /** A session as the app sees it. `idHash` is also the linking core's session id. */
 export interface Session {

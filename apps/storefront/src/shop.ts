@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSqlStorage, type DeliveryDiscountDecision, toDeliveryDiscount } from '@cartlink/linking';
 import { type Kysely, sql } from 'kysely';
-import { CURRENCY, findProduct, MAX_QUANTITY, type Product } from './catalogue';
-import { fromMillis, type StorefrontDatabase, type StorefrontDb } from './db/schema';
+import { CURRENCY, findProduct, MAX_QUANTITY, type Product } from './catalogue.js';
+import { fromMillis, type StorefrontDatabase, type StorefrontDb } from './db/schema.js';
 
 /** One line of a cart, priced from the catalogue. */
 export interface CartLine {

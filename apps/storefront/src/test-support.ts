@@ -4,11 +4,11 @@
  */
 import { Writable } from 'node:stream';
 import { createEmulator, type Emulator } from '@cartlink/emulator';
-import { createStorefront, type Storefront, type StorefrontDeps } from './app';
-import type { ElementsBundleSource } from './assets';
-import { type EnvSource, parseEnv } from './env';
-import { createLogger, type Logger } from './logger';
-import { type RunningStorefront, startStorefront } from './server-node';
+import { createStorefront, type Storefront, type StorefrontDeps } from './app.js';
+import type { ElementsBundleSource } from './assets.js';
+import { type EnvSource, parseEnv } from './env.js';
+import { createLogger, type Logger } from './logger.js';
+import { type RunningStorefront, startStorefront } from './server-node.js';
 
 /** The public origin the in-process tests pretend to be served from. */
 export const TEST_ORIGIN = 'http://shop.test';
@@ -20,7 +20,7 @@ let bundle: Promise<ElementsBundleSource> | undefined;
 
 /** The real elements bundle, built once per test file (about a second). */
 export function getElementsBundle(): Promise<ElementsBundleSource> {
-  bundle ??= import('./elements-bundle-node').then((module) => module.loadElementsBundle());
+  bundle ??= import('./elements-bundle-node.js').then((module) => module.loadElementsBundle());
   return bundle;
 }
 

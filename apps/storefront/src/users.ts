@@ -3,8 +3,8 @@
  * start without ever duplicating or overwriting them.
  */
 import type { Selectable } from 'kysely';
-import type { StorefrontDb, UserTable } from './db/schema';
-import { hashPassword } from './passwords';
+import type { StorefrontDb, UserTable } from './db/schema.js';
+import { hashPassword } from './passwords.js';
 
 /** A shop account, without its password hash. */
 export interface User {

@@ -6,8 +6,8 @@ import {
   generateCodeVerifier,
   generateState,
   parseAuthorizationResponse,
-} from './authorization';
-import { AuthorizationResponseError, ConnectConfigurationError } from './errors';
+} from './authorization.js';
+import { AuthorizationResponseError, ConnectConfigurationError } from './errors.js';
 
 const BASE64URL_43 = /^[A-Za-z0-9_-]{43}$/;
 

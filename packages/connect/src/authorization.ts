@@ -2,7 +2,7 @@
  * The browser half of the flow: the authorization URL, its CSRF `state`, PKCE, and reading the
  * redirect back. Web Crypto only.
  */
-import { AuthorizationResponseError, ConnectConfigurationError } from './errors';
+import { AuthorizationResponseError, ConnectConfigurationError } from './errors.js';
 
 /**
  * Encodes bytes as base64url without padding.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createConnectClient } from './client';
+import { createConnectClient } from './client.js';
 import {
   AlreadyLinkedError,
   ConnectApiError,
@@ -17,7 +17,7 @@ import {
   UserNotActiveError,
   UserNotFoundError,
   UserNotLinkedError,
-} from './errors';
+} from './errors.js';
 import {
   CLIENT_ID,
   captureRejection,
@@ -37,8 +37,8 @@ import {
   STATUS,
   TOKEN,
   USERS,
-} from './test-support';
-import type { ConnectClient, ConnectClientOptions } from './types';
+} from './test-support.js';
+import type { ConnectClient, ConnectClientOptions } from './types.js';
 
 function getOnlyRequest(requests: RecordedRequest[]): RecordedRequest {
   expect(requests).toHaveLength(1);

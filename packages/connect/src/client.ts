@@ -2,7 +2,7 @@
  * `createConnectClient`: the Connect endpoints of docs/connect-api.md as typed methods.
  */
 import type { z } from 'zod';
-import { ConnectConfigurationError, ConnectUnauthorizedError } from './errors';
+import { ConnectConfigurationError, ConnectUnauthorizedError } from './errors.js';
 import {
   connectUserSchema,
   linkResultSchema,
@@ -11,10 +11,10 @@ import {
   sandboxAuthorizeSchema,
   sandboxUserSchema,
   tokenResponseSchema,
-} from './schemas';
-import { createTokenCache } from './token-cache';
-import { type RequestSpec, raceAbort, sendRequest, type TransportConfig } from './transport';
-import type { AcceptLanguage, ConnectClient, ConnectClientOptions, LinkingToken } from './types';
+} from './schemas.js';
+import { createTokenCache } from './token-cache.js';
+import { type RequestSpec, raceAbort, sendRequest, type TransportConfig } from './transport.js';
+import type { AcceptLanguage, ConnectClient, ConnectClientOptions, LinkingToken } from './types.js';
 
 const TOKEN_PATH = '/v2/oauth/token';
 const REVOKE_PATH = '/v2/oauth/token/revoke';

@@ -19,9 +19,9 @@ import {
   UserNotActiveError,
   UserNotFoundError,
   UserNotLinkedError,
-} from './errors';
-import { createErrorFromResponse } from './response-errors';
-import { SECRETS } from './test-support';
+} from './errors.js';
+import { createErrorFromResponse } from './response-errors.js';
+import { SECRETS } from './test-support.js';
 
 const apiInit = { status: 400, message: 'User Not Found', errorCode: 1001, metaKey: 'user_id' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as connect from './index';
+import * as connect from './index.js';
 
 describe('package entry', () => {
   it('exports exactly the public run-time names the other packages build on', () => {

@@ -18,8 +18,8 @@ export {
   generateState,
   type ParseAuthorizationResponseOptions,
   parseAuthorizationResponse,
-} from './authorization';
-export { createConnectClient } from './client';
+} from './authorization.js';
+export { createConnectClient } from './client.js';
 export {
   AlreadyLinkedError,
   AuthorizationResponseError,
@@ -43,9 +43,9 @@ export {
   UserNotActiveError,
   UserNotFoundError,
   UserNotLinkedError,
-} from './errors';
-export { createErrorFromResponse, type ErrorResponseContext } from './response-errors';
-export type { ConnectRequestEvent } from './transport';
+} from './errors.js';
+export { createErrorFromResponse, type ErrorResponseContext } from './response-errors.js';
+export type { ConnectRequestEvent } from './transport.js';
 export type {
   AcceptLanguage,
   ConnectClient,
@@ -56,4 +56,4 @@ export type {
   LinkStatus,
   SandboxAuthorizeInput,
   SandboxInstacartUserInput,
-} from './types';
+} from './types.js';

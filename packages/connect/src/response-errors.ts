@@ -19,10 +19,10 @@ import {
   UserNotActiveError,
   UserNotFoundError,
   UserNotLinkedError,
-} from './errors';
-import { redactSecrets } from './redact';
-import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry';
-import { apiErrorBodySchema, oauthErrorBodySchema } from './schemas';
+} from './errors.js';
+import { redactSecrets } from './redact.js';
+import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry.js';
+import { apiErrorBodySchema, oauthErrorBodySchema } from './schemas.js';
 
 /** What the factory needs to know besides the response itself. */
 export interface ErrorResponseContext {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeBackoffDelay, getRetryAfterCapMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry';
+import { computeBackoffDelay, getRetryAfterCapMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry.js';
 
 describe('computeBackoffDelay', () => {
   const policy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 };

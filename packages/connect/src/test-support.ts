@@ -2,9 +2,9 @@
  * Test support, not exported by the package: an in-process `fetch` that records every request and
  * answers from a handler, so unit tests never touch the network.
  */
-import { createConnectClient } from './client';
-import type { ConnectRequestEvent } from './transport';
-import type { ConnectClientOptions } from './types';
+import { createConnectClient } from './client.js';
+import type { ConnectRequestEvent } from './transport.js';
+import type { ConnectClientOptions } from './types.js';
 
 /** A request as the fake server saw it. */
 export interface RecordedRequest {

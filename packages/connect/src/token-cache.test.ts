@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectUnauthorizedError, InvalidClientError } from './errors';
+import { ConnectUnauthorizedError, InvalidClientError } from './errors.js';
 import {
   captureRejection,
   createFakeConnect,
@@ -12,8 +12,8 @@ import {
   SECRETS,
   STATUS,
   TOKEN,
-} from './test-support';
-import { createTokenCache, type IssuedToken } from './token-cache';
+} from './test-support.js';
+import { createTokenCache, type IssuedToken } from './token-cache.js';
 
 /** A controllable clock. */
 function createClock(start = NOW) {

@@ -6,7 +6,7 @@ import {
   InvalidGrantError,
   RateLimitedError,
   UserNotFoundError,
-} from './errors';
+} from './errors.js';
 import {
   captureRejection,
   createFakeConnect,
@@ -23,8 +23,8 @@ import {
   TOKEN,
   USERS,
   waitForAbort,
-} from './test-support';
-import type { ConnectClient } from './types';
+} from './test-support.js';
+import type { ConnectClient } from './types.js';
 
 /** Answers with each response in turn, then keeps answering with the last one. */
 function respondInTurn(...responses: Array<() => Response>) {

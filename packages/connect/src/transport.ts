@@ -11,9 +11,9 @@ import {
   ConnectUnavailableError,
   RateLimitedError,
   UnexpectedResponseError,
-} from './errors';
-import { mapErrorResponse } from './response-errors';
-import { computeBackoffDelay, getRetryAfterCapMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry';
+} from './errors.js';
+import { mapErrorResponse } from './response-errors.js';
+import { computeBackoffDelay, getRetryAfterCapMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
 
 /**
  * What `onRequest` receives after every attempt. Holds no secret: no header, no body, no query.

@@ -24,7 +24,7 @@ import {
   parseAuthorizationResponse,
   type RateLimitedError,
   type UserNotFoundError,
-} from './index';
+} from './index.js';
 
 describe('public types', () => {
   it('createConnectClient gives a ConnectClient whose calls resolve to the documented shapes', () => {

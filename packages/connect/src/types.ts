@@ -1,7 +1,7 @@
 /**
  * The public shapes of the client: options, the client itself and what its calls return.
  */
-import type { ConnectRequestEvent } from './transport';
+import type { ConnectRequestEvent } from './transport.js';
 
 /**
  * Languages Connect answers in.

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_BUDGET_GZIP_BYTES, buildElementsBundle } from '../src/build-bundle-node';
+import { BUNDLE_BUDGET_GZIP_BYTES, buildElementsBundle } from '../src/build-bundle-node.js';
 
 const outIndex = process.argv.indexOf('--out');
 const outFile =

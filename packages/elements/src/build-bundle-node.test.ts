@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_BUDGET_GZIP_BYTES, buildElementsBundle, type ElementsBundle } from './build-bundle-node';
+import { BUNDLE_BUDGET_GZIP_BYTES, buildElementsBundle, type ElementsBundle } from './build-bundle-node.js';
 
 let bundle: ElementsBundle;
 

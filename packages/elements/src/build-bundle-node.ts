@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, defaultClientConditions, type Rolldown } from 'vite';
-import { minifyTemplatesPlugin } from './minify-templates-node';
+import { minifyTemplatesPlugin } from './minify-templates-node.js';
 
 /** Gzipped size the bundle must stay within (both elements and Lit). */
 export const BUNDLE_BUDGET_GZIP_BYTES = 12 * 1024;

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CartlinkResultDialog, type DialogCloseDetail, type FailureOutcome, STRINGS } from './index';
-import { buttonNames, getButton, getPart, mountElement, shadowText } from './test-helpers';
+import { type CartlinkResultDialog, type DialogCloseDetail, type FailureOutcome, STRINGS } from './index.js';
+import { buttonNames, getButton, getPart, mountElement, shadowText } from './test-helpers.js';
 
 let navigations: Array<{ url: string; action: string }>;
 let closes: DialogCloseDetail[];

@@ -12,10 +12,10 @@ import {
   type NavigateAction,
   requestNavigation,
   toSafeUrl,
-} from './navigation';
-import type { FailureOutcome, LinkOutcome } from './status-view';
-import { resolveLocale, STRINGS } from './strings';
-import { baseStyles } from './styles';
+} from './navigation.js';
+import type { FailureOutcome, LinkOutcome } from './status-view.js';
+import { resolveLocale, STRINGS } from './strings.js';
+import { baseStyles } from './styles.js';
 
 /** Which dialog to show. */
 export type DialogResult = 'success' | 'failure';

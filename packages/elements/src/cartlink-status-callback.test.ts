@@ -9,8 +9,8 @@ import {
   type FailedDetail,
   type LinkedDetail,
   type StatusView,
-} from './index';
-import { deferred, getButton, jsonResponse, mountElement, shadowText } from './test-helpers';
+} from './index.js';
+import { deferred, getButton, jsonResponse, mountElement, shadowText } from './test-helpers.js';
 
 const activeView: StatusView = {
   state: 'linked-active',

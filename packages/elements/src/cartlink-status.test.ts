@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
-import { type CartlinkStatus, DEFAULT_JOIN_URL, DEFAULT_MANAGE_URL, type StatusView } from './index';
-import type { NavigateDetail } from './navigation';
+import { type CartlinkStatus, DEFAULT_JOIN_URL, DEFAULT_MANAGE_URL, type StatusView } from './index.js';
+import type { NavigateDetail } from './navigation.js';
 import {
   buttonNames,
   deferred,
@@ -10,7 +10,7 @@ import {
   jsonResponse,
   mountElement,
   shadowText,
-} from './test-helpers';
+} from './test-helpers.js';
 
 const EXPIRED_AT = '2025-09-22T07:14:43Z';
 const CSRF = 'csrf-7f3a9b2c4d5e6f708192a3b4c5d6e7f8';

@@ -9,8 +9,8 @@
  * @see https://docs.instacart.com/connect (account linking how-to), "Status element" and "Check for authorization"
  */
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import type { CartlinkResultDialog } from './cartlink-result-dialog';
-import { type CallbackParams, takeCallbackParams, takeReportedOutcome } from './link-callback';
+import type { CartlinkResultDialog } from './cartlink-result-dialog.js';
+import { type CallbackParams, takeCallbackParams, takeReportedOutcome } from './link-callback.js';
 import {
   announceNavigation,
   assignLocation,
@@ -19,7 +19,7 @@ import {
   requestNavigation,
   toSafeUrl,
   toSameOriginUrl,
-} from './navigation';
+} from './navigation.js';
 import {
   type FailureOutcome,
   isStatusState,
@@ -28,9 +28,9 @@ import {
   parseStatusView,
   type StatusState,
   type StatusView,
-} from './status-view';
-import { formatExpiryDate, type Locale, resolveLocale, STRINGS } from './strings';
-import { baseStyles } from './styles';
+} from './status-view.js';
+import { formatExpiryDate, type Locale, resolveLocale, STRINGS } from './strings.js';
+import { baseStyles } from './styles.js';
 
 /** Where "Manage Instacart+" goes unless `manage-url` or the server says otherwise (from the seed). */
 export const DEFAULT_MANAGE_URL = 'https://www.instacart.com/store/account/instacart-plus';

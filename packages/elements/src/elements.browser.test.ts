@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../../testing/browser';
-import { buildElementsBundle } from './build-bundle-node';
-import type { StatusView } from './status-view';
+import { launchBrowser } from '../../../testing/browser.js';
+import { buildElementsBundle } from './build-bundle-node.js';
+import type { StatusView } from './status-view.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-results/elements/', import.meta.url));
 const CSP = "default-src 'self'";

@@ -11,8 +11,8 @@
  * <cartlink-result-dialog id="cartlink-result"></cartlink-result-dialog>
  * ```
  */
-import { CartlinkResultDialog } from './cartlink-result-dialog';
-import { CartlinkStatus } from './cartlink-status';
+import { CartlinkResultDialog } from './cartlink-result-dialog.js';
+import { CartlinkStatus } from './cartlink-status.js';
 
 export {
   CartlinkResultDialog,
@@ -20,7 +20,7 @@ export {
   type DialogCloseDetail,
   type DialogResult,
   type OpenDialogOptions,
-} from './cartlink-result-dialog';
+} from './cartlink-result-dialog.js';
 export {
   CartlinkStatus,
   CSRF_FIELD,
@@ -29,9 +29,9 @@ export {
   type FailedDetail,
   type LinkedDetail,
   type StateChangeDetail,
-} from './cartlink-status';
-export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, LINK_OUTCOME_PARAM } from './link-callback';
-export type { Navigate, NavigateAction, NavigateDetail } from './navigation';
+} from './cartlink-status.js';
+export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, LINK_OUTCOME_PARAM } from './link-callback.js';
+export type { Navigate, NavigateAction, NavigateDetail } from './navigation.js';
 export {
   type FailureOutcome,
   LINK_OUTCOMES,
@@ -43,7 +43,7 @@ export {
   STATUS_STATES,
   type StatusState,
   type StatusView,
-} from './status-view';
+} from './status-view.js';
 export {
   type ElementStrings,
   formatExpiryDate,
@@ -51,7 +51,7 @@ export {
   type Locale,
   resolveLocale,
   STRINGS,
-} from './strings';
+} from './strings.js';
 
 /**
  * Registers both elements under their tag names. Safe to call more than once, and safe when another

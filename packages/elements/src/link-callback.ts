@@ -3,7 +3,7 @@
  * at most once per callback: the seed's "Check for authorization" step. Also reads the outcome of a
  * link the server refused to start (`cartlink_outcome`).
  */
-import type { FailureOutcome } from './status-view';
+import type { FailureOutcome } from './status-view.js';
 
 /** The parameters the link endpoint receives; only those present in the callback URL are set. */
 export interface CallbackParams {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minifyCss, minifyHtml, minifyTemplates } from './minify-templates-node';
+import { minifyCss, minifyHtml, minifyTemplates } from './minify-templates-node.js';
 
 describe('minifyCss', () => {
   it('drops comments and the whitespace CSS does not need', () => {

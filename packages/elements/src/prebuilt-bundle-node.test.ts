@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeBundleKey, loadPrebuiltElementsBundle } from './prebuilt-bundle-node';
+import { computeBundleKey, loadPrebuiltElementsBundle } from './prebuilt-bundle-node.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'cartlink-elements-cache-'));
 afterAll(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinkResult, parseStatusView } from './status-view';
+import { parseLinkResult, parseStatusView } from './status-view.js';
 
 const view = {
   state: 'linked-active',

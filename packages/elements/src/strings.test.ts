@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ElementStrings, formatExpiryDate, LOCALES, resolveLocale, STRINGS } from './strings';
+import { type ElementStrings, formatExpiryDate, LOCALES, resolveLocale, STRINGS } from './strings.js';
 
 /** Every leaf of a strings object, functions called with a sample shop name, keyed by its path. */
 function leaves(value: unknown, path = ''): Map<string, string> {

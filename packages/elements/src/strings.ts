@@ -3,7 +3,7 @@
  * locale and date helpers that pick and format them. Plain data and functions: nothing here touches
  * the DOM, so the storefront can render the same words on the server.
  */
-import type { FailureOutcome, StatusState } from './status-view';
+import type { FailureOutcome, StatusState } from './status-view.js';
 
 /** The locales the elements are translated into. */
 export type Locale = 'en-US' | 'en-CA' | 'fr-CA';

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { DEMO_SEED, startEmulator } from '../src/index';
+import { DEMO_SEED, startEmulator } from '../src/index.js';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } },

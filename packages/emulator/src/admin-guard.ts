@@ -10,8 +10,8 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import type { AppEnv } from './context';
-import { timingSafeEqualString } from './random';
+import type { AppEnv } from './context.js';
+import { timingSafeEqualString } from './random.js';
 
 /** Whether `address` is a loopback address (IPv4 127/8, IPv6 ::1, or IPv4-mapped 127/8). */
 export function isLoopbackAddress(address: string): boolean {

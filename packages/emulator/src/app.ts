@@ -8,16 +8,16 @@
  * faults, then the real handler.
  */
 import { type Context, Hono } from 'hono';
-import type { AppEnv, EmulatorContext } from './context';
-import { ConnectionDroppedError, type FaultAction } from './faults';
-import { isAllowedHost } from './host-guard';
-import { connectError, jsonResponse } from './responses';
-import { registerAdminRoutes } from './routes/admin';
-import { registerAuthorizeRoutes } from './routes/authorize';
-import { registerFulfillmentRoutes } from './routes/fulfillment';
-import { registerPageRoutes } from './routes/pages';
-import { registerSandboxRoutes } from './routes/sandbox';
-import { registerTokenRoutes } from './routes/token';
+import type { AppEnv, EmulatorContext } from './context.js';
+import { ConnectionDroppedError, type FaultAction } from './faults.js';
+import { isAllowedHost } from './host-guard.js';
+import { connectError, jsonResponse } from './responses.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerAuthorizeRoutes } from './routes/authorize.js';
+import { registerFulfillmentRoutes } from './routes/fulfillment.js';
+import { registerPageRoutes } from './routes/pages.js';
+import { registerSandboxRoutes } from './routes/sandbox.js';
+import { registerTokenRoutes } from './routes/token.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

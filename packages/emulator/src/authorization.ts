@@ -4,7 +4,7 @@
  *
  * @see RFC 7636 §4.2–4.3 (S256 only: `plain` is refused, as OAuth 2.1 recommends)
  */
-import type { EmulatorState } from './domain';
+import type { EmulatorState } from './domain.js';
 
 /** An S256 challenge is BASE64URL(SHA-256), i.e. exactly 43 base64url characters. */
 export const CODE_CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;

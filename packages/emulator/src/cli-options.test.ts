@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, parseCliOptions } from './cli-options';
+import { CliUsageError, parseCliOptions } from './cli-options.js';
 
 describe('parseCliOptions', () => {
   it('defaults to the demo on 127.0.0.1:4010, in memory', () => {

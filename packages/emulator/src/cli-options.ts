@@ -3,9 +3,9 @@
  * stops start-up with one line naming it.
  */
 import { parseArgs } from 'node:util';
-import { normalizePublicHost, PublicHostError } from './host-guard';
-import { DEFAULT_LOGIN_LIMITS, type LoginLimits, MAX_LOGIN_WINDOW_SECONDS } from './login-throttle';
-import type { SeedName } from './seed';
+import { normalizePublicHost, PublicHostError } from './host-guard.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits, MAX_LOGIN_WINDOW_SECONDS } from './login-throttle.js';
+import type { SeedName } from './seed.js';
 
 /** The CLI's validated options. */
 export interface CliOptions {

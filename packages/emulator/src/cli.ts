@@ -3,11 +3,11 @@
  * demo logins, and shuts down cleanly on SIGINT/SIGTERM. Run it with `npm run emulator` or
  * `packages/emulator/bin/cartlink-emulator.js`.
  */
-import { CliUsageError, parseCliOptions, USAGE } from './cli-options';
-import { EmulatorConfigError } from './emulator';
-import { startEmulator } from './node-server';
-import { StateFileError } from './persistence';
-import { DEMO_SEED } from './seed';
+import { CliUsageError, parseCliOptions, USAGE } from './cli-options.js';
+import { EmulatorConfigError } from './emulator.js';
+import { startEmulator } from './node-server.js';
+import { StateFileError } from './persistence.js';
+import { DEMO_SEED } from './seed.js';
 
 async function main(): Promise<void> {
   const options = parseCliOptions(process.argv.slice(2), process.env);

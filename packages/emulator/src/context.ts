@@ -3,12 +3,12 @@
  * each route module by `createApp`.
  */
 import type { HttpBindings } from '@hono/node-server';
-import type { Clock } from './clock';
-import type { EmulatorState, PasswordHasher, Settings } from './domain';
-import type { FaultSet } from './faults';
-import type { LoginThrottle } from './login-throttle';
-import type { RequestLog } from './request-log';
-import type { SessionStore } from './sessions';
+import type { Clock } from './clock.js';
+import type { EmulatorState, PasswordHasher, Settings } from './domain.js';
+import type { FaultSet } from './faults.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { RequestLog } from './request-log.js';
+import type { SessionStore } from './sessions.js';
 
 /** Hono environment: over HTTP the Node bindings are present; in process there are none. */
 export type AppEnv = { Bindings: Partial<HttpBindings> };

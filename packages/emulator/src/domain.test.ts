@@ -5,7 +5,7 @@ import {
   EmulatorState,
   getMembership,
   type InstacartUser,
-} from './domain';
+} from './domain.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const DAY = 86_400_000;

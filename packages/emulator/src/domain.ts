@@ -6,7 +6,7 @@
  *
  * Times are epoch milliseconds on the emulator clock, passed in by the caller.
  */
-import { createRandomToken, timingSafeEqualString } from './random';
+import { createRandomToken, timingSafeEqualString } from './random.js';
 
 /** Authorization codes live ten minutes at most (docs/connect-api.md §1, RFC 6749 §4.1.2). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;

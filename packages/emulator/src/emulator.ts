@@ -4,24 +4,24 @@
  * other packages use instead of the admin API.
  */
 import type { Hono } from 'hono';
-import { createApp } from './app';
+import { createApp } from './app.js';
 import {
   checkPkceParameters,
   checkRedirectUriForRegistration,
   isRegisteredRedirectUri,
-} from './authorization';
-import { createClock } from './clock';
-import type { AppEnv, EmulatorContext } from './context';
-import { EmulatorState, type Settings } from './domain';
-import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults';
-import { normalizePublicHost, PublicHostError } from './host-guard';
-import { DEFAULT_LOGIN_LIMITS, type LoginLimits, LoginThrottle, validateLoginLimits } from './login-throttle';
-import type { PersistedState } from './persistence';
-import { RequestLog, type RequestLogEntry } from './request-log';
-import { scryptPasswordHasher } from './scrypt-node';
-import { applySeed, type SeedName } from './seed';
-import { SessionStore } from './sessions';
-import { readStateFile, writeStateFile } from './state-file-node';
+} from './authorization.js';
+import { createClock } from './clock.js';
+import type { AppEnv, EmulatorContext } from './context.js';
+import { EmulatorState, type Settings } from './domain.js';
+import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults.js';
+import { normalizePublicHost, PublicHostError } from './host-guard.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits, LoginThrottle, validateLoginLimits } from './login-throttle.js';
+import type { PersistedState } from './persistence.js';
+import { RequestLog, type RequestLogEntry } from './request-log.js';
+import { scryptPasswordHasher } from './scrypt-node.js';
+import { applySeed, type SeedName } from './seed.js';
+import { SessionStore } from './sessions.js';
+import { readStateFile, writeStateFile } from './state-file-node.js';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {

@@ -2,12 +2,12 @@
  * Fault injection: the unit rules, then each kind of fault seen by a client over real HTTP.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator } from './emulator';
-import { FaultSet, parseFaultInput } from './faults';
-import { type RunningEmulator, startEmulator } from './node-server';
-import { createSeededRandom } from './random';
-import { DEMO_SEED } from './seed';
-import { validated } from './testing/harness';
+import { createEmulator } from './emulator.js';
+import { FaultSet, parseFaultInput } from './faults.js';
+import { type RunningEmulator, startEmulator } from './node-server.js';
+import { createSeededRandom } from './random.js';
+import { DEMO_SEED } from './seed.js';
+import { validated } from './testing/harness.js';
 
 describe('FaultSet', () => {
   it('matches method and path, with * standing for exactly one segment', () => {

@@ -4,8 +4,8 @@
  * drawn from its own seeded generator, so a flaky scenario replays identically from its seed.
  */
 import { z } from 'zod';
-import { createRandomToken, createSeededRandom } from './random';
-import { type FieldError, toFieldError } from './validation';
+import { createRandomToken, createSeededRandom } from './random.js';
+import { type FieldError, toFieldError } from './validation.js';
 
 /** A fault as the typed helper takes it (the admin API takes the same in snake_case). */
 export interface FaultSpec {

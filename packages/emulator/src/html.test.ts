@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, escapeHtml, html, renderPage } from './html';
+import { contentSecurityPolicy, escapeHtml, html, renderPage } from './html.js';
 
 describe('html', () => {
   it('escapes interpolated values, not nested templates', () => {

@@ -19,9 +19,9 @@
  * });
  * ```
  */
-export { checkAdminWrite, isAdminRequestAllowed, isLoopbackAddress } from './admin-guard';
-export type { AppEnv } from './context';
-export type { Settings } from './domain';
+export { checkAdminWrite, isAdminRequestAllowed, isLoopbackAddress } from './admin-guard.js';
+export type { AppEnv } from './context.js';
+export type { Settings } from './domain.js';
 export {
   type AppRegistration,
   createEmulator,
@@ -33,12 +33,12 @@ export {
   type InstacartUserPatch,
   type LinkInfo,
   type TestAuthorization,
-} from './emulator';
-export { ConnectionDroppedError, type FaultSpec } from './faults';
-export { isAllowedHost, normalizePublicHost, PublicHostError } from './host-guard';
-export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle';
-export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from './node-server';
-export { createOpenApiDocument } from './openapi';
-export { StateFileError } from './persistence';
-export type { RequestLogEntry } from './request-log';
-export { DEMO_SEED, type SeedName } from './seed';
+} from './emulator.js';
+export { ConnectionDroppedError, type FaultSpec } from './faults.js';
+export { isAllowedHost, normalizePublicHost, PublicHostError } from './host-guard.js';
+export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.js';
+export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from './node-server.js';
+export { createOpenApiDocument } from './openapi.js';
+export { StateFileError } from './persistence.js';
+export type { RequestLogEntry } from './request-log.js';
+export { DEMO_SEED, type SeedName } from './seed.js';

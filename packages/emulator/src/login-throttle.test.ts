@@ -4,10 +4,10 @@
  * (loopback gets no exemption).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatorOptions } from './emulator';
-import { type RunningEmulator, startEmulator } from './node-server';
-import { DEMO_SEED } from './seed';
-import { BASE, createTestEmulator } from './testing/harness';
+import type { EmulatorOptions } from './emulator.js';
+import { type RunningEmulator, startEmulator } from './node-server.js';
+import { DEMO_SEED } from './seed.js';
+import { BASE, createTestEmulator } from './testing/harness.js';
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 

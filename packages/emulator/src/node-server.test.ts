@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createEmulator, DEMO_SEED, type Emulator, type RunningEmulator, startEmulator } from './index';
-import { validated } from './testing/harness';
+import { createEmulator, DEMO_SEED, type Emulator, type RunningEmulator, startEmulator } from './index.js';
+import { validated } from './testing/harness.js';
 
 describe('startEmulator', () => {
   it('listens on a free loopback port, with the listening URL as issuer, and closes', async () => {

@@ -6,8 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
-import { createEmulator, type Emulator, type EmulatorOptions } from './emulator';
-import { ConnectionDroppedError } from './faults';
+import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
+import { ConnectionDroppedError } from './faults.js';
 
 /** Options of {@link startEmulator}: those of `createEmulator` plus where to listen. */
 export interface StartEmulatorOptions extends EmulatorOptions {

@@ -4,7 +4,7 @@
  * line instead of failing later. Sessions, faults and the request log are not persisted.
  */
 import { z } from 'zod';
-import type { Settings, StateData } from './domain';
+import type { Settings, StateData } from './domain.js';
 
 /** Everything a state file holds. */
 export interface PersistedState {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RequestLog, redactPath } from './request-log';
-import { DEMO_SEED } from './seed';
-import { BASE, createTestEmulator, DEMO_IDS } from './testing/harness';
+import { RequestLog, redactPath } from './request-log.js';
+import { DEMO_SEED } from './seed.js';
+import { BASE, createTestEmulator, DEMO_IDS } from './testing/harness.js';
 
 describe('redactPath', () => {
   it('keeps known routes, ids included', () => {

@@ -3,7 +3,7 @@
  * password, only `scrypt$N$r$p$salt$hash`, so a state file or a heap dump reveals none.
  */
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import type { PasswordHasher } from './domain';
+import type { PasswordHasher } from './domain.js';
 
 const N = 16_384;
 const R = 8;

@@ -2,7 +2,7 @@
  * The demo seed of docs/product.md: the "Corner Market" OAuth application and three Instacart accounts
  * covering the three membership cases.
  */
-import type { EmulatorState, PasswordHasher } from './domain';
+import type { EmulatorState, PasswordHasher } from './domain.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -4,7 +4,7 @@
  * (validated parameters stored server-side, so the forms carry only an id that cannot be swapped
  * for another request's).
  */
-import { createRandomToken } from './random';
+import { createRandomToken } from './random.js';
 
 /**
  * The session cookie. Cookies are not isolated by port and the storefront runs on another port

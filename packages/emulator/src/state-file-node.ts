@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type PersistedState, parseState, serializeState } from './persistence';
+import { type PersistedState, parseState, serializeState } from './persistence.js';
 
 /** The state in `path`, or `undefined` when the file does not exist yet. */
 export function readStateFile(path: string): PersistedState | undefined {

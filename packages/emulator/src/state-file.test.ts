@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator } from './emulator';
-import { StateFileError } from './persistence';
-import { DEMO_SEED } from './seed';
-import { BASE, DEMO_IDS, validated } from './testing/harness';
+import { createEmulator } from './emulator.js';
+import { StateFileError } from './persistence.js';
+import { DEMO_SEED } from './seed.js';
+import { BASE, DEMO_IDS, validated } from './testing/harness.js';
 
 let dir: string;
 let file: string;

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SEED } from './seed';
-import { BASE, createTestEmulator, type TestEmulator } from './testing/harness';
+import { DEMO_SEED } from './seed.js';
+import { BASE, createTestEmulator, type TestEmulator } from './testing/harness.js';
 
 const ENDPOINTS = [
   '/v2/oauth/token',

@@ -5,9 +5,9 @@ import {
   formatReconciliationCsv,
   RECONCILIATION_CSV_HEADER,
   toDeliveryDiscount,
-} from './delivery-discount';
-import type { DeliveryDiscount } from './storage/types';
-import { createLinkingFixture, type LinkingFixture } from './test-support/fake-connect';
+} from './delivery-discount.js';
+import type { DeliveryDiscount } from './storage/types.js';
+import { createLinkingFixture, type LinkingFixture } from './test-support/fake-connect.js';
 
 const alex = { sessionId: 'session-alex', userId: 'user-alex' };
 let f: LinkingFixture;

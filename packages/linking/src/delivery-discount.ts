@@ -5,9 +5,9 @@
  *   handle delivery discounts") and Best practices ("Verify ... when they checkout")
  * @see docs/connect-api.md §6
  */
-import type { Linking, Locale } from './linking';
-import { isActiveMember } from './status';
-import type { DeliveryDiscount, DeliveryDiscountLedger, DiscountVerification } from './storage/types';
+import type { Linking, Locale } from './linking.js';
+import { isActiveMember } from './status.js';
+import type { DeliveryDiscount, DeliveryDiscountLedger, DiscountVerification } from './storage/types.js';
 
 export interface DeliveryDiscountPolicyOptions {
   linking: Linking;

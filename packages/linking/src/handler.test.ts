@@ -4,9 +4,9 @@ import express from 'express';
 import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLinkingExpressMiddleware } from './adapters/express';
-import { createLinkingHonoApp } from './adapters/hono';
-import { createLinkingHandler, type LinkingHandlerOptions, type LinkingRequestSubject } from './handler';
+import { createLinkingExpressMiddleware } from './adapters/express.js';
+import { createLinkingHonoApp } from './adapters/hono.js';
+import { createLinkingHandler, type LinkingHandlerOptions, type LinkingRequestSubject } from './handler.js';
 import {
   AUTH_ENDPOINT,
   CLIENT_ID,
@@ -14,7 +14,7 @@ import {
   type LinkingFixture,
   REDIRECT_URI,
   readAuthorizationUrl,
-} from './test-support/fake-connect';
+} from './test-support/fake-connect.js';
 
 const SHOP = 'https://shop.example';
 const ALEX_CSRF = 'csrf-alex-3f9a7c1e0b5d4e2a9c8b7a6f5e4d3c2b1a0f9e8d7c6';

@@ -5,9 +5,9 @@
  * request chooses it. Only the POSTs change anything; the status is read-only.
  */
 import { z } from 'zod';
-import { LinkingRequestError } from './errors';
-import { type LinkingSubject, timingSafeEqualStrings } from './link-transactions';
-import type { Linking, Locale } from './linking';
+import { LinkingRequestError } from './errors.js';
+import { type LinkingSubject, timingSafeEqualStrings } from './link-transactions.js';
+import type { Linking, Locale } from './linking.js';
 
 /** What `getSubject` resolves a request to: the session's shopper, with what the handler needs of it. */
 export type LinkingRequestSubject = LinkingSubject & {

@@ -14,7 +14,7 @@ import {
   generateCodeVerifier,
   generateState,
 } from '@cartlink/connect';
-import type { LinkTransaction, LinkTransactionStore } from './storage/types';
+import type { LinkTransaction, LinkTransactionStore } from './storage/types.js';
 
 /** Who is asking: the server-side session and the shop user it belongs to. Never taken from the browser. */
 export interface LinkingSubject {

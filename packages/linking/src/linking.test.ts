@@ -7,7 +7,7 @@ import {
   type LinkingFixture,
   REDIRECT_URI,
   readAuthorizationUrl,
-} from './test-support/fake-connect';
+} from './test-support/fake-connect.js';
 
 const alex = { sessionId: 'session-alex', userId: 'user-alex' };
 const blair = { sessionId: 'session-blair', userId: 'user-blair' };

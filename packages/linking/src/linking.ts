@@ -21,11 +21,11 @@ import {
   UserNotFoundError,
   UserNotLinkedError,
 } from '@cartlink/connect';
-import { LinkingConfigError } from './errors';
-import { beginLinkTransaction, consumeLinkTransaction, type LinkingSubject } from './link-transactions';
-import type { LinkFailureDetail, LinkOutcome } from './outcomes';
-import { createInstacartWebLinks, deriveLinkState, type StatusView } from './status';
-import type { LinkingStorage, MembershipVerification } from './storage/types';
+import { LinkingConfigError } from './errors.js';
+import { beginLinkTransaction, consumeLinkTransaction, type LinkingSubject } from './link-transactions.js';
+import type { LinkFailureDetail, LinkOutcome } from './outcomes.js';
+import { createInstacartWebLinks, deriveLinkState, type StatusView } from './status.js';
+import type { LinkingStorage, MembershipVerification } from './storage/types.js';
 
 /** The shopper's details Instacart needs to create a Connect user (seed: "create Connect user account"). */
 export type ConnectUserProfile = Omit<CreateUserInput, 'userId'>;

@@ -2,15 +2,15 @@
  * @module `@cartlink/linking/node`: the Node.js-only parts of the linking core, the SQLite and
  * PostgreSQL engines, and one call that opens, migrates and wraps the storage.
  */
-import { migrateToLatest } from './storage/migrate';
-import { type OpenedDatabase, openDatabase } from './storage/open-database-node';
-import type { PostgresOptions } from './storage/postgres-node';
-import { createSqlStorage } from './storage/sql-storage';
-import type { LinkingStorage } from './storage/types';
+import { migrateToLatest } from './storage/migrate.js';
+import { type OpenedDatabase, openDatabase } from './storage/open-database-node.js';
+import type { PostgresOptions } from './storage/postgres-node.js';
+import { createSqlStorage } from './storage/sql-storage.js';
+import type { LinkingStorage } from './storage/types.js';
 
-export { DatabaseUrlError, type OpenedDatabase, openDatabase } from './storage/open-database-node';
-export { openPostgresDatabase, type PostgresOptions } from './storage/postgres-node';
-export { openSqliteDatabase } from './storage/sqlite-node';
+export { DatabaseUrlError, type OpenedDatabase, openDatabase } from './storage/open-database-node.js';
+export { openPostgresDatabase, type PostgresOptions } from './storage/postgres-node.js';
+export { openSqliteDatabase } from './storage/sqlite-node.js';
 
 /**
  * Opens the database that `databaseUrl` names, brings the linking tables up to date and returns the

@@ -3,7 +3,7 @@
  * membership verification.
  * @see https://docs.instacart.com/connect (account linking how-to), "Status element" and "Update the status element"
  */
-import type { MembershipVerification } from './storage/types';
+import type { MembershipVerification } from './storage/types.js';
 
 /** The states of the status element (part of Cartlink's external contract; see the README). */
 export type LinkState = 'linked-active' | 'linked-inactive' | 'unlinked' | 'unavailable';

@@ -11,7 +11,7 @@ import type {
   LinkingSubject,
   LinkOutcome,
   StatusView,
-} from './index';
+} from './index.js';
 
 describe('the public API', () => {
   it('lets the host limit link starts per subject and request', () => {

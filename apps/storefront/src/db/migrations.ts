@@ -4,7 +4,7 @@
  * same Kysely instance. Kysely's `Migrator` locks on PostgreSQL, so several instances may start at once.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { rateLimitTableMigration } from '../rate-limits';
+import { rateLimitTableMigration } from '../rate-limits.js';
 
 /** Runs `change` in one transaction, also on SQLite, where Kysely's Migrator does not open one. */
 async function atomically(

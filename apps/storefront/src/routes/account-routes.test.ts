@@ -12,7 +12,7 @@ import {
   startLink,
   type TestClient,
   type TestShop,
-} from '../test-support';
+} from '../test-support.js';
 
 let testShop: TestShop | undefined;
 

@@ -9,13 +9,13 @@
  */
 import { createInstacartWebLinks } from '@cartlink/linking';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../http';
-import { negotiateLocale } from '../locale';
-import { contentSecurityPolicy } from '../security';
-import { renderHtml, type StorefrontServices } from '../services';
-import { profileView, signOutEverywhereView } from '../views/account-views';
-import { html } from '../views/html';
-import { requireUser } from './shop-routes';
+import type { AppEnv } from '../http.js';
+import { negotiateLocale } from '../locale.js';
+import { contentSecurityPolicy } from '../security.js';
+import { renderHtml, type StorefrontServices } from '../services.js';
+import { profileView, signOutEverywhereView } from '../views/account-views.js';
+import { html } from '../views/html.js';
+import { requireUser } from './shop-routes.js';
 
 /** True when the URL is Instacart's redirect back: `state` with `code` or `error`, as the element reads it. */
 export function isAuthorizationCallback(url: URL): boolean {

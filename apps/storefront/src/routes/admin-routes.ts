@@ -6,13 +6,13 @@
  */
 import { formatReconciliationCsv } from '@cartlink/linking';
 import type { Hono } from 'hono';
-import type { AppContext, AppEnv } from '../http';
-import { PeriodError, parsePeriod, type ReportPeriod } from '../reconciliation';
-import { renderHtml, type StorefrontServices } from '../services';
-import { findEmails } from '../users';
-import { errorView } from '../views/account-views';
-import { reportView } from '../views/admin-views';
-import { requireUser } from './shop-routes';
+import type { AppContext, AppEnv } from '../http.js';
+import { PeriodError, parsePeriod, type ReportPeriod } from '../reconciliation.js';
+import { renderHtml, type StorefrontServices } from '../services.js';
+import { findEmails } from '../users.js';
+import { errorView } from '../views/account-views.js';
+import { reportView } from '../views/admin-views.js';
+import { requireUser } from './shop-routes.js';
 
 /** Registers `/admin/reconciliation` and `/admin/reconciliation.csv`. */
 export function registerAdminRoutes(app: Hono<AppEnv>, services: StorefrontServices): void {

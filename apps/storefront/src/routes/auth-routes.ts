@@ -9,18 +9,18 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { readRemoteAddress } from '../client-address';
-import { type AppContext, type AppEnv, HttpError, readForm } from '../http';
-import { OverloadedError } from '../load-shedding';
-import { negotiateLocale } from '../locale';
-import { verifyPassword } from '../passwords';
-import { safeNextPath } from '../security';
-import { renderHtml, type StorefrontServices } from '../services';
-import { csrfTokenMatches, type Session, serializeSessionCookie } from '../sessions';
-import { findUserForSignIn } from '../users';
-import { signInView } from '../views/account-views';
-import { SHOP_NAME } from '../views/layout';
-import { type RefusalKind, renderRefusalPage } from '../views/refusal-views';
+import { readRemoteAddress } from '../client-address.js';
+import { type AppContext, type AppEnv, HttpError, readForm } from '../http.js';
+import { OverloadedError } from '../load-shedding.js';
+import { negotiateLocale } from '../locale.js';
+import { verifyPassword } from '../passwords.js';
+import { safeNextPath } from '../security.js';
+import { renderHtml, type StorefrontServices } from '../services.js';
+import { csrfTokenMatches, type Session, serializeSessionCookie } from '../sessions.js';
+import { findUserForSignIn } from '../users.js';
+import { signInView } from '../views/account-views.js';
+import { SHOP_NAME } from '../views/layout.js';
+import { type RefusalKind, renderRefusalPage } from '../views/refusal-views.js';
 
 /** How long sign-in waits for Instacart before going ahead; the verification still completes later. */
 export const SIGN_IN_VERIFICATION_DEADLINE_MS = 3000;

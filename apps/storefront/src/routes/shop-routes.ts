@@ -8,13 +8,13 @@
 import { createInstacartWebLinks } from '@cartlink/linking';
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { DELIVERY_FEE_CENTS, findProduct, formatCents, MAX_QUANTITY, PRODUCTS } from '../catalogue';
-import { integerField, parseFields } from '../form-fields';
-import { type AppContext, type AppEnv, assertCsrf, HttpError, readForm, signInRedirectTarget } from '../http';
-import { renderHtml, type StorefrontServices } from '../services';
-import { addToCart, getCart, getOrder, listOrders, placeOrder, removeFromCart } from '../shop';
-import type { User } from '../users';
-import { errorView } from '../views/account-views';
+import { DELIVERY_FEE_CENTS, findProduct, formatCents, MAX_QUANTITY, PRODUCTS } from '../catalogue.js';
+import { integerField, parseFields } from '../form-fields.js';
+import { type AppContext, type AppEnv, assertCsrf, HttpError, readForm, signInRedirectTarget } from '../http.js';
+import { renderHtml, type StorefrontServices } from '../services.js';
+import { addToCart, getCart, getOrder, listOrders, placeOrder, removeFromCart } from '../shop.js';
+import type { User } from '../users.js';
+import { errorView } from '../views/account-views.js';
 import {
   type CheckoutModel,
   cartView,
@@ -22,7 +22,7 @@ import {
   checkoutView,
   ordersView,
   orderView,
-} from '../views/shop-views';
+} from '../views/shop-views.js';
 
 /** `POST /cart/items`: how many to add, 1 when the field is absent (the catalogue's button sends none). */
 const addToCartSchema = z.object({

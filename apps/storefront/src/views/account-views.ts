@@ -5,9 +5,9 @@
  *   authorization"
  */
 import type { Locale, StatusView } from '@cartlink/linking';
-import type { User } from '../users';
-import { html, type SafeHtml } from './html';
-import { csrfField, SHOP_NAME } from './layout';
+import type { User } from '../users.js';
+import { html, type SafeHtml } from './html.js';
+import { csrfField, SHOP_NAME } from './layout.js';
 
 /** The sign-in form. `error` is shown above it; the email is kept, the password never. */
 export function signInView(options: {

@@ -5,10 +5,10 @@
  * @see README.md, Glossary ("delivery discount", "ledger", "grace")
  */
 import type { DeliveryDiscount, DiscountTotals } from '@cartlink/linking';
-import { CURRENCY } from '../catalogue';
-import { listDays, type ReportPeriod } from '../reconciliation';
-import { html, type SafeHtml } from './html';
-import { formatDateTime } from './shop-views';
+import { CURRENCY } from '../catalogue.js';
+import { listDays, type ReportPeriod } from '../reconciliation.js';
+import { html, type SafeHtml } from './html.js';
+import { formatDateTime } from './shop-views.js';
 
 /** Formats cents in any ISO 4217 currency the ledger holds. */
 export function formatMoney(cents: number, currency: string): string {

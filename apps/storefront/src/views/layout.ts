@@ -2,7 +2,7 @@
  * @module The page frame every storefront page shares: head (stylesheet, scripts with the response's
  * CSP nonce), header with the shop's name and navigation, the flash message, and the footer.
  */
-import { html, type SafeHtml } from './html';
+import { html, type SafeHtml } from './html.js';
 
 /** The shop's name, as shoppers (and the Instacart consent page) see it. */
 export const SHOP_NAME = 'Corner Market';

@@ -5,8 +5,8 @@
  * shop is being attacked or is overloaded, and must cost next to nothing.
  */
 import type { Locale } from '@cartlink/linking';
-import { html } from './html';
-import { SHOP_NAME } from './layout';
+import { html } from './html.js';
+import { SHOP_NAME } from './layout.js';
 
 /** Why the sign-in was refused. */
 export type RefusalKind = 'throttled' | 'overloaded';

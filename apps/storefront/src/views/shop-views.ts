@@ -3,10 +3,10 @@
  * content; `renderPage` puts it in the frame.
  */
 import type { DeliveryDiscountDecision } from '@cartlink/linking';
-import { formatCents, type Product } from '../catalogue';
-import type { Cart, Order } from '../shop';
-import { html, type SafeHtml } from './html';
-import { csrfField } from './layout';
+import { formatCents, type Product } from '../catalogue.js';
+import type { Cart, Order } from '../shop.js';
+import { html, type SafeHtml } from './html.js';
+import { csrfField } from './layout.js';
 
 /** The catalogue. Visitors get the same buttons, which take them to sign in first. */
 export function catalogueView(products: readonly Product[], csrfToken: string | null): SafeHtml {

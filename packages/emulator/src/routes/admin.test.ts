@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { isAdminRequestAllowed, isLoopbackAddress } from '../admin-guard';
-import { createEmulator } from '../emulator';
-import { DEMO_SEED } from '../seed';
-import { BASE, createTestEmulator, DEMO_IDS, type TestEmulator } from '../testing/harness';
+import { isAdminRequestAllowed, isLoopbackAddress } from '../admin-guard.js';
+import { createEmulator } from '../emulator.js';
+import { DEMO_SEED } from '../seed.js';
+import { BASE, createTestEmulator, DEMO_IDS, type TestEmulator } from '../testing/harness.js';
 
 let t: TestEmulator;
 beforeEach(() => {

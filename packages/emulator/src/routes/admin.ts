@@ -9,23 +9,23 @@
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard';
-import { checkRedirectUriForRegistration } from '../authorization';
-import { readOptionalJsonObject } from '../body';
-import { formatConnectTime } from '../clock';
-import type { AppEnv, EmulatorContext } from '../context';
+import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard.js';
+import { checkRedirectUriForRegistration } from '../authorization.js';
+import { readOptionalJsonObject } from '../body.js';
+import { formatConnectTime } from '../clock.js';
+import type { AppEnv, EmulatorContext } from '../context.js';
 import {
   type ConnectUser,
   DuplicateEmailError,
   getMembership,
   type InstacartUser,
   type Settings,
-} from '../domain';
-import { parseFaultInput } from '../faults';
-import { html, renderPage } from '../html';
-import { createOpenApiDocument } from '../openapi';
-import { connectError, jsonResponse } from '../responses';
-import { type FieldError, toFieldError } from '../validation';
+} from '../domain.js';
+import { parseFaultInput } from '../faults.js';
+import { html, renderPage } from '../html.js';
+import { createOpenApiDocument } from '../openapi.js';
+import { connectError, jsonResponse } from '../responses.js';
+import { type FieldError, toFieldError } from '../validation.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 

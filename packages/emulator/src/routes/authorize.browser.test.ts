@@ -6,10 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../../../testing/browser';
-import { type RunningEmulator, startEmulator } from '../node-server';
-import { DEMO_SEED } from '../seed';
-import { validated } from '../testing/harness';
+import { launchBrowser } from '../../../../testing/browser.js';
+import { type RunningEmulator, startEmulator } from '../node-server.js';
+import { DEMO_SEED } from '../seed.js';
+import { validated } from '../testing/harness.js';
 
 const CLIENT = { clientId: 'browser-shop', clientSecret: 'browser-shop-secret', name: 'Corner Market' };
 

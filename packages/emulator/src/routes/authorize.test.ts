@@ -3,9 +3,9 @@
  * page headers. The same flow in a real browser is in `authorize.browser.test.ts`.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { sha256Base64Url } from '../random';
-import { DEMO_SEED } from '../seed';
-import { BASE, createTestEmulator, type TestEmulator } from '../testing/harness';
+import { sha256Base64Url } from '../random.js';
+import { DEMO_SEED } from '../seed.js';
+import { BASE, createTestEmulator, type TestEmulator } from '../testing/harness.js';
 
 const { clientId, clientSecret, redirectUri } = DEMO_SEED.app;
 const CSP =

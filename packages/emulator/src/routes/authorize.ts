@@ -13,15 +13,15 @@
  */
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { getPeer } from '../admin-guard';
-import { appendQuery, checkPkceParameters } from '../authorization';
-import { readForm } from '../body';
-import type { AppEnv, EmulatorContext } from '../context';
-import type { InstacartUser, OAuthApp } from '../domain';
-import { html, renderPage, type SafeHtml } from '../html';
-import { timingSafeEqualString } from '../random';
-import { redirectResponse } from '../responses';
-import { type BrowserSession, type PendingAuthorization, sessionCookieName } from '../sessions';
+import { getPeer } from '../admin-guard.js';
+import { appendQuery, checkPkceParameters } from '../authorization.js';
+import { readForm } from '../body.js';
+import type { AppEnv, EmulatorContext } from '../context.js';
+import type { InstacartUser, OAuthApp } from '../domain.js';
+import { html, renderPage, type SafeHtml } from '../html.js';
+import { timingSafeEqualString } from '../random.js';
+import { redirectResponse } from '../responses.js';
+import { type BrowserSession, type PendingAuthorization, sessionCookieName } from '../sessions.js';
 
 const MAX_STATE_LENGTH = 2048;
 

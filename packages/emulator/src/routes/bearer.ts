@@ -7,9 +7,9 @@
  * `The access token is missing`, `… is invalid`, `… expired`, `… was revoked`, and
  * `The access token is not a fulfillment token` (a linking token used as a bearer token).
  */
-import type { EmulatorContext } from '../context';
-import type { AccessToken } from '../domain';
-import { jsonResponse } from '../responses';
+import type { EmulatorContext } from '../context.js';
+import type { AccessToken } from '../domain.js';
+import { jsonResponse } from '../responses.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 

@@ -5,13 +5,13 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { type BodyResult, readJsonObject } from '../body';
-import { formatConnectTime } from '../clock';
-import type { AppEnv, EmulatorContext } from '../context';
-import { getMembership } from '../domain';
-import { connectError, jsonResponse } from '../responses';
-import { toFieldError } from '../validation';
-import { authenticateFulfillment } from './bearer';
+import { type BodyResult, readJsonObject } from '../body.js';
+import { formatConnectTime } from '../clock.js';
+import type { AppEnv, EmulatorContext } from '../context.js';
+import { getMembership } from '../domain.js';
+import { connectError, jsonResponse } from '../responses.js';
+import { toFieldError } from '../validation.js';
+import { authenticateFulfillment } from './bearer.js';
 
 /** Characters Connect refuses in names (docs/connect-api.md §3c). */
 const FORBIDDEN_NAME_CHARACTERS = /[/:<>$%?]/;

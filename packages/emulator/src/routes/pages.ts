@@ -5,8 +5,8 @@
  * @see docs/account-linking.md, "Status element"
  */
 import type { Hono } from 'hono';
-import type { AppEnv } from '../context';
-import { html, renderPage, STYLESHEET } from '../html';
+import type { AppEnv } from '../context.js';
+import { html, renderPage, STYLESHEET } from '../html.js';
 
 /** `next` is followed only when it is a path on this site (no `//host`, no scheme). */
 function safeNext(next: string | undefined): string | undefined {

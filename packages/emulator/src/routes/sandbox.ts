@@ -7,14 +7,14 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { checkPkceParameters, isRegisteredRedirectUri } from '../authorization';
-import { readJsonObject } from '../body';
-import type { AppEnv, EmulatorContext } from '../context';
-import { DuplicateEmailError } from '../domain';
-import { connectError, jsonResponse } from '../responses';
-import { toFieldError } from '../validation';
-import { authenticateFulfillment } from './bearer';
-import { bodyError } from './fulfillment';
+import { checkPkceParameters, isRegisteredRedirectUri } from '../authorization.js';
+import { readJsonObject } from '../body.js';
+import type { AppEnv, EmulatorContext } from '../context.js';
+import { DuplicateEmailError } from '../domain.js';
+import { connectError, jsonResponse } from '../responses.js';
+import { toFieldError } from '../validation.js';
+import { authenticateFulfillment } from './bearer.js';
+import { bodyError } from './fulfillment.js';
 
 const createInstacartUserSchema = z.object({
   email: z.email().max(254),

@@ -4,12 +4,12 @@
  * @see docs/connect-api.md §2; RFC 6749 §4.1.3, §4.4, §5; RFC 7009; RFC 7636 §4.6
  */
 import type { Hono } from 'hono';
-import { CODE_VERIFIER_PATTERN } from '../authorization';
-import { readJsonObject } from '../body';
-import type { AppEnv, EmulatorContext } from '../context';
-import { type AccessToken, TOKEN_LIFETIME_SECONDS, type VerifierEvidence } from '../domain';
-import { sha256Base64Url } from '../random';
-import { oauthError, tokenResponse } from '../responses';
+import { CODE_VERIFIER_PATTERN } from '../authorization.js';
+import { readJsonObject } from '../body.js';
+import type { AppEnv, EmulatorContext } from '../context.js';
+import { type AccessToken, TOKEN_LIFETIME_SECONDS, type VerifierEvidence } from '../domain.js';
+import { sha256Base64Url } from '../random.js';
+import { oauthError, tokenResponse } from '../responses.js';
 
 const INVALID_CLIENT =
   'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.';

@@ -2,10 +2,10 @@
  * @module Shared set-up of the emulator's own tests: an in-process emulator whose every Connect
  * response goes through the OpenAPI validator, and short-hands for the calls most tests repeat.
  */
-import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator';
-import { createOpenApiDocument } from '../openapi';
-import { DEMO_SEED } from '../seed';
-import { createValidatingFetch, type ValidatingFetch } from './openapi-validator';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator.js';
+import { createOpenApiDocument } from '../openapi.js';
+import { DEMO_SEED } from '../seed.js';
+import { createValidatingFetch, type ValidatingFetch } from './openapi-validator.js';
 
 /** The base URL of in-process requests (never resolved: nothing leaves the process). */
 export const BASE = 'http://emulator.test';

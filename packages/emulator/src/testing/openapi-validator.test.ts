@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createOpenApiDocument } from '../openapi';
-import { createOpenApiValidator, createValidatingFetch, OpenApiMismatchError } from './openapi-validator';
+import { createOpenApiDocument } from '../openapi.js';
+import { createOpenApiValidator, createValidatingFetch, OpenApiMismatchError } from './openapi-validator.js';
 
 const document = createOpenApiDocument('http://emulator.test');
 const validator = createOpenApiValidator(document);

@@ -10,7 +10,7 @@ import type {
   NextFunction,
   RequestHandler,
 } from 'express';
-import { createLinkingHandler, type LinkingHandlerOptions } from '../handler';
+import { createLinkingHandler, type LinkingHandlerOptions } from '../handler.js';
 
 /** Builds a web `Request` from an Express request (whose body must not have been consumed yet). */
 export function toWebRequest(req: ExpressRequest): Request {

@@ -3,7 +3,7 @@
  * web-standard handler.
  */
 import { Hono } from 'hono';
-import { createLinkingHandler, type LinkingHandlerOptions } from '../handler';
+import { createLinkingHandler, type LinkingHandlerOptions } from '../handler.js';
 
 /**
  * Returns a Hono app serving `{basePath}/status`, `{basePath}/authorize`, `{basePath}/link` and

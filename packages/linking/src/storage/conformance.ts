@@ -16,14 +16,14 @@
  * ```
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuplicateDiscountError } from './errors';
+import { DuplicateDiscountError } from './errors.js';
 import type {
   DeliveryDiscount,
   LinkingStorage,
   LinkTransaction,
   MembershipVerification,
   MembershipVerificationResult,
-} from './types';
+} from './types.js';
 
 /** A storage under test, and how to dispose of what was opened for it. */
 export interface StorageUnderTest {

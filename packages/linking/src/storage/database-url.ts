@@ -2,7 +2,7 @@
  * @module Reading `DATABASE_URL`: which engine, and where. Pure and web-standard, so an application's
  * `env.ts` can validate the variable at start-up before anything is opened.
  */
-import { DatabaseUrlError } from './errors';
+import { DatabaseUrlError } from './errors.js';
 
 /** Where the linking storage lives, as read from a database URL. */
 export type DatabaseLocation =

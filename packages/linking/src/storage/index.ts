@@ -12,10 +12,10 @@ export type {
   LinkTransactionTable,
   MembershipVerificationTable,
   NullableEpochMillisColumn,
-} from './database';
-export { LINKING_TABLES } from './database';
-export { type DatabaseLocation, parseDatabaseUrl } from './database-url';
-export { DatabaseUrlError, DuplicateDiscountError, MigrationFailedError } from './errors';
+} from './database.js';
+export { LINKING_TABLES } from './database.js';
+export { type DatabaseLocation, parseDatabaseUrl } from './database-url.js';
+export { DatabaseUrlError, DuplicateDiscountError, MigrationFailedError } from './errors.js';
 export {
   createLinkingMigrator,
   LINKING_MIGRATION_LOCK_TABLE,
@@ -23,6 +23,6 @@ export {
   linkingMigrationProvider,
   linkingMigrations,
   migrateToLatest,
-} from './migrate';
-export { createSqlStorage } from './sql-storage';
-export type * from './types';
+} from './migrate.js';
+export { createSqlStorage } from './sql-storage.js';
+export type * from './types.js';

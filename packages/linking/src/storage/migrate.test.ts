@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, expectTypeOf, it } from 'vitest';
-import { createTestDatabase, isPostgresAvailable } from '../../../../testing/postgres';
-import { LINKING_TABLES, type LinkingDatabase } from './database';
-import { MigrationFailedError } from './errors';
+import { createTestDatabase, isPostgresAvailable } from '../../../../testing/postgres.js';
+import { LINKING_TABLES, type LinkingDatabase } from './database.js';
+import { MigrationFailedError } from './errors.js';
 import {
   createLinkingMigrator,
   LINKING_MIGRATION_LOCK_TABLE,
@@ -13,10 +13,10 @@ import {
   linkingMigrationProvider,
   linkingMigrations,
   migrateToLatest,
-} from './migrate';
-import { openPostgresDatabase } from './postgres-node';
-import { createSqlStorage } from './sql-storage';
-import { openSqliteDatabase } from './sqlite-node';
+} from './migrate.js';
+import { openPostgresDatabase } from './postgres-node.js';
+import { createSqlStorage } from './sql-storage.js';
+import { openSqliteDatabase } from './sqlite-node.js';
 
 // Without a server the PostgreSQL half skips, and isPostgresAvailable() says why on the console.
 const postgresAvailable = await isPostgresAvailable();

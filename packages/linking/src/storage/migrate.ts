@@ -13,8 +13,8 @@
  * SQLite file at the same moment are not supported.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import { MigrationFailedError } from './errors';
-import * as initial from './migrations/0001-initial';
+import { MigrationFailedError } from './errors.js';
+import * as initial from './migrations/0001-initial.js';
 
 /** The table that records which linking migrations have run. */
 export const LINKING_MIGRATION_TABLE = 'cartlink_migration';

@@ -4,12 +4,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { LinkingDatabase } from './database';
-import { parseDatabaseUrl } from './database-url';
-import { openPostgresDatabase, type PostgresOptions } from './postgres-node';
-import { openSqliteDatabase } from './sqlite-node';
+import type { LinkingDatabase } from './database.js';
+import { parseDatabaseUrl } from './database-url.js';
+import { openPostgresDatabase, type PostgresOptions } from './postgres-node.js';
+import { openSqliteDatabase } from './sqlite-node.js';
 
-export { DatabaseUrlError } from './errors';
+export { DatabaseUrlError } from './errors.js';
 
 /** A database opened by {@link openDatabase}, and which engine it runs on. */
 export interface OpenedDatabase<DB extends LinkingDatabase = LinkingDatabase> {

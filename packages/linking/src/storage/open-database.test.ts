@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, isPostgresAvailable } from '../../../../testing/postgres';
-import { parseDatabaseUrl } from './database-url';
-import { DatabaseUrlError } from './errors';
-import { migrateToLatest } from './migrate';
-import { type OpenedDatabase, openDatabase } from './open-database-node';
-import { createSqlStorage } from './sql-storage';
+import { createTestDatabase, isPostgresAvailable } from '../../../../testing/postgres.js';
+import { parseDatabaseUrl } from './database-url.js';
+import { DatabaseUrlError } from './errors.js';
+import { migrateToLatest } from './migrate.js';
+import { type OpenedDatabase, openDatabase } from './open-database-node.js';
+import { createSqlStorage } from './sql-storage.js';
 
 const postgresAvailable = await isPostgresAvailable();
 

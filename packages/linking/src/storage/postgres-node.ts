@@ -3,7 +3,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { LinkingDatabase } from './database';
+import type { LinkingDatabase } from './database.js';
 
 /** Options of {@link openPostgresDatabase}. */
 export interface PostgresOptions {

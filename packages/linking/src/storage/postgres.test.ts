@@ -6,12 +6,12 @@ import {
   isPostgresAvailable,
   POSTGRES_ADMIN_URL,
   type TestDatabase,
-} from '../../../../testing/postgres';
-import { runStorageConformance } from './conformance';
-import { LINKING_TABLES, type LinkingDatabase } from './database';
-import { migrateToLatest } from './migrate';
-import { openPostgresDatabase } from './postgres-node';
-import { createSqlStorage } from './sql-storage';
+} from '../../../../testing/postgres.js';
+import { runStorageConformance } from './conformance.js';
+import { LINKING_TABLES, type LinkingDatabase } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { openPostgresDatabase } from './postgres-node.js';
+import { createSqlStorage } from './sql-storage.js';
 
 // Without a server this skips, and isPostgresAvailable() says why on the console (under CI=true it throws).
 const available = await isPostgresAvailable();

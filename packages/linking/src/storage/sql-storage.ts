@@ -9,8 +9,8 @@ import type {
   LinkingDatabase,
   LinkTransactionTable,
   MembershipVerificationTable,
-} from './database';
-import { DuplicateDiscountError } from './errors';
+} from './database.js';
+import { DuplicateDiscountError } from './errors.js';
 import type {
   BillingPeriod,
   DeliveryDiscount,
@@ -22,7 +22,7 @@ import type {
   LinkTransactionStore,
   MembershipVerification,
   MembershipVerificationStore,
-} from './types';
+} from './types.js';
 
 const DAY_MILLIS = 86_400_000;
 

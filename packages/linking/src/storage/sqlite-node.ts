@@ -3,7 +3,7 @@
  */
 import Database from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
-import type { LinkingDatabase } from './database';
+import type { LinkingDatabase } from './database.js';
 
 /**
  * Opens (creating if needed) the SQLite database at `path`, or an in-memory one for `:memory:`. The

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStorageConformance } from './conformance';
-import { LINKING_TABLES, type LinkingDatabase } from './database';
-import { migrateToLatest } from './migrate';
-import { createSqlStorage } from './sql-storage';
-import { openSqliteDatabase, withStatementCache } from './sqlite-node';
+import { runStorageConformance } from './conformance.js';
+import { LINKING_TABLES, type LinkingDatabase } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { createSqlStorage } from './sql-storage.js';
+import { openSqliteDatabase, withStatementCache } from './sqlite-node.js';
 
 // One database file for this test file, migrated once; each test empties the tables.
 const directory = mkdtempSync(join(tmpdir(), 'cartlink-sqlite-'));

@@ -6,12 +6,12 @@
  */
 import { createConnectClient } from '@cartlink/connect';
 import type { Kysely } from 'kysely';
-import { createLinking, type Linking, type LinkingOptions } from '../linking';
-import type { LinkingDatabase } from '../storage/database';
-import { migrateToLatest } from '../storage/migrate';
-import { createSqlStorage } from '../storage/sql-storage';
-import { openSqliteDatabase } from '../storage/sqlite-node';
-import type { LinkingStorage } from '../storage/types';
+import { createLinking, type Linking, type LinkingOptions } from '../linking.js';
+import type { LinkingDatabase } from '../storage/database.js';
+import { migrateToLatest } from '../storage/migrate.js';
+import { createSqlStorage } from '../storage/sql-storage.js';
+import { openSqliteDatabase } from '../storage/sqlite-node.js';
+import type { LinkingStorage } from '../storage/types.js';
 
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'cs_SECRET_linking_5d1c';

@@ -4,7 +4,7 @@
  * `../database.ts`) and `boolean`.
  */
 import { type Kysely, sql } from 'kysely';
-import { runAtomically } from './run-atomically';
+import { runAtomically } from './run-atomically.js';
 
 /** Creates the linking tables. */
 export async function up(migrationDb: Kysely<unknown>): Promise<void> {
