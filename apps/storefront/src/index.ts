@@ -6,7 +6,14 @@ export { createStorefront, type Storefront, type StorefrontDeps } from './app.js
 // For test and benchmark harnesses that drive the shop from outside (sessions without the sign-in
 // form, shoppers seeded in bulk, direct reads of the shop's tables).
 export type { StorefrontDatabase } from './db/schema.js';
-export { ConfigError, DEMO_DEFAULTS, type EnvSource, parseEnv, readEnv, type StorefrontConfig } from './env.js';
+export {
+  ConfigError,
+  DEMO_DEFAULTS,
+  type EnvSource,
+  parseEnv,
+  readEnv,
+  type StorefrontConfig,
+} from './env.js';
 export { createLogger } from './logger.js';
 export { hashPassword } from './passwords.js';
 export { type ConfigForPort, type RunningStorefront, startStorefront } from './server-node.js';

@@ -15,7 +15,12 @@ import type { AppEnv, EmulatorContext } from './context.js';
 import { EmulatorState, type Settings } from './domain.js';
 import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults.js';
 import { normalizePublicHost, PublicHostError } from './host-guard.js';
-import { DEFAULT_LOGIN_LIMITS, type LoginLimits, LoginThrottle, validateLoginLimits } from './login-throttle.js';
+import {
+  DEFAULT_LOGIN_LIMITS,
+  type LoginLimits,
+  LoginThrottle,
+  validateLoginLimits,
+} from './login-throttle.js';
 import type { PersistedState } from './persistence.js';
 import { RequestLog, type RequestLogEntry } from './request-log.js';
 import { scryptPasswordHasher } from './scrypt-node.js';

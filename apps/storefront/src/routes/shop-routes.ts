@@ -10,7 +10,14 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { DELIVERY_FEE_CENTS, findProduct, formatCents, MAX_QUANTITY, PRODUCTS } from '../catalogue.js';
 import { integerField, parseFields } from '../form-fields.js';
-import { type AppContext, type AppEnv, assertCsrf, HttpError, readForm, signInRedirectTarget } from '../http.js';
+import {
+  type AppContext,
+  type AppEnv,
+  assertCsrf,
+  HttpError,
+  readForm,
+  signInRedirectTarget,
+} from '../http.js';
 import { renderHtml, type StorefrontServices } from '../services.js';
 import { addToCart, getCart, getOrder, listOrders, placeOrder, removeFromCart } from '../shop.js';
 import type { User } from '../users.js';
