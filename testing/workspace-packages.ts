@@ -22,11 +22,16 @@ export function readSourcePaths(): Record<string, string> {
   );
 }
 
-/** What the `paths` should be, derived from each package's `exports` (`dist/x.js` is built from `src/x.ts`). */
+/** What the `paths` should be, derived from the `exports` of each package and app (`dist/x.js` is built from `src/x.ts`). */
 export function expectedSourcePaths(): Record<string, string> {
   const expected: Record<string, string> = {};
-  for (const directory of readdirSync(join(ROOT, 'packages')).sort()) {
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', directory, 'package.json'), 'utf8')) as {
+  const directories = ['packages', 'apps'].flatMap((parent) =>
+    readdirSync(join(ROOT, parent))
+      .sort()
+      .map((name) => `${parent}/${name}`),
+  );
+  for (const directory of directories) {
+    const manifest = JSON.parse(readFileSync(join(ROOT, directory, 'package.json'), 'utf8')) as {
       name: string;
       exports: Record<string, string | { types?: string; import?: string }>;
     };
@@ -34,7 +39,7 @@ export function expectedSourcePaths(): Record<string, string> {
       const built = typeof target === 'string' ? target : target.import;
       if (built === undefined || !built.startsWith('./dist/') || !built.endsWith('.js')) continue;
       const name = subpath === '.' ? manifest.name : `${manifest.name}${subpath.slice(1)}`;
-      expected[name] = `./packages/${directory}/src/${built.slice('./dist/'.length, -'.js'.length)}.ts`;
+      expected[name] = `./${directory}/src/${built.slice('./dist/'.length, -'.js'.length)}.ts`;
     }
   }
   return expected;

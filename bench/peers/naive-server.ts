@@ -47,7 +47,7 @@ const shopAssets = new Map(
     `/assets/${file}`,
     {
       type,
-      body: readFileSync(new URL(`../../apps/storefront/src/assets/${file}`, import.meta.url), 'utf8'),
+      body: readFileSync(new URL(`../../apps/storefront/assets/${file}`, import.meta.url), 'utf8'),
     },
   ]),
 );

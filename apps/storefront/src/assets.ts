@@ -1,5 +1,5 @@
 /**
- * @module The static assets: the shop's stylesheet, icon and script read from `src/assets/`, and the
+ * @module The static assets: the shop's stylesheet, icon and script read from `assets/` (beside `src/` and `dist/`, so both find it), and the
  * linking elements' bundle. Each is served at a path carrying a hash of its content, so browsers may
  * cache it for a year (`immutable`) and a new version simply has a new URL.
  */
@@ -31,7 +31,7 @@ function hashed(name: string, extension: string, body: string): string {
 }
 
 async function readAsset(file: string): Promise<string> {
-  return readFile(new URL(`./assets/${file}`, import.meta.url), 'utf8');
+  return readFile(new URL(`../assets/${file}`, import.meta.url), 'utf8');
 }
 
 /** Reads the shop's files and pairs them with the elements bundle. */

@@ -1,5 +1,5 @@
 /**
- * @module Entry point: `tsx apps/storefront/src/main.ts`. Reads the environment, starts the shop, and
+ * @module Entry point: `node apps/storefront/dist/main.js` once built (`tsx apps/storefront/src/main.ts` from the sources). Reads the environment, starts the shop, and
  * stops cleanly on SIGINT/SIGTERM. A configuration error prints one line naming the variable and exits
  * with status 1.
  */

@@ -1,5 +1,5 @@
 /**
- * @module `npm start`: the demo. Starts the Connect emulator (seeded, state in memory) on
+ * @module `npm start`: the demo, run as compiled JavaScript (`node apps/storefront/dist/demo.js` after `npm run build`). Starts the Connect emulator (seeded, state in memory) on
  * http://localhost:4010 and Corner Market on http://localhost:3000 (data in `.data/`), in one
  * process, and prints both URLs and the demo logins. Ctrl-C stops both.
  *
@@ -8,9 +8,9 @@
  * the emulator starts only when the shop is configured to use it (the default).
  */
 import { DEMO_SEED, startEmulator } from '@cartlink/emulator';
-import { ConfigError, readEnv } from '../apps/storefront/src/env';
-import { startStorefront } from '../apps/storefront/src/server-node';
-import { DEMO_PASSWORD, DEMO_USERS } from '../apps/storefront/src/users';
+import { ConfigError, readEnv } from './env.js';
+import { startStorefront } from './server-node.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './users.js';
 
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 4010);
 const EMULATOR_URL = `http://localhost:${EMULATOR_PORT}`;
