@@ -34,7 +34,7 @@ const DISCARD_TIMEOUT_MS = 10_000;
  * Returns `false` when it gives up, bounded in size and time against a client that never stops:
  * the connection is then closed after the answer (`Connection: close`).
  *
- * @see RFC 9112 §9.6 (tear-down: a server that closes early risks a reset losing its response)
+ * @see https://www.rfc-editor.org/rfc/rfc9112#section-9.6 (tear-down: a server that closes early risks a reset losing its response)
  */
 async function discardRequestBody(
   request: Request,

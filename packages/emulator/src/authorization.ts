@@ -2,7 +2,7 @@
  * Rules shared by the three ways to obtain an authorization code (the browser page, the sandbox
  * endpoint and the `authorizeForTest` helper): PKCE parameters and registered redirect URIs.
  *
- * @see RFC 7636 §4.2–4.3 (S256 only: `plain` is refused, as OAuth 2.1 recommends)
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.2 (§4.2–4.3; S256 only: `plain` is refused, as OAuth 2.1 recommends)
  */
 import type { EmulatorState } from './domain.js';
 

@@ -5,7 +5,7 @@
  * every answer; only the `Host` header still names the attacker's domain. Answering nothing but
  * loopback names and the configured public host(s) makes such a page read and change nothing.
  *
- * @see RFC 9110 §7.2 (Host) and §15.5.20 (421 Misdirected Request)
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-7.2 (Host) and §15.5.20 (421 Misdirected Request)
  */
 
 /** Names that always reach this machine without asking DNS, with any port. */

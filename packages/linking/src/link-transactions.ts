@@ -5,7 +5,7 @@
  * and `state`.
  * @see https://docs.instacart.com/connect (account linking how-to), "Authorization URL" (the CSRF
  *   prevention token)
- * @see RFC 6749 §10.12 (CSRF), RFC 7636 (PKCE), RFC 9700 §2.1 and §4.7
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1 (and §4.7; RFC 6749 §10.12 on CSRF, RFC 7636 on PKCE)
  */
 import {
   computeCodeChallenge,
