@@ -29,27 +29,25 @@ try {
 }
 
 const usesEmulator = new URL(config.connect.baseUrl).origin === new URL(EMULATOR_URL).origin;
+// The demo application is seeded with the default redirect URI; a shop on another PORT registers its
+// own beside it, as a retailer gives Instacart its redirect URI. As part of the start-up scenario it
+// survives the emulator's admin reset.
+const ownRedirectUri =
+  config.connect.clientId === DEMO_SEED.app.clientId &&
+  config.connect.redirectUri !== DEMO_SEED.app.redirectUri;
 const emulator = usesEmulator
-  ? await startEmulator({ port: EMULATOR_PORT, host: '127.0.0.1', seed: 'demo', issuer: EMULATOR_URL }).catch(
-      (error: unknown) =>
-        fail(`The Connect emulator could not start on port ${EMULATOR_PORT}: ${(error as Error).message}`),
+  ? await startEmulator({
+      port: EMULATOR_PORT,
+      host: '127.0.0.1',
+      seed: 'demo',
+      issuer: EMULATOR_URL,
+      ...(ownRedirectUri
+        ? { scenario: { redirect_uris: { [DEMO_SEED.app.clientId]: [config.connect.redirectUri] } } }
+        : {}),
+    }).catch((error: unknown) =>
+      fail(`The Connect emulator could not start on port ${EMULATOR_PORT}: ${(error as Error).message}`),
     )
   : null;
-
-// The demo application is seeded with the default redirect URI; a shop on another PORT registers its
-// own beside it, as a retailer gives Instacart its redirect URI.
-if (
-  emulator &&
-  config.connect.clientId === DEMO_SEED.app.clientId &&
-  config.connect.redirectUri !== DEMO_SEED.app.redirectUri
-) {
-  emulator.emulator.registerApp({
-    clientId: DEMO_SEED.app.clientId,
-    clientSecret: DEMO_SEED.app.clientSecret,
-    name: DEMO_SEED.app.name,
-    redirectUris: [DEMO_SEED.app.redirectUri, config.connect.redirectUri],
-  });
-}
 
 const shop = await startStorefront(config).catch((error: unknown) =>
   fail(`Corner Market could not start: ${(error as Error).message}`),

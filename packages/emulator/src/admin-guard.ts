@@ -22,7 +22,9 @@ export function isLoopbackAddress(address: string): boolean {
 
 /** The peer of a request: `inProcess` when there is no socket at all. */
 export interface Peer {
+  /** No socket: `app.request()` or the emulator's in-process `fetch`. */
   inProcess: boolean;
+  /** The socket's remote address; `undefined` in process or when it cannot be read. */
   address: string | undefined;
 }
 
@@ -55,7 +57,9 @@ export function isReadOnlyMethod(method: string): boolean {
 
 /** Why a state-changing admin call is refused (403 or 415), or `undefined` when it may go on. */
 export interface AdminWriteRefusal {
+  /** 403 for a foreign origin or site, 415 for a content type other than JSON. */
   status: 403 | 415;
+  /** The error message to answer with. */
   message: string;
 }
 

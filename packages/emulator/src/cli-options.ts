@@ -1,24 +1,44 @@
 /**
  * Command-line and environment options of the emulator CLI, validated in one place: a bad value
- * stops start-up with one line naming it.
+ * stops start-up with one line naming it. The flags that describe data (`--app`, `--redirect-uri`,
+ * `--account`) and settings (`--issuer-param`, `--require-pkce`, `--latency-ms`) become a scenario,
+ * validated by the same schema as a `--scenario` file and, through it, the admin API's bodies.
  */
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { normalizePublicHost, PublicHostError } from './host-guard.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits, MAX_LOGIN_WINDOW_SECONDS } from './login-throttle.js';
-import type { SeedName } from './seed.js';
+import {
+  type EmulatorScenario,
+  type ScenarioApp,
+  type ScenarioInstacartUser,
+  scenarioSchema,
+} from './scenario.js';
+import { DEMO_SEED, type SeedName } from './seed.js';
 
 /** The CLI's validated options. */
 export interface CliOptions {
+  /** `--port`: 4010 by default, 0 picks a free port. */
   port: number;
+  /** `--host`: the interface to listen on. */
   host: string;
+  /** `--seed`: the data under the scenario. */
   seed: SeedName;
+  /** `--state-file`. */
   stateFile: string | undefined;
+  /** `--scenario`: the JSON scenario file, read by the CLI (not by this parser). */
+  scenarioFile: string | undefined;
+  /** What the data and settings flags describe, validated; `{}` when there are none. */
+  scenario: EmulatorScenario;
+  /** `--public-url`, without a trailing slash. */
   publicUrl: string | undefined;
-  latencyMs: number;
+  /** `--admin-token` or `EMULATOR_ADMIN_TOKEN`. */
   adminToken: string | undefined;
   /** Host names answered besides the loopback ones and the public URL's, normalized. */
   publicHosts: string[];
+  /** `--login-…`: the Instacart log-in limits. */
   loginLimits: LoginLimits;
+  /** `--help`. */
   help: boolean;
 }
 
@@ -28,21 +48,39 @@ export class CliUsageError extends Error {
 }
 
 /** `--help` text. */
-export const USAGE = `Usage: cartlink-emulator [options]
+export const USAGE = `Usage: cartlink-emulator [options]      (or: npx @cartlink/emulator [options])
 
+An emulator of the Instacart Connect API. The first line it prints is
+"Instacart Connect emulator listening on <url> (public URL <url>)"; <url> is where to connect.
+
+Server:
   --port N                        port to listen on (default 4010; 0 picks a free one)
   --host HOST                     interface to listen on (default 127.0.0.1)
-  --seed demo|empty               initial data (default demo)
-  --state-file FILE               keep the state in FILE across restarts (default: in memory)
   --public-url URL                public base URL, the issuer of iss (default http://localhost:<port>)
-  --latency-ms N                  delay added to every Connect API call (default 0)
-  --admin-token T                 lets non-loopback clients use /_emulator/ (or EMULATOR_ADMIN_TOKEN)
   --public-host HOST              another host name to answer for, besides localhost, 127.0.0.1, [::1] and the
                                   public URL's host; repeatable (or EMULATOR_PUBLIC_HOSTS, comma-separated);
                                   any other Host header is answered 421 (DNS rebinding)
+  --admin-token T                 lets non-loopback clients use /_emulator/ (or EMULATOR_ADMIN_TOKEN; default none)
+  --state-file FILE               keep the state in FILE across restarts (default: in memory)
   --login-failures-per-account N  failed Instacart log-ins per email in the window (default ${DEFAULT_LOGIN_LIMITS.failuresPerAccount})
   --login-attempts-per-address N  Instacart log-ins per client address in the window (default ${DEFAULT_LOGIN_LIMITS.attemptsPerAddress})
   --login-window-seconds N        window of both log-in limits (default ${DEFAULT_LOGIN_LIMITS.windowSeconds})
+
+Data: the seed, then the scenario file, then these flags; kept by POST /_emulator/reset:
+  --seed demo|empty               initial data (default demo: app ${DEMO_SEED.app.clientId}, three Instacart accounts)
+  --scenario FILE                 a JSON scenario: apps, redirect_uris, instacart_users, settings (default none)
+  --app ID:SECRET[:NAME]          register an OAuth app (NAME defaults to ID; needs --redirect-uri ID=URL); repeatable
+  --redirect-uri [ID=]URL         add a redirect URI to app ID (default ${DEMO_SEED.app.clientId}); repeatable
+  --account EMAIL:PASSWORD[:MEMBERSHIP]
+                                  create an Instacart account; repeatable. MEMBERSHIP: none (default), plus
+                                  (Instacart+ for a year) or plus:WHEN (until WHEN: 2027-01-31, an ISO 8601
+                                  date-time, or +365d; a past WHEN such as -30d is a lapsed subscription)
+
+Settings (as PATCH /_emulator/settings):
+  --issuer-param, --no-issuer-param  add RFC 9207 iss to authorization redirects (default off)
+  --require-pkce, --no-require-pkce  refuse authorization requests without PKCE (default off)
+  --latency-ms N                  delay added to every Connect API call, 0 to 60000 (default 0)
+
   --help                          this text`;
 
 function integer(name: string, value: string | undefined, fallback: number, max: number, min = 0): number {
@@ -69,6 +107,130 @@ function publicHosts(flags: string[], fromEnvironment: string | undefined): stri
 /** Upper bound of the log-in limits: large enough for any load test, small enough to stay an integer. */
 const MAX_LOGIN_LIMIT = 1_000_000_000;
 
+/** `--app ID:SECRET[:NAME]`; the secret is never echoed. */
+function parseAppFlag(value: string): ScenarioApp {
+  const [clientId = '', clientSecret, ...name] = value.split(':');
+  if (clientId === '' || clientSecret === undefined || clientSecret === '') {
+    throw new CliUsageError(
+      `--app must be CLIENT_ID:CLIENT_SECRET[:NAME], got "${clientId}${clientSecret === undefined ? '' : ':…'}"`,
+    );
+  }
+  return {
+    client_id: clientId,
+    client_secret: clientSecret,
+    name: name.join(':') || clientId,
+    redirect_uris: [],
+  };
+}
+
+/** `--redirect-uri [ID=]URL`: an `=` before any `:` or `/` ends a client id (URLs have a scheme first). */
+function parseRedirectUriFlag(value: string): { clientId: string; uri: string } {
+  const match = /^([^:/=]+)=(.*)$/.exec(value);
+  return match
+    ? { clientId: match[1] ?? '', uri: match[2] ?? '' }
+    : { clientId: DEMO_SEED.app.clientId, uri: value };
+}
+
+/** `--account EMAIL:PASSWORD[:MEMBERSHIP]`; the password is never echoed. */
+function parseAccountFlag(value: string): ScenarioInstacartUser {
+  const first = value.indexOf(':');
+  const email = first === -1 ? value : value.slice(0, first);
+  const rest = first === -1 ? undefined : value.slice(first + 1);
+  const second = rest?.indexOf(':') ?? -1;
+  const password = second === -1 ? rest : rest?.slice(0, second);
+  const membership = second === -1 ? 'none' : (rest?.slice(second + 1) ?? 'none');
+  if (password === undefined) {
+    throw new CliUsageError(`--account must be EMAIL:PASSWORD[:MEMBERSHIP], got "${email}"`);
+  }
+  if (membership === 'none') return { email, password, instacartplus_member: false };
+  if (membership === 'plus') return { email, password, instacartplus_member: true };
+  if (membership.startsWith('plus:')) {
+    return { email, password, instacartplus_member: true, expired_at: membership.slice('plus:'.length) };
+  }
+  throw new CliUsageError(
+    `--account ${email}: MEMBERSHIP must be none, plus or plus:WHEN (2027-01-31, an ISO 8601 date-time, +365d, -30d), got "${membership}"`,
+  );
+}
+
+/** An on/off switch given as `--x` or `--no-x`, or neither. */
+function onOff(values: Record<string, unknown>, name: string): boolean | undefined {
+  const on = values[name] === true;
+  const off = values[`no-${name}`] === true;
+  if (on && off) throw new CliUsageError(`--${name} and --no-${name} contradict each other`);
+  return on ? true : off ? false : undefined;
+}
+
+/** Names the flag behind the first issue of the flags' scenario: `--account qa@shop.test: expired_at: …`. */
+function describeFlagIssue(error: z.ZodError, raw: EmulatorScenario): string {
+  const issue = error.issues[0];
+  if (!issue) return 'the flags are invalid';
+  const [part, index, field, ...rest] = issue.path;
+  const fieldPath = [field, ...rest].filter((segment) => segment !== undefined).join('.');
+  const what = fieldPath === '' ? issue.message : `${fieldPath}: ${issue.message}`;
+  if (part === 'apps' && typeof index === 'number') {
+    const app = raw.apps?.[index];
+    if (field === 'redirect_uris' && typeof rest[0] === 'number') {
+      return `--redirect-uri ${app?.client_id}=${app?.redirect_uris[rest[0]]}: ${issue.message}`;
+    }
+    if (field === 'redirect_uris') {
+      return `--app ${app?.client_id} needs at least one --redirect-uri ${app?.client_id}=URL`;
+    }
+    return `--app ${app?.client_id}: ${what}`;
+  }
+  if (part === 'redirect_uris' && typeof index === 'string') {
+    const uri = typeof field === 'number' ? raw.redirect_uris?.[index]?.[field] : undefined;
+    return `--redirect-uri ${index}=${uri ?? ''}: ${issue.message}`;
+  }
+  if (part === 'instacart_users' && typeof index === 'number') {
+    return `--account ${raw.instacart_users?.[index]?.email}: ${what}`;
+  }
+  if (part === 'settings' && typeof index === 'string') {
+    return `--${index.replaceAll('_', '-')}: ${issue.message}`;
+  }
+  return issue.message;
+}
+
+/**
+ * The scenario the data and settings flags describe. Redirect URIs for an app of `--app` go into
+ * it (an app needs one); the others are added to an existing app (the demo app by default).
+ */
+function scenarioFromFlags(
+  values: Record<string, string | boolean | string[] | undefined>,
+): EmulatorScenario {
+  const list = (name: string) => {
+    const value = values[name];
+    return Array.isArray(value) ? value : [];
+  };
+  const raw: EmulatorScenario = {};
+  const apps = list('app').map(parseAppFlag);
+  const added: Record<string, string[]> = {};
+  for (const flag of list('redirect-uri')) {
+    const { clientId, uri } = parseRedirectUriFlag(flag);
+    const targets = apps.filter((candidate) => candidate.client_id === clientId);
+    for (const app of targets) app.redirect_uris.push(uri);
+    if (targets.length === 0) added[clientId] = [...(added[clientId] ?? []), uri];
+  }
+  if (Object.keys(added).length > 0) raw.redirect_uris = added;
+  if (apps.length > 0) raw.apps = apps;
+  const accounts = list('account').map(parseAccountFlag);
+  if (accounts.length > 0) raw.instacart_users = accounts;
+  const settings: NonNullable<EmulatorScenario['settings']> = {};
+  const issuerParam = onOff(values, 'issuer-param');
+  if (issuerParam !== undefined) settings.issuer_param = issuerParam;
+  const requirePkce = onOff(values, 'require-pkce');
+  if (requirePkce !== undefined) settings.require_pkce = requirePkce;
+  const latency = values['latency-ms'];
+  if (typeof latency === 'string') {
+    if (!/^-?\d+$/.test(latency))
+      throw new CliUsageError(`--latency-ms must be an integer, got "${latency}"`);
+    settings.latency_ms = Number(latency);
+  }
+  if (Object.keys(settings).length > 0) raw.settings = settings;
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) throw new CliUsageError(describeFlagIssue(result.error, raw));
+  return result.data;
+}
+
 /** Parses `argv` (without `node` and the script) and the environment. */
 export function parseCliOptions(argv: string[], env: Record<string, string | undefined>): CliOptions {
   let values: Record<string, string | boolean | string[] | undefined>;
@@ -82,6 +244,14 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         host: { type: 'string' },
         seed: { type: 'string' },
         'state-file': { type: 'string' },
+        scenario: { type: 'string' },
+        app: { type: 'string', multiple: true },
+        'redirect-uri': { type: 'string', multiple: true },
+        account: { type: 'string', multiple: true },
+        'issuer-param': { type: 'boolean' },
+        'no-issuer-param': { type: 'boolean' },
+        'require-pkce': { type: 'boolean' },
+        'no-require-pkce': { type: 'boolean' },
         'public-url': { type: 'string' },
         'latency-ms': { type: 'string' },
         'admin-token': { type: 'string' },
@@ -122,13 +292,16 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
       'the admin token (--admin-token or EMULATOR_ADMIN_TOKEN) must be at least 16 characters',
     );
   }
+  const scenarioFile = text('scenario');
+  if (scenarioFile === '') throw new CliUsageError('--scenario needs a file name');
   return {
     port: integer('port', text('port'), 4010, 65_535),
     host: text('host') ?? '127.0.0.1',
     seed,
     stateFile: text('state-file'),
+    scenarioFile,
+    scenario: scenarioFromFlags(values),
     publicUrl,
-    latencyMs: integer('latency-ms', text('latency-ms'), 0, 60_000),
     adminToken: adminToken === '' ? undefined : adminToken,
     publicHosts: publicHosts(
       Array.isArray(values['public-host']) ? values['public-host'] : [],

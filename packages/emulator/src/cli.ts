@@ -1,13 +1,55 @@
 /**
- * @module The `cartlink-emulator` command: starts the emulator, prints where it listens and the
- * demo logins, and shuts down cleanly on SIGINT/SIGTERM. Run it with `npm run emulator` or
- * `packages/emulator/bin/cartlink-emulator.js`.
+ * @module The `cartlink-emulator` command: starts the emulator with the seed, the scenario file and
+ * the flags, prints where it listens and what it holds, and shuts down cleanly on SIGINT/SIGTERM.
+ * Run it with `npx @cartlink/emulator` (the package's bin, `bin/cartlink-emulator.js`, imports the
+ * compiled `dist/cli.js`), or from the sources in this repository with `npm run emulator`.
+ *
+ * The first line printed is the machine-readable one, and stays as it is:
+ * `Instacart Connect emulator listening on <url> (public URL <public url>)`.
  */
+
 import { CliUsageError, parseCliOptions, USAGE } from './cli-options.js';
-import { EmulatorConfigError } from './emulator.js';
+import { formatConnectTime } from './clock.js';
+import { EmulatorConfigError } from './errors.js';
 import { startEmulator } from './node-server.js';
 import { StateFileError } from './persistence.js';
+import { type EmulatorScenario, mergeScenarios, type ScenarioInstacartUser } from './scenario.js';
+import { readScenarioFile } from './scenario-file-node.js';
 import { DEMO_SEED } from './seed.js';
+import { resolveExpiryTime } from './validation.js';
+
+/** How an account's membership reads, its relative end resolved from `nowMs`. */
+function describeMembership(user: ScenarioInstacartUser, nowMs: number): string {
+  if (user.expired_at === undefined)
+    return user.instacartplus_member ? 'Instacart+ for a year' : 'no Instacart+';
+  if (user.expired_at === null)
+    return user.instacartplus_member ? 'Instacart+ flag, no end date: not a member' : 'no Instacart+';
+  const end = resolveExpiryTime(user.expired_at, nowMs);
+  const at = formatConnectTime(end);
+  if (!user.instacartplus_member) return `no Instacart+ (expired_at ${at})`;
+  return end > nowMs ? `Instacart+ until ${at}` : `lapsed: Instacart+ ended ${at}`;
+}
+
+/** The start-up lines naming what the scenario registered (never a secret or a password). */
+function scenarioLines(scenario: EmulatorScenario, sources: string[], nowMs: number): string[] {
+  if (sources.length === 0) return [];
+  const lines = [`  scenario:    ${sources.join(', then ')} (kept by POST /_emulator/reset)`];
+  const added = new Map(Object.entries(scenario.redirect_uris ?? {}));
+  for (const app of scenario.apps ?? []) {
+    const uris = [...new Set([...app.redirect_uris, ...(added.get(app.client_id) ?? [])])];
+    added.delete(app.client_id);
+    lines.push(
+      `  OAuth app:   client_id ${app.client_id}, redirect URI${uris.length > 1 ? 's' : ''} ${uris.join(', ')} ("${app.name}")`,
+    );
+  }
+  for (const [clientId, uris] of added) {
+    lines.push(`  redirect URI${uris.length > 1 ? 's' : ''} added to ${clientId}: ${uris.join(', ')}`);
+  }
+  for (const user of scenario.instacart_users ?? []) {
+    lines.push(`  Instacart login: ${user.email} (${describeMembership(user, nowMs)})`);
+  }
+  return lines;
+}
 
 async function main(): Promise<void> {
   const options = parseCliOptions(process.argv.slice(2), process.env);
@@ -15,11 +57,14 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const fromFile = options.scenarioFile ? readScenarioFile(options.scenarioFile) : {};
+  // Precedence: the seed, then the scenario file, then the flags.
+  const scenario = mergeScenarios(fromFile, options.scenario);
   const running = await startEmulator({
     port: options.port,
     host: options.host,
     seed: options.seed,
-    latencyMs: options.latencyMs,
+    scenario,
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     publicHosts: options.publicHosts,
@@ -33,12 +78,15 @@ async function main(): Promise<void> {
         : {}),
   });
   const publicUrl = running.emulator.issuer;
+  const settings = running.emulator.getSettings();
   const lines = [
+    // The machine-readable line: scripts and tests read the URL from it. Keep it first and as is.
     `Instacart Connect emulator listening on ${running.url} (public URL ${publicUrl})`,
     `  admin API:   ${publicUrl}/_emulator/ (${options.adminToken ? 'loopback or admin token' : 'loopback only'})`,
     `  state:       ${options.stateFile ? `state file ${options.stateFile}` : 'in memory'}`,
     `  hosts:       ${[...new Set(['localhost', '127.0.0.1', '[::1]', new URL(publicUrl).hostname, ...options.publicHosts])].join(', ')} (any other Host: 421)`,
     `  log-in:      at most ${options.loginLimits.failuresPerAccount} failures per account and ${options.loginLimits.attemptsPerAddress} attempts per address in ${options.loginLimits.windowSeconds} s`,
+    `  settings:    issuer_param ${settings.issuerParam}, require_pkce ${settings.requirePkce}, latency_ms ${settings.latencyMs}`,
   ];
   if (options.seed === 'demo') {
     const { app, users, password } = DEMO_SEED;
@@ -47,6 +95,11 @@ async function main(): Promise<void> {
       `  Instacart logins (password "${password}"): ${users.plus} (Instacart+), ${users.basic} (no Instacart+), ${users.lapsed} (lapsed)`,
     );
   }
+  const sources = [
+    ...(options.scenarioFile ? [options.scenarioFile] : []),
+    ...(Object.keys(options.scenario).length > 0 ? ['flags'] : []),
+  ];
+  lines.push(...scenarioLines(scenario, sources, running.emulator.now().getTime()));
   console.log(lines.join('\n'));
 
   let closing = false;
@@ -67,12 +120,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // ScenarioError is an EmulatorConfigError: a bad scenario file stops start-up the same way.
   if (
     error instanceof CliUsageError ||
     error instanceof StateFileError ||
     error instanceof EmulatorConfigError
   ) {
-    console.error(`cartlink-emulator: ${error.message}`);
+    console.error(`cartlink-emulator: ${error.message.replace(/\s*\n\s*/g, ' ')}`);
     process.exit(2);
   }
   const code = (error as { code?: unknown } | null)?.code;

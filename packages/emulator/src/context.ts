@@ -11,7 +11,10 @@ import type { RequestLog } from './request-log.js';
 import type { SessionStore } from './sessions.js';
 
 /** Hono environment: over HTTP the Node bindings are present; in process there are none. */
-export type AppEnv = { Bindings: Partial<HttpBindings> };
+export type AppEnv = {
+  /** `incoming` and `outgoing` of `@hono/node-server` over a socket; nothing in process. */
+  Bindings: Partial<HttpBindings>;
+};
 
 /** The emulator internals the routes work on. */
 export interface EmulatorContext {
@@ -30,7 +33,7 @@ export interface EmulatorContext {
   publicHosts: ReadonlySet<string>;
   /** Counts Instacart log-in attempts per account and per client address. */
   loginThrottle: LoginThrottle;
-  /** Back to the seeded state (admin `POST reset`). */
+  /** Back to the seed plus the start-up scenario (admin `POST reset`). */
   reset(): void;
   /** Call after changing something outside {@link EmulatorState} (clock, settings) to persist it. */
   changed(): void;

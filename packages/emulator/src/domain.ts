@@ -151,6 +151,12 @@ export function getMembership(user: InstacartUser, nowMs: number): Membership {
   };
 }
 
+/** The end of a new account's subscription: as given, else a year away for a member, else none. */
+function subscriptionEnd(input: { instacartplusMember: boolean; expiredAt?: number | null }, nowMs: number) {
+  if (input.expiredAt !== undefined) return input.expiredAt;
+  return input.instacartplusMember ? nowMs + DEFAULT_SUBSCRIPTION_MS : null;
+}
+
 /** All mutable emulator data, with Instacart's rules as methods. */
 export class EmulatorState {
   readonly apps = new Map<string, OAuthApp>();
@@ -202,12 +208,7 @@ export class EmulatorState {
     nowMs: number,
   ): InstacartUser {
     if (this.findInstacartUserByEmail(input.email)) throw new DuplicateEmailError(input.email);
-    const expiredAt =
-      input.expiredAt !== undefined
-        ? input.expiredAt
-        : input.instacartplusMember
-          ? nowMs + DEFAULT_SUBSCRIPTION_MS
-          : null;
+    const expiredAt = subscriptionEnd(input, nowMs);
     const user: InstacartUser = {
       id: this.nextInstacartUserId++,
       email: input.email,
@@ -221,6 +222,40 @@ export class EmulatorState {
     this.instacartUsers.set(user.id, user);
     this.onChange();
     return user;
+  }
+
+  /**
+   * Creates an Instacart account, or, when one with this email exists, gives it this password,
+   * phone and membership (keeping its id, links and activity). The scenario uses it so that a
+   * later source (the scenario file over the seed, a flag over the file) wins.
+   */
+  putInstacartUser(
+    input: {
+      email: string;
+      passwordHash: string;
+      phone?: string | null;
+      instacartplusMember: boolean;
+      expiredAt?: number | null;
+    },
+    nowMs: number,
+  ): InstacartUser {
+    const existing = this.findInstacartUserByEmail(input.email);
+    if (!existing) return this.createInstacartUser(input, nowMs);
+    existing.passwordHash = input.passwordHash;
+    existing.phone = input.phone ?? null;
+    existing.instacartplusMember = input.instacartplusMember;
+    existing.expiredAt = subscriptionEnd(input, nowMs);
+    this.onChange();
+    return existing;
+  }
+
+  /** Adds redirect URIs to an application (those it has already are kept once); `false` when it does not exist. */
+  addRedirectUris(clientId: string, redirectUris: readonly string[]): boolean {
+    const app = this.apps.get(clientId);
+    if (!app) return false;
+    for (const uri of redirectUris) if (!app.redirectUris.includes(uri)) app.redirectUris.push(uri);
+    this.onChange();
+    return true;
   }
 
   /** Email lookup is case-insensitive, as account emails are. */

@@ -13,6 +13,7 @@ import {
 import { createClock } from './clock.js';
 import type { AppEnv, EmulatorContext } from './context.js';
 import { EmulatorState, type Settings } from './domain.js';
+import { EmulatorConfigError, EmulatorInputError } from './errors.js';
 import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults.js';
 import { normalizePublicHost, PublicHostError } from './host-guard.js';
 import {
@@ -23,6 +24,7 @@ import {
 } from './login-throttle.js';
 import type { PersistedState } from './persistence.js';
 import { RequestLog, type RequestLogEntry } from './request-log.js';
+import { applyScenario, type EmulatorScenario, prepareScenario } from './scenario.js';
 import { scryptPasswordHasher } from './scrypt-node.js';
 import { applySeed, type SeedName } from './seed.js';
 import { SessionStore } from './sessions.js';
@@ -30,60 +32,133 @@ import { readStateFile, writeStateFile } from './state-file-node.js';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
-  /** `demo` (default): docs/product.md's demo application and accounts; `empty`: nothing. */
+  /**
+   * `demo`: docs/product.md's demo application and accounts ({@link DEMO_SEED}); `empty`: nothing.
+   *
+   * @default 'demo'
+   */
   seed?: SeedName;
-  /** Keep the state in this file: loaded at start (seeded when absent), saved after every change. */
+  /**
+   * Applications, redirect URIs, Instacart accounts and settings to hold besides the seed: applied
+   * over the seed at start and again after every reset (so a reset keeps them), and over the
+   * loaded state when a state file exists. The same object as a `--scenario` file; validated with
+   * the admin API's schemas.
+   *
+   * @example
+   * ```ts
+   * createEmulator({
+   *   scenario: {
+   *     redirect_uris: { 'cartlink-demo': ['http://localhost:5173/account/profile'] },
+   *     instacart_users: [{ email: 'qa@shop.test', password: 'pw', instacartplus_member: true, expired_at: '+30d' }],
+   *     settings: { require_pkce: true },
+   *   },
+   * });
+   * ```
+   * @default {}
+   */
+  scenario?: EmulatorScenario;
+  /**
+   * Keep the state in this file: loaded at start (seeded when absent), saved after every change.
+   *
+   * @default in memory only
+   */
   stateFile?: string;
-  /** Lets non-loopback clients use the admin API with `Authorization: Bearer <adminToken>`. */
+  /**
+   * Lets non-loopback clients use the admin API with `Authorization: Bearer <adminToken>`.
+   *
+   * @default none: loopback and in-process callers only
+   */
   adminToken?: string;
-  /** The emulator's public base URL, used as RFC 9207 issuer. Default `http://localhost:4010`. */
+  /**
+   * The emulator's public base URL, used as RFC 9207 issuer.
+   *
+   * @default 'http://localhost:4010'
+   */
   issuer?: string;
   /**
    * Host names (or IP addresses, no port) answered over HTTP besides `localhost`, `127.0.0.1` and
    * `[::1]`; the issuer's host is always answered. Any other `Host` gets 421 (DNS rebinding).
+   *
+   * @default []
    */
   publicHosts?: readonly string[];
   /**
    * Limits of the Instacart log-in: 10 failures per account and 100 attempts per client address
    * in 900 seconds unless told otherwise. Raise them for tests that log in many times; there is no
    * exemption for loopback.
+   *
+   * @default {@link DEFAULT_LOGIN_LIMITS}
    */
   loginLimits?: Partial<LoginLimits>;
-  /** Delay added to every Connect API call (`/v2/…`), in milliseconds. */
+  /**
+   * Delay added to every Connect API call (`/v2/…`), in milliseconds; `scenario.settings.latency_ms`
+   * wins when both are given.
+   *
+   * @default 0
+   */
   latencyMs?: number;
-  /** Base time source of the emulator clock (real time by default). */
+  /**
+   * Base time source of the emulator clock.
+   *
+   * @default real time
+   */
   now?: () => Date;
 }
 
 /** An OAuth application to register (or replace, when the client id exists). */
 export interface AppRegistration {
+  /** The application's `client_id`. */
   clientId: string;
+  /** The application's `client_secret`. */
   clientSecret: string;
+  /** Shown on the consent page: "<name> can read your name, email, …". */
   name: string;
+  /** Absolute http(s) URIs without a fragment, compared by exact string equality. */
   redirectUris: string[];
 }
 
 /** An Instacart account to create. */
 export interface InstacartUserInput {
+  /** The log-in email (unique, case-insensitive). */
   email: string;
+  /** The log-in password; only its scrypt hash is kept. */
   password: string;
+  /** The Instacart+ subscription flag; membership also needs `expiredAt` in the future. */
   instacartplusMember: boolean;
-  /** End of the subscription; a year from now when a member is created without one. */
+  /**
+   * End of the subscription (a string is parsed with `Date.parse`); `null` when there never was one.
+   *
+   * @default a year from now for a member, `null` otherwise
+   */
   expiredAt?: Date | string | null;
+  /**
+   * The account's phone number.
+   *
+   * @default null
+   */
   phone?: string | null;
 }
 
 /** A change to an Instacart account. */
 export interface InstacartUserPatch {
+  /**
+   * The subscription flag. Turning it on for an account without a future end date (and no
+   * `expiredAt`) starts a year-long subscription.
+   */
   instacartplusMember?: boolean;
+  /** New end of the subscription; `null` for none. */
   expiredAt?: Date | string | null;
+  /** An inactive account cannot log in, and its links answer `User Not Active`. */
   active?: boolean;
 }
 
 /** What {@link Emulator.authorizeForTest} needs: the same as the sandbox authorize call. */
 export interface TestAuthorization {
+  /** The Instacart account that "pressed Allow". */
   instacartUserId: number;
+  /** The application the code is issued to. */
   clientId: string;
+  /** One of the application's registered redirect URIs; the code is bound to it. */
   redirectUri: string;
   /** An S256 PKCE challenge to bind the code to. */
   codeChallenge?: string;
@@ -91,9 +166,13 @@ export interface TestAuthorization {
 
 /** A link as {@link Emulator.getLinks} reports it. */
 export interface LinkInfo {
+  /** The application (isolation context) of the Connect user. */
   clientId: string;
+  /** The retailer's user id of the Connect user. */
   userId: string;
+  /** The linked Instacart account. */
   instacartUserId: number;
+  /** When the link was made, on the emulator clock. */
   linkedAt: Date;
 }
 
@@ -109,14 +188,17 @@ export interface Emulator {
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /**
-   * Back to the seeded state: clock to real time, faults, sessions, log-in throttle counts and
-   * request log cleared.
+   * Back to the seed plus the start-up scenario (`scenario` option), settings included: clock to
+   * real time, faults, sessions, log-in throttle counts and request log cleared.
    */
   reset(): void;
   /** Registers an application, or replaces the one with the same client id. */
   registerApp(input: AppRegistration): void;
   /** Creates an Instacart account and returns its id. */
-  createInstacartUser(input: InstacartUserInput): { id: number };
+  createInstacartUser(input: InstacartUserInput): {
+    /** The new account's id (`instacart_user_id`). */
+    id: number;
+  };
   /** Changes an Instacart account's membership or activity. */
   updateInstacartUser(id: number, patch: InstacartUserPatch): void;
   /** Activates or deactivates a Connect user. */
@@ -143,16 +225,6 @@ export interface Emulator {
   getSettings(): Settings;
   /** Changes settings; returns them. */
   updateSettings(patch: Partial<Settings>): Settings;
-}
-
-/** Thrown by the typed helpers on input the admin API would refuse. */
-export class EmulatorInputError extends Error {
-  override name = 'EmulatorInputError';
-}
-
-/** Thrown by {@link createEmulator} for options it cannot run with; the message is one line. */
-export class EmulatorConfigError extends Error {
-  override name = 'EmulatorConfigError';
 }
 
 function readPublicHosts(issuer: string, configured: readonly string[]): Set<string> {
@@ -200,10 +272,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const issuer = options.issuer ?? 'http://localhost:4010';
   const publicHosts = readPublicHosts(issuer, options.publicHosts ?? []);
   const loginThrottle = new LoginThrottle(readLoginLimits(options.loginLimits));
+  const passwords = scryptPasswordHasher;
+  const scenario = prepareScenario(options.scenario ?? {}, seed, passwords);
   const initialSettings: Settings = {
     issuerParam: false,
     requirePkce: false,
     latencyMs: options.latencyMs ?? 0,
+    ...scenario.settings,
   };
   const state = new EmulatorState();
   const clock = createClock(options.now);
@@ -211,7 +286,6 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const faults = new FaultSet();
   const requestLog = new RequestLog();
   const sessions = new SessionStore();
-  const passwords = scryptPasswordHasher;
 
   // Several mutations in one request are written once, right after the synchronous part of it.
   let saveScheduled = false;
@@ -248,17 +322,21 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     loginThrottle.clear();
     requestLog.clear();
     applySeed(state, seed, passwords, clock.nowMs());
+    applyScenario(state, scenario, clock.nowMs());
     loading = false;
     changed();
   };
 
   const persisted = options.stateFile ? readStateFile(options.stateFile) : undefined;
   if (persisted) {
+    // What the operator passes now is in effect over what the file kept.
     loading = true;
     state.load(persisted.state);
     clock.offsetMs = persisted.clockOffsetMs;
-    Object.assign(settings, persisted.settings);
+    Object.assign(settings, persisted.settings, scenario.settings);
+    applyScenario(state, scenario, clock.nowMs());
     loading = false;
+    if (Object.keys(options.scenario ?? {}).length > 0) changed();
   } else {
     reset();
   }

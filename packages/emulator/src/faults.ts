@@ -63,6 +63,7 @@ export interface FaultAction {
 
 /** Thrown to make the server drop the connection; in process it surfaces as a failed fetch. */
 export class ConnectionDroppedError extends Error {
+  /** Always `ConnectionDroppedError`. */
   override name = 'ConnectionDroppedError';
   constructor() {
     super('Connection dropped by an emulator fault');

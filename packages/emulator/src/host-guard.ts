@@ -13,6 +13,7 @@ const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1
 
 /** Thrown for a public host that is not a bare host name or IP address. */
 export class PublicHostError extends Error {
+  /** Always `PublicHostError`. */
   override name = 'PublicHostError';
 }
 

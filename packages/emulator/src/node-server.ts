@@ -11,9 +11,17 @@ import { ConnectionDroppedError } from './faults.js';
 
 /** Options of {@link startEmulator}: those of `createEmulator` plus where to listen. */
 export interface StartEmulatorOptions extends EmulatorOptions {
-  /** Port to listen on; 0 (the default) picks a free one. */
+  /**
+   * Port to listen on; 0 picks a free one.
+   *
+   * @default 0
+   */
   port?: number;
-  /** Interface to listen on; loopback by default. */
+  /**
+   * Interface to listen on.
+   *
+   * @default '127.0.0.1'
+   */
   host?: string;
 }
 
@@ -21,7 +29,9 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 export interface RunningEmulator {
   /** Base URL to reach it, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** The port it listens on (the one picked when 0 was asked for). */
   port: number;
+  /** The emulator behind the socket, for the typed helpers (`registerApp`, `advanceClock`, …). */
   emulator: Emulator;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;

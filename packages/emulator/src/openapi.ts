@@ -5,8 +5,10 @@
  * and the behaviour cannot drift apart.
  */
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Schema = { [key: string]: Json };
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON object: an OpenAPI document, or a schema inside one. */
+export type Schema = { [key: string]: Json };
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 

@@ -87,6 +87,7 @@ const persistedStateSchema = z.object({
 
 /** Thrown when a state file cannot be used; the message names the file and the problem. */
 export class StateFileError extends Error {
+  /** Always `StateFileError`. */
   override name = 'StateFileError';
 }
 

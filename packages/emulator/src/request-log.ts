@@ -10,11 +10,13 @@
 export interface RequestLogEntry {
   /** When it arrived, on the emulator clock. */
   at: string;
+  /** The HTTP method. */
   method: string;
   /** The path without query string, redacted as described above. */
   path: string;
   /** The status sent; 0 when a fault dropped the connection. */
   status: number;
+  /** How long the emulator took to answer, in milliseconds. */
   duration_ms: number;
 }
 

@@ -8,14 +8,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Names of the demo seed, for scripts and tests that log in as a demo user. */
 export const DEMO_SEED = {
+  /** The demo OAuth application, Corner Market's. */
   app: {
+    /** Its `client_id`. */
     clientId: 'cartlink-demo',
+    /** Its `client_secret`. */
     clientSecret: 'cartlink-demo-secret',
+    /** Its one registered redirect URI, the storefront's profile page on port 3000. */
     redirectUri: 'http://localhost:3000/account/profile',
+    /** The name the consent page shows. */
     name: 'Corner Market',
   },
   /** Password of every demo Instacart account. */
   password: 'instacart',
+  /** The emails of the three demo Instacart accounts (ids 1, 2 and 3, in this order). */
   users: {
     /** Active Instacart+ member; the subscription ends about a year after seeding. */
     plus: 'plus@instacart.test',

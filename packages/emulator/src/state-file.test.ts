@@ -1,12 +1,10 @@
 /**
  * The state file: loaded at start, written atomically after every change, so the emulator (and
- * the CLI) survive a restart with their data.
+ * the CLI, see `cli.test.ts`) survive a restart with their data.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator.js';
 import { StateFileError } from './persistence.js';
@@ -130,59 +128,5 @@ describe('state file', () => {
     expect(() => createEmulator({ stateFile: file })).toThrow(StateFileError);
     writeFileSync(file, 'not json');
     expect(() => createEmulator({ stateFile: file })).toThrow(/not valid JSON/);
-  });
-});
-
-describe('the CLI with a state file', () => {
-  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cartlink-emulator.js');
-
-  function start(): Promise<{ url: string; stop: () => Promise<number | null>; output: () => string }> {
-    const child = spawn(process.execPath, [bin, '--port', '0', '--state-file', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`CLI did not start: ${output}`)), 20_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-        if (url) {
-          clearTimeout(timer);
-          resolve({
-            url,
-            output: () => output,
-            stop: () =>
-              new Promise((done) => {
-                child.once('exit', (code) => done(code));
-                child.kill('SIGTERM');
-              }),
-          });
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${output}`)));
-    });
-  }
-
-  it('prints the demo logins, keeps its state across a restart and exits 0 on SIGTERM', async () => {
-    const first = await start();
-    expect(first.output()).toContain(DEMO_SEED.users.plus);
-    expect(first.output()).toContain(DEMO_SEED.app.clientId);
-    const created = await fetch(`${first.url}/_emulator/instacart-users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'restart@instacart.test', password: 'pw', instacartplus_member: false }),
-    });
-    expect(created.status).toBe(201);
-    expect(await first.stop()).toBe(0);
-
-    const second = await start();
-    const state = (await (await fetch(`${second.url}/_emulator/state`)).json()) as {
-      instacart_users: { email: string }[];
-    };
-    expect(state.instacart_users.map((user) => user.email)).toContain('restart@instacart.test');
-    expect(await second.stop()).toBe(0);
   });
 });

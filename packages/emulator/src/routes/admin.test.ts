@@ -179,6 +179,32 @@ describe('instacart-users', () => {
     expect((await linkStatus('p')).status).toBe(403);
   });
 
+  it('takes expired_at as a date or relative to the emulator clock (extension)', async () => {
+    await admin('POST', 'clock', { now: '2030-01-01T00:00:00Z' });
+    const relative = await admin('POST', 'instacart-users', {
+      email: 'relative@instacart.test',
+      password: 'pw',
+      instacartplus_member: true,
+      expired_at: '+30d',
+    });
+    const dated = await admin('POST', 'instacart-users', {
+      email: 'dated@instacart.test',
+      password: 'pw',
+      instacartplus_member: true,
+      expired_at: '2031-02-03',
+    });
+    const lapsed = await admin('PATCH', `instacart-users/${relative.body.id}`, { expired_at: '-2h' });
+    expect(lapsed.body.expired_at).toBe('2029-12-31T22:00:00Z');
+    const users = (await admin('GET', 'state')).body.instacart_users as { id: number; expired_at: string }[];
+    expect(users.find((user) => user.id === dated.body.id)?.expired_at).toBe('2031-02-03T00:00:00Z');
+    expect(
+      (await admin('PATCH', `instacart-users/${relative.body.id}`, { expired_at: '+30 days' })).body,
+    ).toMatchObject({
+      error: { code: 1001 },
+      meta: { key: 'expired_at' },
+    });
+  });
+
   it('PATCH answers 404 for an unknown account and 400 for a bad body', async () => {
     expect((await admin('PATCH', 'instacart-users/99', { active: false })).status).toBe(404);
     expect((await admin('PATCH', 'instacart-users/abc', { active: false })).status).toBe(404);

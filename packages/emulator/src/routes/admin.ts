@@ -3,6 +3,7 @@
  * the OpenAPI document. Snake_case JSON like Connect; errors in Connect's shape.
  *
  * Extensions beyond docs/product.md's table: `POST apps` (register or replace an OAuth application),
+ * `expired_at` as a date or a time relative to the emulator clock (`+365d`),
  * `GET faults`, `GET clock`, `DELETE requests`, `GET settings`, `latency_ms` in settings, the
  * optional `?client_id=` on `DELETE links/{user_id}` and `PATCH connect-users/{user_id}`, and
  * `GET openapi.json`.
@@ -10,7 +11,6 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard.js';
-import { checkRedirectUriForRegistration } from '../authorization.js';
 import { readOptionalJsonObject } from '../body.js';
 import { formatConnectTime } from '../clock.js';
 import type { AppEnv, EmulatorContext } from '../context.js';
@@ -25,51 +25,24 @@ import { parseFaultInput } from '../faults.js';
 import { html, renderPage } from '../html.js';
 import { createOpenApiDocument } from '../openapi.js';
 import { connectError, jsonResponse } from '../responses.js';
-import { type FieldError, toFieldError } from '../validation.js';
+import {
+  appBodySchema,
+  type FieldError,
+  instacartUserBodySchema,
+  instacartUserPatchSchema,
+  resolveExpiryTime,
+  settingsBodySchema,
+  toFieldError,
+} from '../validation.js';
 
-const isoDateTime = z.iso.datetime({ offset: true });
-
-const createInstacartUserSchema = z.strictObject({
-  email: z.email().max(254),
-  password: z.string().min(1).max(256),
-  instacartplus_member: z.boolean(),
-  expired_at: isoDateTime.nullable().optional(),
-  phone: z.string().max(32).nullable().optional(),
-});
-
-const patchInstacartUserSchema = z.strictObject({
-  instacartplus_member: z.boolean().optional(),
-  expired_at: isoDateTime.nullable().optional(),
-  active: z.boolean().optional(),
-});
-
+// The bodies that a scenario can also hold are validated by the shared schemas of validation.ts;
+// these two are the admin API's alone.
 const patchConnectUserSchema = z.strictObject({ active: z.boolean() });
 
 const clockSchema = z.union([
   z.strictObject({ advance_seconds: z.number().finite() }),
-  z.strictObject({ now: isoDateTime }),
+  z.strictObject({ now: z.iso.datetime({ offset: true }) }),
 ]);
-
-const settingsSchema = z.strictObject({
-  issuer_param: z.boolean().optional(),
-  require_pkce: z.boolean().optional(),
-  latency_ms: z.int().min(0).max(60_000).optional(),
-});
-
-const appSchema = z.strictObject({
-  client_id: z.string().min(1).max(255),
-  client_secret: z.string().min(1).max(255),
-  name: z.string().min(1).max(255),
-  redirect_uris: z
-    .array(z.string().max(2048))
-    .min(1)
-    .superRefine((uris, refinement) => {
-      for (const uri of uris) {
-        const problem = checkRedirectUriForRegistration(uri);
-        if (problem) refinement.addIssue({ code: 'custom', message: problem });
-      }
-    }),
-});
 
 /** An Instacart account without its password hash. */
 export function instacartUserView(user: InstacartUser) {
@@ -220,7 +193,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
   app.get('/_emulator/state', () => jsonResponse(stateView(ctx)));
 
   app.post('/_emulator/apps', async (c) => {
-    const body = await readBody(c, appSchema);
+    const body = await readBody(c, appBodySchema);
     if (!body.ok) return body.response;
     const input = body.value;
     const outcome = ctx.state.upsertApp({
@@ -236,9 +209,10 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
   });
 
   app.post('/_emulator/instacart-users', async (c) => {
-    const body = await readBody(c, createInstacartUserSchema);
+    const body = await readBody(c, instacartUserBodySchema);
     if (!body.ok) return body.response;
     const input = body.value;
+    const nowMs = ctx.clock.nowMs();
     try {
       const user = ctx.state.createInstacartUser(
         {
@@ -248,9 +222,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
           instacartplusMember: input.instacartplus_member,
           ...(input.expired_at === undefined
             ? {}
-            : { expiredAt: input.expired_at === null ? null : Date.parse(input.expired_at) }),
+            : { expiredAt: input.expired_at === null ? null : resolveExpiryTime(input.expired_at, nowMs) }),
         },
-        ctx.clock.nowMs(),
+        nowMs,
       );
       return jsonResponse({ id: user.id }, 201);
     } catch (error) {
@@ -262,10 +236,11 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
   });
 
   app.patch('/_emulator/instacart-users/:id', async (c) => {
-    const body = await readBody(c, patchInstacartUserSchema);
+    const body = await readBody(c, instacartUserPatchSchema);
     if (!body.ok) return body.response;
     const id = c.req.param('id');
     const input = body.value;
+    const nowMs = ctx.clock.nowMs();
     const user = /^[1-9]\d{0,9}$/.test(id)
       ? ctx.state.updateInstacartUser(
           Number(id),
@@ -276,9 +251,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
             ...(input.active === undefined ? {} : { active: input.active }),
             ...(input.expired_at === undefined
               ? {}
-              : { expiredAt: input.expired_at === null ? null : Date.parse(input.expired_at) }),
+              : { expiredAt: input.expired_at === null ? null : resolveExpiryTime(input.expired_at, nowMs) }),
           },
-          ctx.clock.nowMs(),
+          nowMs,
         )
       : undefined;
     if (!user) return notFound('Instacart user not found', 'id');
@@ -361,7 +336,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
   app.get('/_emulator/settings', () => jsonResponse(settingsView(ctx.settings)));
 
   app.patch('/_emulator/settings', async (c) => {
-    const body = await readBody(c, settingsSchema);
+    const body = await readBody(c, settingsBodySchema);
     if (!body.ok) return body.response;
     const input = body.value;
     if (input.issuer_param !== undefined) ctx.settings.issuerParam = input.issuer_param;

@@ -1,0 +1,33 @@
+/**
+ * Reading a scenario file (`--scenario FILE`) with `node:fs`: JSON, validated like every scenario.
+ */
+import { readFileSync } from 'node:fs';
+import { type EmulatorScenario, parseScenario, ScenarioError } from './scenario.js';
+
+/**
+ * The scenario in the JSON file at `path`.
+ *
+ * @example
+ * ```ts
+ * const running = await startEmulator({ port: 0, scenario: readScenarioFile('qa.json') });
+ * ```
+ * @throws {@link ScenarioError} when the file cannot be read, is not JSON, or is refused by the
+ *   scenario schema; the message is one line naming the file.
+ */
+export function readScenarioFile(path: string): EmulatorScenario {
+  const source = `scenario file ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ScenarioError(`${source}: cannot be read (${typeof code === 'string' ? code : String(error)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`${source}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseScenario(value, source);
+}
