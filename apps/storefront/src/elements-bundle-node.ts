@@ -1,7 +1,6 @@
 /**
- * @module The linking elements' browser bundle, built once per version of their sources in a child
- * process and read from disk (Node only). Building in this process would keep Vite's memory for the
- * server's whole life.
+ * @module The linking elements' browser bundle, as `@cartlink/elements` ships it (built with the
+ * package, read from disk here; Node only).
  */
 import { loadPrebuiltElementsBundle } from '@cartlink/elements/prebuilt';
 import type { ElementsBundleSource } from './assets.js';

@@ -1,24 +1,26 @@
 /**
- * @module Writes the elements' browser bundle to `packages/elements/dist/cartlink-elements.js` (or
- * the file given with `--out FILE`) and prints its gzipped size against the budget. Run with
- * `npx tsx packages/elements/scripts/build.ts`.
+ * @module The second half of `npm run build` in `packages/elements` (after `tsc -b`): builds the
+ * elements' browser bundle with Vite and writes it to `dist/cartlink-elements.min.js` (or the `.js`
+ * file given with `--out FILE`), with its `.d.ts` beside it, then prints its gzipped size against the
+ * budget and fails when the bundle is over it.
+ *
+ * Run it with `npm run build -w @cartlink/elements`, or `npx tsx packages/elements/scripts/build.ts`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_BUDGET_GZIP_BYTES, buildElementsBundle } from '../src/build-bundle-node.js';
+import { parseArgs } from 'node:util';
+import { BUNDLE_BUDGET_GZIP_BYTES, writeElementsBundle } from '../src/build-bundle-node.js';
 
-const outIndex = process.argv.indexOf('--out');
-const outFile =
-  outIndex >= 0 && process.argv[outIndex + 1]
-    ? resolve(process.argv[outIndex + 1] as string)
-    : fileURLToPath(new URL('../dist/cartlink-elements.js', import.meta.url));
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
+const outFile = values.out
+  ? resolve(values.out)
+  : fileURLToPath(new URL('../dist/cartlink-elements.min.js', import.meta.url));
 
-const { code, gzipBytes } = await buildElementsBundle();
 await mkdir(dirname(outFile), { recursive: true });
-await writeFile(outFile, code);
+const { file, code, gzipBytes } = await writeElementsBundle(outFile);
 const verdict = gzipBytes <= BUNDLE_BUDGET_GZIP_BYTES ? 'within' : 'OVER';
 console.log(
-  `${outFile}: ${code.length} bytes, ${gzipBytes} bytes gzipped (level 9), ${verdict} the ${BUNDLE_BUDGET_GZIP_BYTES}-byte budget`,
+  `${file}: ${code.length} bytes, ${gzipBytes} bytes gzipped (level 9), ${verdict} the ${BUNDLE_BUDGET_GZIP_BYTES}-byte budget`,
 );
 if (gzipBytes > BUNDLE_BUDGET_GZIP_BYTES) process.exitCode = 1;

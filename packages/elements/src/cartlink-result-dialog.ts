@@ -22,6 +22,7 @@ export type DialogResult = 'success' | 'failure';
 
 /** Argument of {@link CartlinkResultDialog.open}. */
 export interface OpenDialogOptions {
+  /** `success` shows the success dialog; `failure` the failure dialog with the outcome's message. */
   result: DialogResult;
   /** Picks the failure message; an unknown or missing outcome gets the `failed` message. */
   outcome?: LinkOutcome | undefined;
@@ -35,6 +36,7 @@ export type DialogCloseAction = 'continue' | 'retry' | 'close' | 'account' | 'di
 
 /** Detail of `cartlink:close`. */
 export interface DialogCloseDetail {
+  /** The button that closed the dialog, or `dismiss`. */
   action: DialogCloseAction;
 }
 
@@ -69,6 +71,7 @@ function deepActiveElement(): HTMLElement | null {
  * ```
  */
 export class CartlinkResultDialog extends LitElement {
+  /** @internal Lit's reactive property declarations; the properties below document themselves. */
   static override properties = {
     result: { reflect: true },
     outcome: { reflect: true },
@@ -79,6 +82,10 @@ export class CartlinkResultDialog extends LitElement {
     locale: {},
   };
 
+  /**
+   * The element's styles, constructed stylesheets adopted by its shadow root. Theme it with the
+   * `--cartlink-*` custom properties and its `::part()`s rather than by replacing these.
+   */
   static override styles = [
     baseStyles,
     css`
@@ -121,20 +128,49 @@ export class CartlinkResultDialog extends LitElement {
     `,
   ];
 
+  /**
+   * `success` or `failure` (anything else shows as a failure); the `result` attribute, reflected.
+   * @default 'failure'
+   */
   declare result: DialogResult;
+  /**
+   * The {@link LinkOutcome} whose failure message to show; an unknown or empty one shows the `failed`
+   * message. The `outcome` attribute, reflected.
+   * @default ''
+   */
   declare outcome: string;
-  /** Whether the dialog is showing; the `open` attribute. */
+  /**
+   * Whether the dialog is showing; the `open` attribute.
+   * @default false
+   */
   declare opened: boolean;
-  /** The shop's name in the success message. */
+  /**
+   * The shop's name in the success message; the `shop-name` attribute. Empty says "shop".
+   * @default ''
+   */
   declare shopName: string;
-  /** Where "Continue shopping" goes; the storefront's home by default. */
+  /**
+   * Where "Continue shopping" goes (an http(s) URL or a path); the `continue-url` attribute.
+   * @default '/'
+   */
   declare continueUrl: string;
-  /** When set, "Close" on the failure dialog goes to this page (the account page) instead of closing. */
+  /**
+   * When set, "Close" on the failure dialog goes to this page (the account page) instead of closing;
+   * the `account-url` attribute.
+   * @default ''
+   */
   declare accountUrl: string;
-  /** `en-US`, `en-CA` or `fr-CA`; empty means `<html lang>`, then en-US. */
+  /**
+   * `en-US`, `en-CA` or `fr-CA`; the `locale` attribute. Empty means `<html lang>` (any French is
+   * fr-CA), then en-US.
+   * @default ''
+   */
   declare locale: string;
 
-  /** How buttons leave the page; `location.assign` unless replaced (single-page apps, tests). */
+  /**
+   * How buttons leave the page; replace it in single-page apps and tests.
+   * @default location.assign
+   */
   navigate: Navigate = assignLocation;
 
   private returnFocusTo: HTMLElement | null = null;

@@ -14,16 +14,20 @@ import { deferred, getButton, jsonResponse, mountElement, shadowText } from './t
 
 const activeView: StatusView = {
   state: 'linked-active',
+  reason: null,
   expiredAt: '2025-09-22T07:14:43Z',
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 };
 
 const unlinkedView: StatusView = {
   state: 'unlinked',
+  reason: 'not-linked',
   expiredAt: null,
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 };
 
 const LINK_ENDPOINT = '/api/instacart/link';

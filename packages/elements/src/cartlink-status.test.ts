@@ -18,16 +18,20 @@ const LINK_FORM = `authorize-endpoint="/cartlink/authorize" csrf-token="${CSRF}"
 
 const unlinkedView = (): StatusView => ({
   state: 'unlinked',
+  reason: 'not-linked',
   expiredAt: null,
   manageUrl: DEFAULT_MANAGE_URL,
   joinUrl: DEFAULT_JOIN_URL,
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 });
 
 const activeView: StatusView = {
   state: 'linked-active',
+  reason: null,
   expiredAt: EXPIRED_AT,
   manageUrl: 'https://instacart.example/store/account/instacart-plus',
   joinUrl: 'https://instacart.example/signup',
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 };
 
 let fetchMock: Mock<typeof fetch>;

@@ -40,12 +40,15 @@ export const DEFAULT_JOIN_URL = 'https://www.instacart.com/signup?next=%2Fstore%
 
 /** Detail of `cartlink:state-change`. */
 export interface StateChangeDetail {
+  /** The state now shown. */
   state: StatusState;
 }
 
 /** Detail of `cartlink:linked`, dispatched when the callback linked the accounts. */
 export interface LinkedDetail {
+  /** Always `linked`. */
   outcome: 'linked';
+  /** The status the link endpoint answered with, now shown. */
   status: StatusView;
 }
 
@@ -54,9 +57,10 @@ export const CSRF_FIELD = '_csrf';
 
 /**
  * Detail of `cartlink:failed`, dispatched when the callback did not link the accounts, or when the
- * page was loaded with an outcome the server reported (`cartlink_outcome=throttled`).
+ * page was loaded with an outcome the server reported (`cartlink_outcome=throttled` or `failed`).
  */
 export interface FailedDetail {
+  /** How it failed; the failure dialog shows that outcome's message. */
   outcome: FailureOutcome;
 }
 
@@ -89,6 +93,7 @@ interface LinkAttempt {
  * ```
  */
 export class CartlinkStatus extends LitElement {
+  /** @internal Lit's reactive property declarations; the properties below document themselves. */
   static override properties = {
     state: { reflect: true },
     expiredAt: { attribute: 'expired-at' },
@@ -104,6 +109,10 @@ export class CartlinkStatus extends LitElement {
     linkBusy: { state: true },
   };
 
+  /**
+   * The element's styles, constructed stylesheets adopted by its shadow root. Theme it with the
+   * `--cartlink-*` custom properties and its `::part()`s rather than by replacing these.
+   */
   static override styles = [
     baseStyles,
     css`
@@ -155,32 +164,80 @@ export class CartlinkStatus extends LitElement {
     `,
   ];
 
-  /** The state shown; set by the server's HTML, by `status-src`, or by the callback. */
+  /**
+   * The state shown; set by the server's HTML, by `status-src`, or by the callback. The `state`
+   * attribute, reflected; an unknown value shows as `loading`.
+   * @default 'loading'
+   */
   declare state: StatusState;
-  /** ISO 8601 instant the membership expires; shown in `linked-active`. */
+  /**
+   * ISO 8601 instant the membership expires, shown as a date in `linked-active`; the `expired-at`
+   * attribute.
+   * @default null
+   */
   declare expiredAt: string | null;
   /**
    * URL of the server's authorize endpoint (`POST`, form with `_csrf`), which starts a link and
-   * answers 303 to Instacart. Must be on the page's origin: the form carries the CSRF token.
+   * answers 303 to Instacart; the `authorize-endpoint` attribute. Must be on the page's origin: the
+   * form carries the CSRF token. Without it, "Link Instacart account" posts nothing and the failure
+   * dialog opens.
+   * @default ''
    */
   declare authorizeEndpoint: string;
-  /** The session's CSRF token, posted as `_csrf` with the Link form. */
+  /**
+   * The session's CSRF token, posted as `_csrf` with the Link form; the `csrf-token` attribute.
+   * @default ''
+   */
   declare csrfToken: string;
+  /**
+   * Where "Manage Instacart+" goes; the `manage-url` attribute, replaced by the server's `manageUrl`
+   * when a status view carries one.
+   * @default DEFAULT_MANAGE_URL
+   */
   declare manageUrl: string;
+  /**
+   * Where "Join Instacart+" goes; the `join-url` attribute, replaced by the server's `joinUrl` when
+   * a status view carries one.
+   * @default DEFAULT_JOIN_URL
+   */
   declare joinUrl: string;
-  /** `en-US`, `en-CA` or `fr-CA`; empty means `<html lang>`, then en-US. */
+  /**
+   * `en-US`, `en-CA` or `fr-CA`; the `locale` attribute. Empty means `<html lang>` (any French is
+   * fr-CA), then en-US.
+   * @default ''
+   */
   declare locale: string;
-  /** The shop's name in the sentences ("Your Corner Market account is linked..."). */
+  /**
+   * The shop's name in the sentences ("Your Corner Market account is linked..."); the `shop-name`
+   * attribute. Empty uses a generic word ("shop").
+   * @default ''
+   */
   declare shopName: string;
-  /** URL of the server's status endpoint (GET, JSON {@link StatusView}). */
+  /**
+   * URL of the server's status endpoint (GET, JSON {@link StatusView}); the `status-src` attribute.
+   * Fetched when `state` is absent or `loading`, and by "Try again". Without it, "Try again" reloads
+   * the page.
+   * @default ''
+   */
   declare statusSrc: string;
-  /** URL of the server's link endpoint (POST, JSON {@link CallbackParams}). */
+  /**
+   * URL of the server's link endpoint (POST, JSON {@link CallbackParams}, answering a `LinkResult`);
+   * the `link-endpoint` attribute. Without it, the element leaves an
+   * authorization callback in the address bar alone.
+   * @default ''
+   */
   declare linkEndpoint: string;
-  /** Id of the `<cartlink-result-dialog>` that shows the link result. */
+  /**
+   * Id of the `<cartlink-result-dialog>` that shows the link result; the `dialog` attribute.
+   * @default ''
+   */
   declare dialog: string;
   declare private linkBusy: boolean;
 
-  /** How buttons leave the page; `location.assign` unless replaced (single-page apps, tests). */
+  /**
+   * How buttons leave the page; replace it in single-page apps and tests.
+   * @default location.assign
+   */
   navigate: Navigate = assignLocation;
 
   // Reconnecting (moving the element in the DOM) must not fetch or post again.

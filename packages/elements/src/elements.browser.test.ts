@@ -1,7 +1,7 @@
 /**
- * The built bundle in real Chromium, on pages served with a strict CSP (`default-src 'self'`): every
- * state and both dialogs render, are found by role and name, pass axe-core, and are screenshotted to
- * `test-results/elements/`. The callback and the Link form run against a real server.
+ * The shipped bundle (`dist/cartlink-elements.min.js`) in real Chromium, on pages served with a strict
+ * CSP (`default-src 'self'`): every state and both dialogs render, are found by role and name, pass
+ * axe-core, and are screenshotted to `test-results/elements/`. The callback and the Link form run against a real server.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,7 +11,7 @@ import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../../testing/browser.js';
-import { buildElementsBundle } from './build-bundle-node.js';
+import { loadPrebuiltElementsBundle } from './prebuilt-bundle-node.js';
 import type { StatusView } from './status-view.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-results/elements/', import.meta.url));
@@ -40,9 +40,11 @@ const LINK_FORM = `authorize-endpoint="/cartlink/authorize" csrf-token="${CSRF}"
 
 const unlinkedView: StatusView = {
   state: 'unlinked',
+  reason: 'not-linked',
   expiredAt: null,
   manageUrl: 'https://www.instacart.com/store/account/instacart-plus',
   joinUrl: 'https://www.instacart.com/signup?next=%2Fstore%2Faccount%2Finstacart-plus',
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 };
 
 const FIXTURES: Record<string, string> = {
@@ -189,7 +191,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  bundle = (await buildElementsBundle()).code;
+  // The file the package ships; throws, naming the build command, when it has not been built.
+  bundle = (await loadPrebuiltElementsBundle()).code;
   server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain', String(error)));
   });

@@ -3,14 +3,20 @@
  * at most once per callback: the seed's "Check for authorization" step. Also reads the outcome of a
  * link the server refused to start (`cartlink_outcome`).
  */
-import type { FailureOutcome } from './status-view.js';
+import type { LinkOutcomeParam } from '@cartlink/wire';
+import { REPORTED_OUTCOMES, type ReportedOutcome } from './status-view.js';
 
 /** The parameters the link endpoint receives; only those present in the callback URL are set. */
 export interface CallbackParams {
+  /** The `state` Instacart sent back: the link transaction's single-use value. */
   state: string;
+  /** The authorization code, when the shopper allowed the link. */
   code?: string;
+  /** The authorization server's issuer (RFC 9207), when it sends one. */
   iss?: string;
+  /** The OAuth error, such as `access_denied` when the shopper chose Deny. */
   error?: string;
+  /** The error's human-readable text, as Instacart sent it; the server never shows it. */
   error_description?: string;
 }
 
@@ -20,12 +26,7 @@ const CALLBACK_KEYS = ['code', 'state', 'iss', 'error', 'error_description'] as 
  * The query parameter with which the server's authorize endpoint sends the shopper back to the page
  * when it refused to start a link (`cartlink_outcome=throttled`, or `failed` for a stale form).
  */
-export const LINK_OUTCOME_PARAM = 'cartlink_outcome';
-
-// Only the outcomes a server reports this way: a link that anyone can send must not make the page
-// claim, say, that the shopper's Instacart account is linked to someone else.
-// `failed` is what the server reports for a Link form that outlived its session's CSRF token.
-const REPORTED_OUTCOMES: readonly FailureOutcome[] = ['throttled', 'failed'];
+export const LINK_OUTCOME_PARAM: LinkOutcomeParam = 'cartlink_outcome';
 
 // The `state` values already taken in this page's life. Removing the parameters from the address bar
 // already stops a second element (or a reconnected one) from seeing them; this also holds when a
@@ -79,14 +80,16 @@ export function takeCallbackParams(): CallbackParams | undefined {
  * an outcome servers report that way (`throttled`, `failed`); any other value is removed and ignored. A reload
  * of the cleaned URL shows nothing again.
  */
-export function takeReportedOutcome(): FailureOutcome | undefined {
+export function takeReportedOutcome(): ReportedOutcome | undefined {
   const url = new URL(window.location.href);
-  if (!url.searchParams.has(LINK_OUTCOME_PARAM)) return undefined;
   const values = url.searchParams.getAll(LINK_OUTCOME_PARAM);
+  if (values.length === 0) return undefined;
   url.searchParams.delete(LINK_OUTCOME_PARAM);
   window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
   const [value] = values;
-  return values.length === 1 && REPORTED_OUTCOMES.includes(value as FailureOutcome)
-    ? (value as FailureOutcome)
+  // Only the outcomes a server reports this way: a link that anyone can send must not make the page
+  // claim, say, that the shopper's Instacart account is linked to someone else.
+  return values.length === 1 && REPORTED_OUTCOMES.includes(value as ReportedOutcome)
+    ? (value as ReportedOutcome)
     : undefined;
 }

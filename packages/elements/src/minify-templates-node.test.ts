@@ -15,6 +15,12 @@ describe('minifyCss', () => {
     `;
     expect(minifyCss(css)).toBe(' :host{color:var(--x,#fff)}.a .b,.c>.d{margin:0 0 6px}');
   });
+
+  it('drops the zero before a decimal point, and only that zero', () => {
+    expect(
+      minifyCss('a { opacity: 0.8; transition: 10.5s 0.25s; color: rgb(0 0 0 / 0.3); margin: 0 0.5em; }'),
+    ).toBe('a{opacity:.8;transition:10.5s .25s;color:rgb(0 0 0 / .3);margin:0 .5em}');
+  });
 });
 
 describe('minifyHtml', () => {

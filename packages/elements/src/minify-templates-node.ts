@@ -7,7 +7,7 @@ import { type ESTree, type Plugin, parseSync } from 'vite';
 
 /**
  * Minifies the text of one `css` template: comments out, whitespace collapsed, no spaces around
- * `{ } ; , >` or after `:`, no `;` before `}`. Safe for the plain CSS the elements write (no strings
+ * `{ } ; , >` or after `:`, no `;` before `}`, no zero before a decimal point (`0.8s` is `.8s`). Safe for the plain CSS the elements write (no strings
  * holding these characters, no `:` that follows a descendant combinator).
  */
 export function minifyCss(text: string): string {
@@ -16,7 +16,8 @@ export function minifyCss(text: string): string {
     .replace(/\s+/g, ' ')
     .replace(/ ?([{};,>]) ?/g, '$1')
     .replace(/: /g, ':')
-    .replace(/;}/g, '}');
+    .replace(/;}/g, '}')
+    .replace(/(^|[^\w.-])0\.(\d)/g, '$1.$2');
 }
 
 /**

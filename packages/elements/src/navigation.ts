@@ -13,6 +13,7 @@ export type NavigateAction = 'manage' | 'join' | 'link' | 'reload' | 'continue' 
 export interface NavigateDetail {
   /** Absolute http(s) URL. */
   url: string;
+  /** Which button asked: lets a listener route each one differently. */
   action: NavigateAction;
 }
 

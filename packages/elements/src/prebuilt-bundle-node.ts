@@ -1,92 +1,79 @@
 /**
- * @module The elements' browser bundle for a Node server, built once per version of the sources and
- * kept on disk. Building runs Vite, which leaves a couple of hundred megabytes in the process that
- * ran it (measured in bench/: 354 MB idle RSS with an in-process build, 133 MB without), so the
- * build runs in a child process and the server only reads the file.
+ * @module `@cartlink/elements/prebuilt`: the elements' browser bundle as the package ships it, for a
+ * Node server that serves it from its own origin. The bundle (`dist/cartlink-elements.min.js`: both
+ * elements and Lit in one minified ES module) is built when the package is built; this module only
+ * reads it: no build, no child process, no write.
+ *
+ * @example
+ * ```ts
+ * import { loadPrebuiltElementsBundle } from '@cartlink/elements/prebuilt';
+ *
+ * const { code } = await loadPrebuiltElementsBundle(); // once, at start-up
+ * app.get('/assets/cartlink-elements.js', (c) =>
+ *   c.body(code, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+ * );
+ * ```
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const require = createRequire(import.meta.url);
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const DEFAULT_CACHE_DIR = join(PACKAGE_DIR, 'dist');
-
-/** The installed version of a package, found by walking up from its entry point (its exports hide package.json). */
-async function readInstalledVersion(name: string): Promise<string> {
-  let directory = dirname(require.resolve(name));
-  for (;;) {
-    try {
-      const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (manifest.name === name && manifest.version) return manifest.version;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error(`No package.json found for ${name}`);
-    directory = parent;
-  }
-}
 
 /**
- * A digest of everything the bundle is built from: the element sources, this package's manifest
- * and the versions of Lit and Vite. Any change gives a new file, so a stale bundle is never served.
+ * The absolute path of the shipped bundle, for servers that serve it as a static file. Found from this
+ * module's own URL: `src/` and `dist/` both sit one level under the package, so it is the same file
+ * whether the module runs from the sources (in the repository) or from `dist/` (once installed).
  */
-export async function computeBundleKey(): Promise<string> {
-  const hash = createHash('sha256');
-  const sourceDir = join(PACKAGE_DIR, 'src');
-  const sources = (await readdir(sourceDir)).filter(
-    (name) => name.endsWith('.ts') && !name.endsWith('.test.ts'),
-  );
-  for (const name of sources.sort()) {
-    hash
-      .update(name)
-      .update('\0')
-      .update(await readFile(join(sourceDir, name)))
-      .update('\0');
+export const ELEMENTS_BUNDLE_FILE: string = fileURLToPath(
+  new URL('../dist/cartlink-elements.min.js', import.meta.url),
+);
+
+/** The command that builds the bundle in a checkout of the repository. */
+const BUILD_COMMAND = 'npm run build -w @cartlink/elements';
+
+/**
+ * The shipped bundle is not there: a checkout of the repository whose packages have not been built
+ * (an installed package always has it). The message says which command builds it.
+ */
+export class ElementsBundleMissingError extends Error {
+  /** Stable code, for telling this error apart without `instanceof`. */
+  readonly code = 'elements_bundle_missing';
+  /** The path that was read. */
+  readonly file: string;
+
+  /**
+   * @param file - The path that was read.
+   * @param options - `cause`: the error of the read.
+   */
+  constructor(file: string, options?: { cause?: unknown }) {
+    super(
+      `The elements bundle ${file} has not been built: run \`${BUILD_COMMAND}\` (or \`npm run build\` at the repository root)`,
+      options,
+    );
+    this.name = 'ElementsBundleMissingError';
+    this.file = file;
   }
-  hash.update(await readFile(join(PACKAGE_DIR, 'package.json')));
-  for (const dependency of ['lit', 'vite'])
-    hash.update(`${dependency}@${await readInstalledVersion(dependency)}`);
-  return hash.digest('hex').slice(0, 16);
+}
+
+/** The bundle as {@link loadPrebuiltElementsBundle} read it. */
+export interface PrebuiltElementsBundle {
+  /** The ES module's source; serve it as `text/javascript`. */
+  code: string;
+  /** The file it was read from: {@link ELEMENTS_BUNDLE_FILE}. */
+  file: string;
 }
 
 /**
- * Returns the bundle (one ES module of both elements), building it in a child process when no file
- * for the current sources exists in `cacheDir` (default: the package's `dist/`).
+ * Reads the shipped bundle. Call it once at start-up and serve the string; it never builds anything.
+ * @throws {@link ElementsBundleMissingError} when the file is not there (an unbuilt checkout).
  * @example
  * const { code, file } = await loadPrebuiltElementsBundle();
  */
-export async function loadPrebuiltElementsBundle(
-  options: { cacheDir?: string } = {},
-): Promise<{ code: string; file: string }> {
-  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
-  const file = join(cacheDir, `cartlink-elements.${await computeBundleKey()}.js`);
+export async function loadPrebuiltElementsBundle(): Promise<PrebuiltElementsBundle> {
   try {
-    return { code: await readFile(file, 'utf8'), file };
+    return { code: await readFile(ELEMENTS_BUNDLE_FILE, 'utf8'), file: ELEMENTS_BUNDLE_FILE };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ElementsBundleMissingError(ELEMENTS_BUNDLE_FILE, { cause: error });
+    }
+    throw error;
   }
-  await mkdir(cacheDir, { recursive: true });
-  // Written under a unique name and renamed into place, so that two servers starting together
-  // never read a half-written file.
-  const partial = `${file}.${process.pid}.${Date.now()}.partial`;
-  await run(
-    process.execPath,
-    [require.resolve('tsx/cli'), join(PACKAGE_DIR, 'scripts/build.ts'), '--out', partial],
-    {
-      cwd: PACKAGE_DIR,
-      maxBuffer: 4 * 1024 * 1024,
-    },
-  );
-  await rename(partial, file);
-  return { code: await readFile(file, 'utf8'), file };
 }

@@ -1,11 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { parseLinkResult, parseStatusView } from './status-view.js';
+import type { LinkOutcome, LinkState, ReportedOutcome } from '@cartlink/wire';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  LINK_OUTCOMES,
+  type NoneMissing,
+  parseLinkResult,
+  parseStatusView,
+  REPORTED_OUTCOMES,
+  STATUS_STATES,
+  type StatusState,
+} from './status-view.js';
 
 const view = {
   state: 'linked-active',
+  reason: null,
   expiredAt: '2025-09-22T07:14:43Z',
   manageUrl: 'https://www.instacart.com/store/account/instacart-plus',
   joinUrl: 'https://www.instacart.com/signup',
+  verifiedAt: '2025-06-01T12:00:00.000Z',
 };
 
 describe('parseStatusView', () => {
@@ -16,11 +27,20 @@ describe('parseStatusView', () => {
   it('fills missing optional fields with null or empty', () => {
     expect(parseStatusView({ state: 'unlinked' })).toEqual({
       state: 'unlinked',
+      reason: null,
       expiredAt: null,
       manageUrl: '',
       joinUrl: '',
+      verifiedAt: null,
     });
   });
+
+  it.each(['user-not-found', 'not-linked', 'user-not-active', 'connect-unreachable'])(
+    'keeps the reason %s',
+    (reason) => {
+      expect(parseStatusView({ ...view, state: 'unlinked', reason })?.reason).toBe(reason);
+    },
+  );
 
   it('drops fields it does not know, such as an authorization URL from an older server', () => {
     expect(parseStatusView({ ...view, authorizationUrl: 'https://a.example/?state=s' })).toEqual(view);
@@ -35,6 +55,8 @@ describe('parseStatusView', () => {
     ['a non-string expiredAt', { ...view, expiredAt: 1758525283 }],
     ['a non-string manageUrl', { ...view, manageUrl: 42 }],
     ['a non-string joinUrl', { ...view, joinUrl: false }],
+    ['an unknown reason', { ...view, reason: 'gone' }],
+    ['a non-string verifiedAt', { ...view, verifiedAt: 1_748_779_200_000 }],
   ])('rejects %s', (_, json) => {
     expect(parseStatusView(json)).toBeUndefined();
   });
@@ -59,5 +81,26 @@ describe('parseLinkResult', () => {
     ['not an object', 'linked'],
   ])('rejects %s', (_, json) => {
     expect(parseLinkResult(json)).toBeUndefined();
+  });
+});
+
+describe('the runtime lists', () => {
+  it('hold each member of their wire type once', () => {
+    expect(new Set(STATUS_STATES).size).toBe(STATUS_STATES.length);
+    expect(new Set(LINK_OUTCOMES).size).toBe(LINK_OUTCOMES.length);
+    expect([...REPORTED_OUTCOMES].sort()).toEqual(['failed', 'throttled']);
+    expectTypeOf<(typeof STATUS_STATES)[number]>().toEqualTypeOf<StatusState>();
+    expectTypeOf<StatusState>().toEqualTypeOf<'loading' | LinkState>();
+    expectTypeOf<(typeof LINK_OUTCOMES)[number]>().toEqualTypeOf<LinkOutcome>();
+    expectTypeOf<(typeof REPORTED_OUTCOMES)[number]>().toEqualTypeOf<ReportedOutcome>();
+  });
+
+  it('fail the type check when a member is missing or extra', () => {
+    const short = ['linked', 'cancelled'] as const satisfies readonly LinkOutcome[];
+    // @ts-expect-error the list lacks 'state-invalid' and the other outcomes
+    type _Short = NoneMissing<Exclude<LinkOutcome, (typeof short)[number]>>;
+    // @ts-expect-error 'success' is not an outcome
+    const extra = ['linked', 'success'] as const satisfies readonly LinkOutcome[];
+    expect([short, extra]).toHaveLength(2);
   });
 });

@@ -1,60 +1,57 @@
 /**
  * @module The JSON the elements receive from the retailer's server (the status view and the link
- * result) and the checks that turn untrusted JSON into those types. Anything that fails a check is
- * treated as if the server had not answered, never half-used.
+ * result, declared in `@cartlink/wire`) and the checks that turn untrusted JSON into those types.
+ * Anything that fails a check is treated as if the server had not answered, never half-used.
  */
 
-/** The states of `<cartlink-status>`; `loading` is the element's own, the rest come from the server. */
-export type StatusState = 'loading' | 'linked-active' | 'linked-inactive' | 'unlinked' | 'unavailable';
+import type {
+  FailureOutcome,
+  LinkOutcome,
+  LinkResult,
+  LinkState,
+  LinkStateReason,
+  ReportedOutcome,
+  StatusView,
+} from '@cartlink/wire';
 
-/** The states a server may report in a {@link StatusView}. */
-export type ServerStatusState = Exclude<StatusState, 'loading'>;
+// The JSON is declared once, in `@cartlink/wire`, and written by `@cartlink/linking` against the same
+// declarations. Type-only: nothing of it reaches the bundle.
+export type {
+  FailureOutcome,
+  LinkOutcome,
+  LinkResult,
+  LinkState,
+  LinkStateReason,
+  ReportedOutcome,
+  StatusView,
+};
+
+/** The states of `<cartlink-status>`: the server's {@link LinkState}s and the element's own `loading`. */
+export type StatusState = 'loading' | LinkState;
+
+/** The states a server may report in a {@link StatusView}: another name for {@link LinkState}. */
+export type ServerStatusState = LinkState;
 
 /**
- * What the server's status endpoint answers (and what it renders into the element's attributes).
- * It carries no authorization URL: "Link Instacart account" posts a form to the server's authorize
- * endpoint, which starts the link and redirects.
+ * Compiles only when `Missing` is `never`, and the error names what is missing. With `satisfies
+ * readonly T[]` on a list (which refuses a value that is not a `T`),
+ * `NoneMissing<Exclude<T, (typeof list)[number]>>` proves that the list holds every `T`: the runtime
+ * lists below follow the wire types, or the type check fails.
  */
-export interface StatusView {
-  state: ServerStatusState;
-  /** ISO 8601 instant the Instacart+ membership expires (`expired_at`), or null. */
-  expiredAt: string | null;
-  manageUrl: string;
-  joinUrl: string;
-}
-
-/** What linking came to, as the server's link endpoint reports it. */
-export type LinkOutcome =
-  | 'linked'
-  | 'cancelled'
-  | 'state-invalid'
-  | 'already-linked'
-  | 'user-not-active'
-  | 'unavailable'
-  /** The shopper started too many links; the server's authorize endpoint refused another for now. */
-  | 'throttled'
-  | 'failed';
-
-/** Every {@link LinkOutcome} but success; each has its own message in the failure dialog. */
-export type FailureOutcome = Exclude<LinkOutcome, 'linked'>;
-
-/** The link endpoint's answer: the outcome and the status to show afterwards. */
-export interface LinkResult {
-  outcome: LinkOutcome;
-  status: StatusView;
-}
+export type NoneMissing<Missing extends never> = Missing;
 
 /** Every {@link StatusState}, for checking untrusted values. */
-export const STATUS_STATES: readonly StatusState[] = [
+export const STATUS_STATES = [
   'loading',
   'linked-active',
   'linked-inactive',
   'unlinked',
   'unavailable',
-];
+] as const satisfies readonly StatusState[];
+type _EveryStatusStateListed = NoneMissing<Exclude<StatusState, (typeof STATUS_STATES)[number]>>;
 
 /** Every {@link LinkOutcome}, for checking untrusted values. */
-export const LINK_OUTCOMES: readonly LinkOutcome[] = [
+export const LINK_OUTCOMES = [
   'linked',
   'cancelled',
   'state-invalid',
@@ -63,7 +60,21 @@ export const LINK_OUTCOMES: readonly LinkOutcome[] = [
   'unavailable',
   'throttled',
   'failed',
-];
+] as const satisfies readonly LinkOutcome[];
+type _EveryLinkOutcomeListed = NoneMissing<Exclude<LinkOutcome, (typeof LINK_OUTCOMES)[number]>>;
+
+/** Every {@link ReportedOutcome}: the only values of `cartlink_outcome` the element acts on. */
+export const REPORTED_OUTCOMES = ['throttled', 'failed'] as const satisfies readonly ReportedOutcome[];
+type _EveryReportedOutcomeListed = NoneMissing<Exclude<ReportedOutcome, (typeof REPORTED_OUTCOMES)[number]>>;
+
+const REASONS = [
+  null,
+  'user-not-found',
+  'not-linked',
+  'user-not-active',
+  'connect-unreachable',
+] as const satisfies readonly LinkStateReason[];
+type _EveryReasonListed = NoneMissing<Exclude<LinkStateReason, (typeof REASONS)[number]>>;
 
 /** True when `value` is one of the element's states. */
 export function isStatusState(value: unknown): value is StatusState {
@@ -75,29 +86,41 @@ export function isLinkOutcome(value: unknown): value is LinkOutcome {
   return LINK_OUTCOMES.includes(value as LinkOutcome);
 }
 
+function isLinkStateReason(value: unknown): value is LinkStateReason {
+  return REASONS.includes(value as LinkStateReason);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optionalString(value: unknown): string | null | false {
-  if (value === undefined || value === null) return null;
-  return typeof value === 'string' ? value : false;
+function isStringOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
 }
 
 /**
  * Checks untrusted JSON against {@link StatusView}. Returns `undefined` when it does not match, which
- * the status element shows as `unavailable`. `manageUrl` and `joinUrl` may be missing (the element
- * keeps its defaults), but when present they must be strings.
+ * the status element shows as `unavailable`. The fields the element can do without may be missing or
+ * null (`reason`, `expiredAt` and `verifiedAt` become `null`; `manageUrl` and `joinUrl` become empty,
+ * and the element keeps its defaults), but a field that is present must have the right type.
  */
 export function parseStatusView(json: unknown): StatusView | undefined {
   if (!isRecord(json)) return undefined;
-  const { state } = json;
-  if (!isStatusState(state) || state === 'loading') return undefined;
-  const expiredAt = optionalString(json.expiredAt);
-  const manageUrl = optionalString(json.manageUrl);
-  const joinUrl = optionalString(json.joinUrl);
-  if (expiredAt === false || manageUrl === false || joinUrl === false) return undefined;
-  return { state, expiredAt, manageUrl: manageUrl ?? '', joinUrl: joinUrl ?? '' };
+  const { state, reason = null, expiredAt = null, verifiedAt = null } = json;
+  const manageUrl = json.manageUrl ?? '';
+  const joinUrl = json.joinUrl ?? '';
+  if (
+    isStatusState(state) &&
+    state !== 'loading' &&
+    isLinkStateReason(reason) &&
+    isStringOrNull(expiredAt) &&
+    isStringOrNull(verifiedAt) &&
+    typeof manageUrl === 'string' &&
+    typeof joinUrl === 'string'
+  ) {
+    return { state, reason, expiredAt, manageUrl, joinUrl, verifiedAt };
+  }
+  return undefined;
 }
 
 /** Checks untrusted JSON against {@link LinkResult}; `undefined` when it does not match. */

@@ -15,35 +15,52 @@ export const LOCALES: readonly Locale[] = ['en-US', 'en-CA', 'fr-CA'];
 export interface ElementStrings {
   /** The shop's name when the page gives none (`shop-name`), as it reads inside a sentence. */
   shop: string;
+  /** The words of `<cartlink-status>`. */
   status: {
     /** Small label above every title, so the card reads as Instacart's wherever the shop puts it. */
     eyebrow: string;
     /** Accessible name of the busy indicator while the status loads. */
     loading: string;
+    /** The card's heading in each state but `loading`. */
     titles: Record<Exclude<StatusState, 'loading'>, string>;
+    /** Body of `linked-active`. */
     linkedActive: (shop: string) => string;
     /** Contains `{date}`, where the element puts the formatted expiry date. */
     expiry: string;
+    /** Body of `linked-inactive`. */
     linkedInactive: (shop: string) => string;
+    /** Body of `unlinked`. */
     unlinked: (shop: string) => string;
     /** The seed's marketing line for members who have not linked yet. */
     promo: string;
+    /** Body of `unavailable`. */
     unavailable: string;
     /** The seed's best practice: tell customers that unlinking goes through Instacart. */
     unlinkHint: string;
+    /** The "Manage Instacart+" button. */
     manage: string;
+    /** The "Join Instacart+" button. */
     join: string;
+    /** The "Link Instacart account" button. */
     link: string;
+    /** The "Try again" button of `unavailable`. */
     retry: string;
   };
+  /** The words of `<cartlink-result-dialog>`. */
   dialog: {
+    /** Heading of the success dialog. */
     successTitle: string;
+    /** Message of the success dialog. */
     success: (shop: string) => string;
+    /** The "Continue shopping" button. */
     continue: string;
+    /** Heading of the failure dialog. */
     failureTitle: string;
     /** One message per failed outcome: what happened and what the shopper can do. */
     failures: Record<FailureOutcome, string>;
+    /** The "Try again" button of the failure dialog. */
     retry: string;
+    /** The "Close" button of the failure dialog. */
     close: string;
   };
 }
