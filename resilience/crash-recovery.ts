@@ -130,7 +130,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
       startStorefrontChild(scope, { name, port, databaseUrl: databasePath, emulatorUrl: emulator.url });
     const shop = await startShop('storefront (before kill)');
     await admin.registerApp([`${shop.url}/account/profile`]);
-    const seeding = openDatabase<StorefrontDatabase>(databasePath);
+    const seeding = await openDatabase<StorefrontDatabase>(databasePath);
     const shoppers = await createShoppers(seeding.db, admin, count, 'crash');
     await seeding.db.destroy();
     const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));

@@ -906,7 +906,7 @@ export async function runFuzz(ctx: SectionContext): Promise<void> {
     });
     const redirectUri = `${shop.url}/account/profile`;
     await admin.registerApp([redirectUri]);
-    const { db } = openDatabase<StorefrontDatabase>(databasePath);
+    const { db } = await openDatabase<StorefrontDatabase>(databasePath);
     scope.add('close fuzz database handle', () => db.destroy());
     const [shopper] = await createShoppers(db, admin, 1, 'fuzz');
     if (!shopper) throw new Error('no fuzz shopper');

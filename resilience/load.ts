@@ -70,7 +70,7 @@ export async function runLoad(ctx: SectionContext): Promise<void> {
       env: LOAD_ENV,
     });
     await admin.registerApp([`${shop.url}/account/profile`]);
-    const { db } = openDatabase<StorefrontDatabase>(databasePath);
+    const { db } = await openDatabase<StorefrontDatabase>(databasePath);
     scope.add('close load database handle', () => db.destroy());
     const shoppers = await createShoppers(db, admin, count, 'load');
     const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));
@@ -248,7 +248,7 @@ async function runSignInBurst(
     emulatorUrl: emulator.url,
     env: LOAD_ENV,
   });
-  const { db } = openDatabase<StorefrontDatabase>(databasePath);
+  const { db } = await openDatabase<StorefrontDatabase>(databasePath);
   scope.add('close burst database handle', () => db.destroy());
   const shoppers = await createShoppers(db, admin, BURST_SIGN_INS, 'burst', { withInstacartAccounts: false });
 

@@ -99,7 +99,7 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
       ChildServer,
     ];
     await admin.registerApp([`${a.url}/account/profile`, `${b.url}/account/profile`]);
-    const seeding = openDatabase<StorefrontDatabase>(database.url);
+    const seeding = await openDatabase<StorefrontDatabase>(database.url);
     scope.add('close the seeding connection', () => seeding.db.destroy());
     const shoppers = await createShoppers(seeding.db, admin, count + racers, 'pg');
     const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));

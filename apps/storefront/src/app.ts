@@ -102,7 +102,7 @@ export async function createStorefront(
   const logger = deps.logger ?? createLogger(config.logLevel);
   const now = deps.now ?? (() => new Date());
 
-  const { db, dialect } = openDatabase<StorefrontDatabase>(config.databaseUrl);
+  const { db, dialect } = await openDatabase<StorefrontDatabase>(config.databaseUrl);
   let assets: AssetBundle;
   let dummyPasswordHash: string;
   try {

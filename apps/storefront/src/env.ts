@@ -2,6 +2,9 @@
  * @module The storefront's one reader of the environment. Every variable is validated here with a
  * schema; a missing or malformed value becomes a {@link ConfigError} whose message is one line naming
  * the variable, which `main.ts` prints before exiting with status 1. Nothing else reads `process.env`.
+ * The Connect variables (`CONNECT_*` and `INSTACART_WEB_URL`) are read by `readConnectConfig` of
+ * `@cartlink/linking/config`, the reader every Cartlink shop shares; this module gives it the demo
+ * defaults and adds the storefront's own rules.
  *
  * Throttling and load shedding (beyond the contract's variables; defaults in brackets):
  * - `SIGNIN_ACCOUNT_LIMIT` [10]: sign-in attempts per account (the email typed, known or not) per
@@ -21,6 +24,12 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDatabaseUrl } from '@cartlink/linking';
+import {
+  ConfigVariableError,
+  type ConnectConfig,
+  type ReadConnectConfigOptions,
+  readConnectConfig,
+} from '@cartlink/linking/config';
 import { z } from 'zod';
 import { type ProxyEntry, parseTrustedProxies } from './client-address.js';
 import type { RateLimitSettings } from './rate-limits.js';
@@ -55,24 +64,12 @@ export interface StorefrontConfig {
    * `postgres://` URL (see `parseDatabaseUrl` in `@cartlink/linking`).
    */
   databaseUrl: string;
-  connect: {
-    baseUrl: string;
-    /** The authorization URL Instacart handed the retailer. */
-    authUrl: string;
-    clientId: string;
-    clientSecret: string;
-    /** The registered redirect URI: this shop's account profile page. */
-    redirectUri: string;
-    usePkce: boolean;
-    retailerId?: string | undefined;
-    /** RFC 9207 issuer; when set, an `iss` in the callback must match it. */
-    issuer?: string | undefined;
-    /** Refuse a callback without `iss` (for an authorization server known to send it). */
-    requireIssuer: boolean;
-    /** Longest wait for one Connect call, so that sign-in and checkout never hang on Instacart. */
-    timeoutMs: number;
-  };
-  /** Base of the Instacart website, for the Manage and Join links. */
+  /**
+   * The `CONNECT_*` settings, as `@cartlink/linking/config` reads them; `redirectUri` is this shop's
+   * account profile page.
+   */
+  connect: Omit<ConnectConfig, 'instacartWebUrl'>;
+  /** `INSTACART_WEB_URL`: base of the Instacart website, for the Manage and Join links. */
   instacartWebUrl: string;
   /** How old a verification may be and still justify a discount when Connect is down at checkout. */
   deliveryGraceSeconds: number;
@@ -127,10 +124,6 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .refine((value) => value >= min && value <= max, { message: `must be between ${min} and ${max}` });
 
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
 const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 
 // Each variable has its own schema so that an error names exactly one variable.
@@ -140,17 +133,6 @@ const schemas = {
   HOST: nonEmpty,
   PUBLIC_URL: httpUrl,
   DATABASE_URL: nonEmpty,
-  CONNECT_BASE_URL: httpUrl,
-  CONNECT_AUTH_URL: httpUrl,
-  CONNECT_CLIENT_ID: nonEmpty,
-  CONNECT_CLIENT_SECRET: nonEmpty,
-  CONNECT_REDIRECT_URI: httpUrl,
-  CONNECT_USE_PKCE: flag,
-  CONNECT_RETAILER_ID: nonEmpty.max(200),
-  CONNECT_ISSUER: httpUrl,
-  CONNECT_REQUIRE_ISSUER: flag,
-  CONNECT_TIMEOUT_MS: integer(100, 120_000),
-  INSTACART_WEB_URL: httpUrl,
   DELIVERY_GRACE_SECONDS: integer(0, 86_400),
   SESSION_IDLE_SECONDS: integer(60, 30 * 86_400),
   SIGNIN_ACCOUNT_LIMIT: integer(1, 1_000_000),
@@ -224,16 +206,6 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
   const origin = publicUrl.origin;
   const secure = publicUrl.protocol === 'https:';
 
-  const redirectUri = read('CONNECT_REDIRECT_URI', `${origin}/account/profile`);
-  const redirect = new URL(redirectUri);
-  // The shop hosts the callback on its profile page; any other redirect URI could never complete a link.
-  if (redirect.origin !== origin || redirect.pathname !== '/account/profile' || redirect.search) {
-    throw new ConfigError(
-      'CONNECT_REDIRECT_URI',
-      `must be ${origin}/account/profile (the account profile page)`,
-    );
-  }
-
   const databaseUrl = read('DATABASE_URL', DEMO_DEFAULTS.DATABASE_URL);
   let location: ReturnType<typeof parseDatabaseUrl>;
   try {
@@ -259,12 +231,24 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     throw new ConfigError('TRUST_PROXY', error instanceof Error ? error.message : 'is malformed');
   }
 
-  const retailerId = read('CONNECT_RETAILER_ID');
-  const issuer = read('CONNECT_ISSUER');
-  const requireIssuer = read('CONNECT_REQUIRE_ISSUER', 'false');
-  if (requireIssuer && issuer === undefined) {
-    throw new ConfigError('CONNECT_REQUIRE_ISSUER', 'needs CONNECT_ISSUER, the issuer to require');
+  const { instacartWebUrl, ...connect } = readConnect(source, {
+    CONNECT_BASE_URL: demoConnect,
+    CONNECT_AUTH_URL: `${demoConnect}/oauth/authorize`,
+    CONNECT_CLIENT_ID: DEMO_DEFAULTS.CONNECT_CLIENT_ID,
+    CONNECT_CLIENT_SECRET: DEMO_DEFAULTS.CONNECT_CLIENT_SECRET,
+    CONNECT_REDIRECT_URI: `${origin}/account/profile`,
+    CONNECT_USE_PKCE: DEMO_DEFAULTS.CONNECT_USE_PKCE,
+    INSTACART_WEB_URL: demoConnect,
+  });
+  const redirect = new URL(connect.redirectUri);
+  // The shop hosts the callback on its profile page; any other redirect URI could never complete a link.
+  if (redirect.origin !== origin || redirect.pathname !== '/account/profile' || redirect.search) {
+    throw new ConfigError(
+      'CONNECT_REDIRECT_URI',
+      `must be ${origin}/account/profile (the account profile page)`,
+    );
   }
+
   return {
     port,
     host: read('HOST', '127.0.0.1'),
@@ -275,19 +259,8 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
         : location.dialect === 'sqlite'
           ? location.path
           : location.url,
-    connect: {
-      baseUrl: read('CONNECT_BASE_URL', demoConnect).replace(/\/+$/, ''),
-      authUrl: read('CONNECT_AUTH_URL', `${demoConnect}/oauth/authorize`),
-      clientId: read('CONNECT_CLIENT_ID', DEMO_DEFAULTS.CONNECT_CLIENT_ID),
-      clientSecret: read('CONNECT_CLIENT_SECRET', DEMO_DEFAULTS.CONNECT_CLIENT_SECRET),
-      redirectUri: redirect.href,
-      usePkce: read('CONNECT_USE_PKCE', DEMO_DEFAULTS.CONNECT_USE_PKCE),
-      ...(retailerId === undefined ? {} : { retailerId }),
-      ...(issuer === undefined ? {} : { issuer }),
-      requireIssuer,
-      timeoutMs: read('CONNECT_TIMEOUT_MS', '5000'),
-    },
-    instacartWebUrl: read('INSTACART_WEB_URL', demoConnect).replace(/\/+$/, ''),
+    connect: { ...connect, redirectUri: redirect.href },
+    instacartWebUrl,
     deliveryGraceSeconds: read('DELIVERY_GRACE_SECONDS', '900'),
     sessionIdleSeconds: read('SESSION_IDLE_SECONDS', '7200'),
     rateLimits: {
@@ -301,6 +274,22 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     queueDeadlineMs: read('QUEUE_DEADLINE_MS', '5000'),
     logLevel: read('LOG_LEVEL', 'info'),
   };
+}
+
+/**
+ * The Connect settings through the shared reader of `@cartlink/linking/config`, with the storefront's
+ * demo `defaults`; its errors become the storefront's {@link ConfigError}, naming the same variable.
+ */
+function readConnect(
+  source: EnvSource,
+  defaults: NonNullable<ReadConnectConfigOptions['defaults']>,
+): ConnectConfig {
+  try {
+    return readConnectConfig(source, { defaults });
+  } catch (error) {
+    if (error instanceof ConfigVariableError) throw new ConfigError(error.variable, error.reason);
+    throw error;
+  }
 }
 
 /** Reads the configuration from this process's environment: the only place `process.env` is read. */

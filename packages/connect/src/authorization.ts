@@ -174,7 +174,10 @@ export type AuthorizationResponse = AuthorizationCodeResponse | AuthorizationErr
 export interface ParseAuthorizationResponseOptions {
   /** When given, an `iss` that is present must equal it (RFC 9207 section 2.4). */
   expectedIssuer?: string;
-  /** With `expectedIssuer`, also refuse a response without `iss` (the server is known to send it). */
+  /**
+   * With `expectedIssuer`, also refuse a response without `iss` (the server is known to send it).
+   * @default false
+   */
   requireIssuer?: boolean;
 }
 

@@ -29,12 +29,16 @@ export interface ErrorResponseContext {
   /**
    * Which kind of endpoint answered: `oauth` (token, revocation) or `fulfillment` (fulfillment
    * users and sandbox). A 401 from a fulfillment endpoint means the Bearer token was refused,
-   * whatever its body says. Default `fulfillment`.
+   * whatever its body says.
+   * @default "fulfillment"
    */
   endpoint?: 'oauth' | 'fulfillment';
   /** Every secret the request carried; removed from any text kept from the body. */
   secrets?: readonly string[];
-  /** Clock for an HTTP-date `Retry-After`, epoch ms. Default `Date.now`. */
+  /**
+   * Clock for an HTTP-date `Retry-After`, epoch ms.
+   * @default Date.now
+   */
   now?: () => number;
   /** Names the request in messages, e.g. `POST /v2/oauth/token`. */
   request?: string;

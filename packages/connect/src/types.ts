@@ -27,30 +27,69 @@ export interface ConnectClientOptions {
   /** The application's client secret. Sent only in JSON bodies; never in a message or event. */
   clientSecret: string;
   /**
-   * `fetch` to use; default `globalThis.fetch`. On Node.js that is undici, which keeps connections
-   * alive and reuses them by default, so one client keeps a warm pool to Connect.
+   * `fetch` to use. On Node.js the default is undici, which keeps connections alive and reuses them,
+   * so one client keeps a warm pool to Connect. Tests inject their own.
+   * @default globalThis.fetch
    */
   fetch?: typeof fetch;
-  /** Limit per attempt in ms, from sending to the body being read. Default 10,000. */
+  /**
+   * Limit per attempt in ms, from sending to the body being read.
+   * @default 10000
+   */
   timeoutMs?: number;
   /**
-   * Retries of the calls that may be retried (link status, the fulfillment token, link user).
-   * Default 3 attempts, backoff from 100 ms up to 2,000 ms with full jitter.
+   * Retries of the calls that may be retried (link status, the fulfillment token, link user), with
+   * full-jitter exponential backoff.
+   * @default { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 }
    */
-  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
-  /** Sent as `X-Retailer-Id` (required for multi-banner retailers). */
+  retry?: {
+    /**
+     * Attempts in all, the first included.
+     * @default 3
+     */
+    maxAttempts?: number;
+    /**
+     * Backoff before the first retry is drawn from [0, baseDelayMs); it doubles with each retry.
+     * @default 100
+     */
+    baseDelayMs?: number;
+    /**
+     * Ceiling of the backoff.
+     * @default 2000
+     */
+    maxDelayMs?: number;
+    /**
+     * Longest time one call may take, every attempt and wait included. Unset: no limit beyond
+     * `maxAttempts` × `timeoutMs` and the waits.
+     */
+    budgetMs?: number;
+  };
+  /** Sent as `X-Retailer-Id` (required for multi-banner retailers). Unset: not sent. */
   retailerId?: string;
-  /** Sent as `Accept-Language` on every call unless a call overrides it. */
+  /** Sent as `Accept-Language` on every call unless a call overrides it. Unset: not sent. */
   acceptLanguage?: AcceptLanguage;
-  /** Clock in epoch ms, for the fulfillment token's expiry and `Retry-After` dates. Default `Date.now`. */
+  /**
+   * Clock in epoch ms, for the fulfillment token's expiry and `Retry-After` dates.
+   * @default Date.now
+   */
   now?: () => number;
-  /** Request a new fulfillment token this long before the cached one expires. Default 300. */
+  /**
+   * Request a new fulfillment token this long (in seconds) before the cached one expires; at most
+   * half the token's lifetime is used.
+   * @default 300
+   */
   tokenRefreshMarginSeconds?: number;
   /** Called after every attempt, for metrics and logs. Never receives a secret. */
   onRequest?: (event: ConnectRequestEvent) => void;
-  /** Jitter source in [0, 1). Default `Math.random`. */
+  /**
+   * Jitter source in [0, 1).
+   * @default Math.random
+   */
   random?: () => number;
-  /** Backoff sleeper. Default a `setTimeout` promise. */
+  /**
+   * Backoff sleeper.
+   * @default (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+   */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -63,6 +102,7 @@ export interface ConnectClientOptions {
 export interface LinkingToken {
   /** The linking token itself; pass it to `linkUser`, never log it. */
   accessToken: string;
+  /** Always `Bearer`. */
   tokenType: 'Bearer';
   /** Lifetime in seconds. */
   expiresIn: number;
@@ -112,10 +152,15 @@ export interface CreateUserInput {
  * @see docs/connect-api.md section 3c
  */
 export interface ConnectUser {
+  /** The retailer's own id of the user. */
   userId: string;
+  /** The first name Connect stored. */
   firstName: string;
+  /** The last name, `null` when none was given. */
   lastName: string | null;
+  /** The phone number (E.164), `null` when none was given. */
   phoneNumber: string | null;
+  /** The locale, `null` when none was given. */
   locale: string | null;
 }
 
@@ -125,10 +170,15 @@ export interface ConnectUser {
  * @see docs/connect-api.md section 4
  */
 export interface SandboxInstacartUserInput {
+  /** The Instacart account's email. */
   email: string;
+  /** Its phone number (E.164). */
   phone?: string;
+  /** Its password, for signing in on the authorization page. */
   password: string;
+  /** Whether the account has an active Instacart+ membership. */
   instacartplusMember: boolean;
+  /** Deprecated by Connect. */
   expressMember?: boolean;
 }
 
@@ -138,11 +188,19 @@ export interface SandboxInstacartUserInput {
  * @see docs/connect-api.md section 4
  */
 export interface SandboxAuthorizeInput {
+  /** A redirect URI registered for the application; the code is bound to it. */
   redirectUri: string;
-  /** Default `account_linking`. */
+  /**
+   * The scope asked for.
+   * @default "account_linking"
+   */
   scope?: 'account_linking';
+  /** S256 challenge of a PKCE verifier, to bind the code to it. */
   codeChallenge?: string;
-  /** Default `S256` when `codeChallenge` is given. */
+  /**
+   * The challenge's method, sent only with `codeChallenge`.
+   * @default "S256"
+   */
   codeChallengeMethod?: 'S256';
 }
 
@@ -188,7 +246,15 @@ export interface ConnectClient {
    */
   getLinkStatus(
     userId: string,
-    options?: { acceptLanguage?: AcceptLanguage; signal?: AbortSignal },
+    options?: {
+      /**
+       * `Accept-Language` of this call.
+       * @default the client's `acceptLanguage`
+       */
+      acceptLanguage?: AcceptLanguage;
+      /** Ends the call at once, with the signal's reason and without retries. */
+      signal?: AbortSignal;
+    },
   ): Promise<LinkStatus>;
   /**
    * `POST /v2/fulfillment/users/{user_id}/link` with `{ linking_token }`. Retried on 5xx, timeout
@@ -213,8 +279,17 @@ export interface ConnectClient {
    */
   sandbox: {
     /** `POST /v2/fulfillment_sandbox/instacart_users`: an Instacart account to link to. */
-    createInstacartUser(input: SandboxInstacartUserInput): Promise<{ id: number }>;
+    createInstacartUser(input: SandboxInstacartUserInput): Promise<{
+      /** The new Instacart account's id. */
+      id: number;
+    }>;
     /** `POST /v2/fulfillment_sandbox/instacart_users/{id}/authorize`: an authorization code without a browser. */
-    authorize(instacartUserId: number, input: SandboxAuthorizeInput): Promise<{ code: string }>;
+    authorize(
+      instacartUserId: number,
+      input: SandboxAuthorizeInput,
+    ): Promise<{
+      /** An authorization code, as if the account holder had pressed Allow. */
+      code: string;
+    }>;
   };
 }

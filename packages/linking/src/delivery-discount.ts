@@ -9,21 +9,32 @@ import type { Linking, Locale } from './linking.js';
 import { isActiveMember } from './status.js';
 import type { DeliveryDiscount, DeliveryDiscountLedger, DiscountVerification } from './storage/types.js';
 
+/** Options of {@link createDeliveryDiscountPolicy}. */
 export interface DeliveryDiscountPolicyOptions {
+  /** The linking core whose membership verifications decide the discount. */
   linking: Linking;
   /**
-   * When Connect cannot be reached at checkout, a verification younger than this still counts
-   * (recorded as `grace`). Default 900 (15 minutes); 0 turns the grace rule off.
+   * When Connect cannot be reached at checkout, a verification younger than this (in seconds) still
+   * counts (recorded as `grace`); 0 turns the grace rule off.
+   * @default 900
    */
   graceSeconds?: number;
+  /**
+   * The clock.
+   * @default linking.options.now
+   */
   now?: () => Date;
 }
 
 /** The membership evidence a discount rests on; it is what the ledger records. */
 export interface MembershipEvidence {
+  /** Connect's `instacartplus_member` in the verification relied on. */
   instacartplusMember: boolean;
+  /** Connect's `expired_at` (the subscription's end) in that verification, or null. */
   expiredAt: Date | null;
+  /** When Connect gave that answer. */
   verifiedAt: Date;
+  /** Whether Connect confirmed it during this checkout (`fresh`) or the grace rule was used (`grace`). */
   verification: DiscountVerification;
 }
 
@@ -38,10 +49,26 @@ export type NoDiscountReason =
   /** Connect could not be reached and no verification within the grace window exists. */
   | 'unverifiable';
 
+/** What {@link DeliveryDiscountPolicy.decide} answers: a discount with its evidence, or why there is none. */
 export type DeliveryDiscountDecision =
-  | { eligible: true; waivedCents: number; evidence: MembershipEvidence }
-  | { eligible: false; reason: NoDiscountReason; waivedCents: 0 };
+  | {
+      /** The shopper gets $0 delivery. */
+      eligible: true;
+      /** The delivery fee waived, in cents: all of it. */
+      waivedCents: number;
+      /** What the discount rests on; record it in the ledger with {@link toDeliveryDiscount}. */
+      evidence: MembershipEvidence;
+    }
+  | {
+      /** The shopper pays the delivery fee. */
+      eligible: false;
+      /** Why, for the checkout page to say. */
+      reason: NoDiscountReason;
+      /** Nothing is waived. */
+      waivedCents: 0;
+    };
 
+/** The checkout's delivery-discount rule, made by {@link createDeliveryDiscountPolicy}. */
 export interface DeliveryDiscountPolicy {
   /**
    * Verifies the membership with a fresh Connect call and decides the discount on a delivery fee.

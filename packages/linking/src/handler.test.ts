@@ -4,9 +4,9 @@ import express from 'express';
 import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLinkingExpressMiddleware } from './adapters/express.js';
-import { createLinkingHonoApp } from './adapters/hono.js';
+import { createLinkingExpressMiddleware } from './express.js';
 import { createLinkingHandler, type LinkingHandlerOptions, type LinkingRequestSubject } from './handler.js';
+import { createLinkingHonoApp } from './hono.js';
 import {
   AUTH_ENDPOINT,
   CLIENT_ID,

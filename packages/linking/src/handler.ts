@@ -4,6 +4,7 @@
  * Framework adapters wrap it. The subject of every call is the session's user: nothing in the
  * request chooses it. Only the POSTs change anything; the status is read-only.
  */
+import type { LinkOutcomeParam, LinkResult, ReportedOutcome, StatusView } from '@cartlink/wire';
 import { z } from 'zod';
 import { LinkingRequestError } from './errors.js';
 import { type LinkingSubject, timingSafeEqualStrings } from './link-transactions.js';
@@ -28,23 +29,33 @@ export interface LinkStartLimit {
   retryAfterSeconds: number;
 }
 
+/** Options of {@link createLinkingHandler} and of the Hono and Express adapters. */
 export interface LinkingHandlerOptions {
+  /** The linking core, from {@link createLinking}. */
   linking: Linking;
   /**
    * Resolves the request's server-side session to its shopper, or null when nobody is signed in.
    * This is the only source of the subject.
    */
   getSubject: (request: Request) => Promise<LinkingRequestSubject | null>;
-  /** Where the endpoints are mounted. Default `/cartlink`. */
+  /**
+   * Where the endpoints are mounted: `{basePath}/status`, `{basePath}/authorize`, `{basePath}/link`
+   * and `{basePath}/verify`. The `<cartlink-status>` element's endpoints must match.
+   * @default "/cartlink"
+   */
   basePath?: string;
   /** Origins allowed to call the POST endpoints: the shop's own origin, e.g. `https://shop.example`. */
   allowedOrigins: readonly string[];
-  /** Largest accepted request body. Default 8 KiB: a callback is a few hundred bytes. */
+  /**
+   * Largest accepted request body, in bytes (a callback is a few hundred); larger ones get 413.
+   * @default 8192
+   */
   maxBodyBytes?: number;
   /**
    * Rate limit for starting links, asked by `POST {basePath}/authorize` after its CSRF checks and
    * before a link transaction is created. Answer null to go ahead, or how long the shopper must wait:
-   * the request is then refused (throttled) and nothing is written.
+   * the request is then refused (throttled) and nothing is written. Without it, link starts are not
+   * limited.
    * @example
    * limitLinkStart: async (subject) =>
    *   (await limiter.take(`link-start:${subject.userId}`)) ? null : { retryAfterSeconds: 300 },
@@ -53,7 +64,7 @@ export interface LinkingHandlerOptions {
 }
 
 /** The query parameter that tells the profile page's status element how a refused link start ended. */
-export const LINK_OUTCOME_PARAM = 'cartlink_outcome';
+export const LINK_OUTCOME_PARAM: LinkOutcomeParam = 'cartlink_outcome';
 
 /** The form field that carries the CSRF token of `POST {basePath}/authorize`. */
 export const CSRF_FIELD = '_csrf';
@@ -247,7 +258,7 @@ export function createLinkingHandler(
    * (`//evil.example/...`, from a mistyped redirect URI) falls back to `/`: the answer never leaves
    * the shop, whatever the configuration says.
    */
-  function backToProfile(outcome?: 'throttled' | 'failed'): string {
+  function backToProfile(outcome?: ReportedOutcome): string {
     const back = new URL(linking.options.redirectUri);
     if (outcome !== undefined) back.searchParams.set(LINK_OUTCOME_PARAM, outcome);
     const path = back.pathname.startsWith('//') ? '/' : back.pathname;
@@ -301,9 +312,9 @@ export function createLinkingHandler(
       case 'authorize':
         return authorize(request, subject);
       case 'status':
-        return json(200, await linking.getStatus(linkingSubject, localeOption));
+        return json(200, (await linking.getStatus(linkingSubject, localeOption)) satisfies StatusView);
       case 'verify':
-        return json(200, await linking.verifyMembership(linkingSubject, localeOption));
+        return json(200, (await linking.verifyMembership(linkingSubject, localeOption)) satisfies StatusView);
       default: {
         const parsed = callbackBodySchema.safeParse(await readJsonBody(request, maxBodyBytes));
         if (!parsed.success) {
@@ -322,7 +333,7 @@ export function createLinkingHandler(
           },
           localeOption,
         );
-        return json(200, { outcome: result.outcome, status: result.status });
+        return json(200, { outcome: result.outcome, status: result.status } satisfies LinkResult);
       }
     }
   }

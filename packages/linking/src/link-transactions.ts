@@ -18,14 +18,21 @@ import type { LinkTransaction, LinkTransactionStore } from './storage/types.js';
 
 /** Who is asking: the server-side session and the shop user it belongs to. Never taken from the browser. */
 export interface LinkingSubject {
+  /** The server-side session's id; a link transaction is bound to it. */
   sessionId: string;
+  /** The shop's id of the signed-in user: the Connect `user_id`. */
   userId: string;
 }
 
+/** What {@link beginLinkTransaction} puts in the authorization URL, and how long the transaction lives. */
 export interface AuthorizationRequestSettings {
+  /** The authorization URL Instacart gave the retailer. */
   authorizationEndpoint: string;
+  /** The Connect OAuth application's client id. */
   clientId: string;
+  /** The redirect URI registered with Instacart. */
   redirectUri: string;
+  /** Send a PKCE challenge (S256) and keep its verifier in the transaction. */
   usePkce: boolean;
   /** How long a transaction may wait for the shopper's return. */
   ttlSeconds: number;
@@ -34,9 +41,20 @@ export interface AuthorizationRequestSettings {
 /** Why a returning `state` was refused. All of them end in the same `state-invalid` outcome. */
 export type StateRejection = 'missing' | 'unknown' | 'other-session' | 'expired';
 
+/** What {@link consumeLinkTransaction} found: the transaction, or why the state was refused. */
 export type ConsumeResult =
-  | { ok: true; transaction: LinkTransaction }
-  | { ok: false; rejection: StateRejection };
+  | {
+      /** The state was valid for this subject and still fresh. */
+      ok: true;
+      /** The transaction, now removed from the store. */
+      transaction: LinkTransaction;
+    }
+  | {
+      /** The state was refused. */
+      ok: false;
+      /** Why. */
+      rejection: StateRejection;
+    };
 
 /** base64url SHA-256 of a state value: what is stored and looked up instead of the state itself. */
 export async function hashState(state: string): Promise<string> {

@@ -30,11 +30,18 @@ import type { LinkingStorage, MembershipVerification } from './storage/types.js'
 /** The shopper's details Instacart needs to create a Connect user (seed: "create Connect user account"). */
 export type ConnectUserProfile = Omit<CreateUserInput, 'userId'>;
 
+/**
+ * Options of {@link createLinking}. `toLinkingOptions` of `@cartlink/linking/config` makes the ones
+ * the configuration decides from the `CONNECT_*` variables.
+ */
 export interface LinkingOptions {
+  /** The Connect client, from `createConnectClient` of `@cartlink/connect`; one per process. */
   connect: ConnectClient;
+  /** Where link transactions, verifications, link records and the ledger live. */
   storage: LinkingStorage;
   /** The authorization URL Instacart gave the retailer (`<instacart_auth_endpoint>`). */
   authorizationEndpoint: string;
+  /** The Connect OAuth application's client id, sent in the authorization URL. */
   clientId: string;
   /** The redirect URI registered with Instacart: the account profile page. */
   redirectUri: string;
@@ -42,18 +49,37 @@ export interface LinkingOptions {
   usePkce: boolean;
   /**
    * RFC 9207: the authorization server's issuer identifier. When set, an `iss` in the callback must
-   * equal it; with `requireIssuer`, a callback without `iss` is refused too.
+   * equal it; with `requireIssuer`, a callback without `iss` is refused too. Unset: `iss` is not checked.
    */
   issuer?: string;
+  /**
+   * Refuse a callback without `iss`, for an authorization server known to send it. Needs `issuer`
+   * ({@link LinkingConfigError} otherwise).
+   * @default false
+   */
   requireIssuer?: boolean;
-  /** Base of Instacart's website, for the manage and join links. Default `https://www.instacart.com`. */
+  /**
+   * Base of Instacart's website, for the manage and join links.
+   * @default "https://www.instacart.com"
+   */
   instacartWebUrl?: string;
   /** Looks up the shopper's name (and optional phone and locale) to create their Connect user. */
   loadConnectUserProfile: (userId: string) => Promise<ConnectUserProfile>;
-  /** How long a link transaction waits for the shopper's return. Default 600 (10 minutes). */
+  /**
+   * How long a link transaction waits for the shopper's return, in seconds.
+   * @default 600
+   */
   linkTransactionTtlSeconds?: number;
-  /** How long a verification serves ordinary page loads without asking Connect. Default 60. */
+  /**
+   * How long a verification serves ordinary page loads without asking Connect, in seconds. Sign-in
+   * and checkout always ask.
+   * @default 60
+   */
   verificationFreshnessSeconds?: number;
+  /**
+   * The clock of link transactions and verifications.
+   * @default () => new Date()
+   */
   now?: () => Date;
   /**
    * Told of each link started and completed, each verification, and each unlink Instacart reports,
@@ -62,32 +88,76 @@ export interface LinkingOptions {
   onEvent?: (event: LinkingEvent) => void;
 }
 
+/** What {@link LinkingOptions.onEvent} is told. Every event names the user and nothing secret. */
 export type LinkingEvent =
   /** {@link Linking.startLink} created a link transaction: the shopper pressed "Link Instacart account". */
-  | { type: 'link-started'; userId: string }
-  | { type: 'link-completed'; userId: string; outcome: LinkOutcome; detail: LinkFailureDetail | null }
+  | {
+      /** The event. */
+      type: 'link-started';
+      /** The shopper's user id. */
+      userId: string;
+    }
+  /** {@link Linking.completeLink} finished, whatever the outcome. */
+  | {
+      /** The event. */
+      type: 'link-completed';
+      /** The shopper's user id. */
+      userId: string;
+      /** How the link attempt ended. */
+      outcome: LinkOutcome;
+      /** Which check or call decided a failure; null on success. */
+      detail: LinkFailureDetail | null;
+    }
   /**
    * A verification found the user not linked (or without a Connect user) although the retailer's link
    * record said linked: the link was undone at Instacart (customer service). Emitted once per unlink.
    */
-  | { type: 'unlink-noticed'; userId: string }
-  | { type: 'membership-verified'; userId: string; result: MembershipVerification['result'] }
-  | { type: 'membership-unverifiable'; userId: string; errorCode: string };
+  | {
+      /** The event. */
+      type: 'unlink-noticed';
+      /** The shopper's user id. */
+      userId: string;
+    }
+  /** Connect answered a membership verification. */
+  | {
+      /** The event. */
+      type: 'membership-verified';
+      /** The shopper's user id. */
+      userId: string;
+      /** What Connect said. */
+      result: MembershipVerification['result'];
+    }
+  /** Connect could not be reached for a verification; the stored one (if any) was used. */
+  | {
+      /** The event. */
+      type: 'membership-unverifiable';
+      /** The shopper's user id. */
+      userId: string;
+      /** The `code` of the Connect error, e.g. `timeout`. */
+      errorCode: string;
+    };
 
 /** The answer to a callback: the outcome for the dialog and the status to show under it. */
 export interface LinkResult {
+  /** How the link attempt ended: the results dialog shows it. */
   outcome: LinkOutcome;
   /** Which check or call decided a failure; null on success. */
   detail: LinkFailureDetail | null;
+  /** The shopper's status after the attempt, for the status element. */
   status: StatusView;
 }
 
 /** The query parameters Instacart appended to the redirect URI, as the browser sent them on. */
 export interface AuthorizationCallback {
+  /** `code`: the authorization code, after Allow. */
   code?: string | undefined;
+  /** `state`: the link transaction's state, echoed back. */
   state?: string | undefined;
+  /** `iss`: the authorization server's issuer (RFC 9207), when it sends one. */
   iss?: string | undefined;
+  /** `error`: e.g. `access_denied` after Deny. */
   error?: string | undefined;
+  /** `error_description`: text from the authorization server; never shown or logged as it is. */
   errorDescription?: string | undefined;
 }
 
@@ -95,18 +165,30 @@ export interface AuthorizationCallback {
 export interface StartLinkOptions {
   /**
    * The redirect URI for this transaction, when the retailer registered more than one with Instacart.
-   * Default: the configured `redirectUri`.
+   * @default linking.options.redirectUri
    */
   redirectUri?: string;
 }
 
+/** The linking core, made by {@link createLinking}: the seed's flow for the session's shopper. */
 export interface Linking {
   /**
    * The subject's status for an ordinary page load: a verification younger than the freshness window
    * is reused, otherwise Connect is asked. Starts no link transaction: reading a status never creates
    * state that a shopper did not ask for.
    */
-  getStatus(subject: LinkingSubject, options?: { fresh?: boolean; locale?: Locale }): Promise<StatusView>;
+  getStatus(
+    subject: LinkingSubject,
+    options?: {
+      /**
+       * Ask Connect even when a verification younger than the freshness window is stored.
+       * @default false
+       */
+      fresh?: boolean;
+      /** The shopper's locale, for Connect's answer. */
+      locale?: Locale;
+    },
+  ): Promise<StatusView>;
   /**
    * Starts a link: creates a link transaction (single-use state and, with PKCE, a code verifier) bound
    * to the subject's session and returns the authorization URL that carries it. Call it only when the
@@ -117,7 +199,13 @@ export interface Linking {
    * return Response.redirect(authorizationUrl, 303);
    * @see https://docs.instacart.com/connect (account linking how-to), "Authorization URL"
    */
-  startLink(subject: LinkingSubject, options?: StartLinkOptions): Promise<{ authorizationUrl: string }>;
+  startLink(
+    subject: LinkingSubject,
+    options?: StartLinkOptions,
+  ): Promise<{
+    /** Instacart's authorization URL with the state (and PKCE challenge): redirect the shopper to it. */
+    authorizationUrl: string;
+  }>;
   /** Always asks Connect: for sign-in and checkout, as the seed's best practices say. */
   verifyMembership(subject: LinkingSubject, options?: { locale?: Locale }): Promise<StatusView>;
   /** Completes the link from the callback's parameters: checks the state, exchanges the code, links. */
@@ -133,15 +221,23 @@ export interface Linking {
   getVerification(
     userId: string,
     options: { fresh: boolean; locale?: Locale },
-  ): Promise<{ verification: MembershipVerification | null; reachable: boolean }>;
+  ): Promise<{
+    /** The latest verification (fresh, or stored), or null when there has never been one. */
+    verification: MembershipVerification | null;
+    /** False when Connect could not be reached and `verification` is the stored one. */
+    reachable: boolean;
+  }>;
   /** Removes link transactions that have expired. Called on its own now and then; exposed for jobs. */
   deleteExpiredLinkTransactions(): Promise<number>;
+  /** The options it was made with, defaults filled in. */
   readonly options: Readonly<ResolvedLinkingOptions>;
 }
 
+/** The shopper's locale, for Connect's answers (`Accept-Language`) and the elements' texts. */
 export type Locale = 'en-US' | 'en-CA' | 'fr-CA';
 
-type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'onEvent'>> &
+/** {@link LinkingOptions} with every default filled in, as {@link Linking.options} holds them. */
+export type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'onEvent'>> &
   Pick<LinkingOptions, 'issuer' | 'onEvent'>;
 
 /** Purge expired link transactions after this many link starts, so the table stays small without a job. */

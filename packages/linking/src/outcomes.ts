@@ -2,31 +2,13 @@
  * @module The outcomes of completing a link, typed so that the results dialog can say what happened
  * and what the shopper can do about it.
  */
+import type { LinkOutcome } from '@cartlink/wire';
 
-/** How a link attempt ended. Only `linked` is a success. */
-export type LinkOutcome =
-  /** Both accounts are linked. */
-  | 'linked'
-  /** The shopper chose Deny on Instacart's consent page (`error=access_denied`). */
-  | 'cancelled'
-  /** The `state` was missing, unknown, used before, expired, or from another session. */
-  | 'state-invalid'
-  /** This Instacart account is already linked to another shopper of this retailer. */
-  | 'already-linked'
-  /** Instacart says the shopper's Connect user is not active. */
-  | 'user-not-active'
-  /** Instacart could not be reached (network, timeout, 5xx, rate limit). */
-  | 'unavailable'
-  /**
-   * The shopper started too many links in a short time: `POST {basePath}/authorize` was refused by the
-   * host's `limitLinkStart`. Reported on the page the link started from (`cartlink_outcome=throttled`),
-   * never by `Linking.completeLink`.
-   */
-  | 'throttled'
-  /** Anything else: a refused code, a wrong issuer, an unexpected answer. */
-  | 'failed';
+// The outcomes are declared once, in `@cartlink/wire`: the handler's `POST {basePath}/link` answers
+// them and `@cartlink/elements` reads them against the same declaration.
+export type { FailureOutcome, LinkOutcome, ReportedOutcome } from '@cartlink/wire';
 
-export const LINK_OUTCOMES: readonly LinkOutcome[] = [
+const LINK_OUTCOME_LIST = [
   'linked',
   'cancelled',
   'state-invalid',
@@ -35,7 +17,15 @@ export const LINK_OUTCOMES: readonly LinkOutcome[] = [
   'unavailable',
   'throttled',
   'failed',
-];
+] as const satisfies readonly LinkOutcome[];
+
+/** Every {@link LinkOutcome}, in the order of the type. */
+export const LINK_OUTCOMES: readonly LinkOutcome[] = LINK_OUTCOME_LIST;
+
+/** Compiles only when `Missing` is `never`; otherwise the error names what is missing. */
+type NoneMissing<Missing extends never> = Missing;
+// `satisfies` above refuses a value that is not an outcome; this refuses an outcome left out.
+type _EveryOutcomeListed = NoneMissing<Exclude<LinkOutcome, (typeof LINK_OUTCOME_LIST)[number]>>;
 
 /**
  * Detail for logs and tests: which check or call decided a non-`linked` outcome. Never contains a

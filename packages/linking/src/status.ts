@@ -3,39 +3,18 @@
  * membership verification.
  * @see https://docs.instacart.com/connect (account linking how-to), "Status element" and "Update the status element"
  */
+import type { StatusView } from '@cartlink/wire';
 import type { MembershipVerification } from './storage/types.js';
 
-/** The states of the status element (part of Cartlink's external contract; see the README). */
-export type LinkState = 'linked-active' | 'linked-inactive' | 'unlinked' | 'unavailable';
-
-/** Why a shopper is `unlinked` or `unavailable`, for pages that want to say more than the state. */
-export type LinkStateReason =
-  | 'user-not-found'
-  | 'not-linked'
-  | 'user-not-active'
-  | 'connect-unreachable'
-  | null;
-
-/**
- * What the status endpoint answers and the `<cartlink-status>` element renders. It carries no
- * authorization URL: a link starts only with `POST {basePath}/authorize` (see `createLinkingHandler`).
- */
-export interface StatusView {
-  state: LinkState;
-  reason: LinkStateReason;
-  /** The Instacart+ subscription's end (ISO 8601), when linked and Connect sent one. */
-  expiredAt: string | null;
-  /** Where a member manages Instacart+. */
-  manageUrl: string;
-  /** Where a shopper buys Instacart+. */
-  joinUrl: string;
-  /** When Connect last answered for this shopper (ISO 8601), or null. */
-  verifiedAt: string | null;
-}
+// The status JSON is declared once, in `@cartlink/wire`, and read by `@cartlink/elements` against the
+// same declaration: the handler's `GET {basePath}/status` answers a `StatusView`.
+export type { LinkState, LinkStateReason, StatusView } from '@cartlink/wire';
 
 /** The Instacart web pages the status element links to. */
 export interface InstacartWebLinks {
+  /** Where a member manages their Instacart+ subscription (the status element's Manage link). */
   manageUrl: string;
+  /** Where a shopper without Instacart+ signs up (the status element's Join link). */
   joinUrl: string;
 }
 
@@ -66,7 +45,7 @@ export function isActiveMember(verification: MembershipVerification, now: Date):
 export function deriveLinkState(
   verification: MembershipVerification,
   now: Date,
-): { state: LinkState; reason: LinkStateReason } {
+): Pick<StatusView, 'state' | 'reason'> {
   switch (verification.result) {
     case 'linked':
       return { state: isActiveMember(verification, now) ? 'linked-active' : 'linked-inactive', reason: null };

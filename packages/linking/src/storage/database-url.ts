@@ -6,10 +6,20 @@ import { DatabaseUrlError } from './errors.js';
 
 /** Where the linking storage lives, as read from a database URL. */
 export type DatabaseLocation =
-  /** An embedded SQLite database; `path` is a file path (relative to the working directory) or `:memory:`. */
-  | { dialect: 'sqlite'; path: string }
-  /** A PostgreSQL server; `url` is the connection string, unchanged. */
-  | { dialect: 'postgres'; url: string };
+  /** An embedded SQLite database. */
+  | {
+      /** The engine. */
+      dialect: 'sqlite';
+      /** A file path (relative to the working directory) or `:memory:`. */
+      path: string;
+    }
+  /** A PostgreSQL server. */
+  | {
+      /** The engine. */
+      dialect: 'postgres';
+      /** The connection string, unchanged. */
+      url: string;
+    };
 
 const ACCEPTED =
   'use a file path, sqlite:relative/path.db, sqlite:///absolute/path.db, sqlite::memory:, or a postgres:// URL';

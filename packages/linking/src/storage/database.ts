@@ -29,40 +29,63 @@ export type FlagColumn = ColumnType<boolean | number | bigint, number, number>;
 
 /** `cartlink_link_transactions`: one row per outstanding authorization request. */
 export interface LinkTransactionTable {
+  /** base64url SHA-256 of the state; the primary key. */
   state_hash: string;
+  /** The session that started the transaction. */
   session_id: string;
+  /** The user it links. */
   user_id: string;
+  /** The PKCE code verifier, or null when PKCE is off. */
   code_verifier: string | null;
+  /** The redirect URI of the authorization request. */
   redirect_uri: string;
+  /** When the link started. */
   created_at: EpochMillisColumn;
+  /** When the transaction stops being accepted. */
   expires_at: EpochMillisColumn;
 }
 
 /** `cartlink_membership_verifications`: the latest verification per user. */
 export interface MembershipVerificationTable {
+  /** The user; the primary key. */
   user_id: string;
+  /** What Connect said (see `MembershipVerificationResult`). */
   result: 'linked' | 'not-linked' | 'user-not-found' | 'user-not-active';
+  /** Connect's `instacartplus_member`. */
   instacartplus_member: FlagColumn;
+  /** Connect's `expired_at`, or null. */
   expired_at: NullableEpochMillisColumn;
+  /** When Connect answered. */
   verified_at: EpochMillisColumn;
 }
 
 /** `cartlink_link_records`: the retailer's record of which users are linked. */
 export interface LinkRecordTable {
+  /** The linked user; the primary key. */
   user_id: string;
+  /** When the link completed. */
   linked_at: EpochMillisColumn;
 }
 
 /** `cartlink_delivery_discounts`: the delivery-discount ledger, one row per order. */
 export interface DeliveryDiscountTable {
+  /** The order; the primary key (one order, one entry). */
   order_id: string;
+  /** The shopper who placed it. */
   user_id: string;
+  /** When the order was placed. */
   placed_at: EpochMillisColumn;
+  /** The delivery fee waived, in cents. */
   waived_cents: number;
+  /** ISO 4217 currency code, upper case. */
   currency: string;
+  /** `instacartplus_member` of the verification relied on. */
   instacartplus_member: FlagColumn;
+  /** `expired_at` of that verification, or null. */
   expired_at: NullableEpochMillisColumn;
+  /** When Connect gave that verification. */
   verified_at: EpochMillisColumn;
+  /** `fresh` (confirmed at checkout) or `grace` (Connect unreachable, a recent verification used). */
   verification: 'fresh' | 'grace';
 }
 
@@ -73,15 +96,19 @@ export interface DeliveryDiscountTable {
  * @example
  * ```ts
  * interface ShopDatabase { shop_orders: { id: string; total_cents: number } }
- * const { db } = openDatabase<LinkingDatabase & ShopDatabase>(process.env.DATABASE_URL);
+ * const { db } = await openDatabase<LinkingDatabase & ShopDatabase>(process.env.DATABASE_URL!); // @cartlink/linking/node
  * const storage = createSqlStorage(db);
  * await db.selectFrom('shop_orders').selectAll().execute();
  * ```
  */
 export interface LinkingDatabase {
+  /** Outstanding authorization requests. */
   cartlink_link_transactions: LinkTransactionTable;
+  /** The latest membership verification per user. */
   cartlink_membership_verifications: MembershipVerificationTable;
+  /** The retailer's record of linked users. */
   cartlink_link_records: LinkRecordTable;
+  /** The delivery-discount ledger. */
   cartlink_delivery_discounts: DeliveryDiscountTable;
 }
 

@@ -4,6 +4,7 @@
 
 /** A delivery discount was recorded for an order that already has one: one order, one ledger entry. */
 export class DuplicateDiscountError extends Error {
+  /** Stable code of the class. */
   readonly code = 'duplicate_discount';
   /** The order that already has a ledger entry. */
   readonly orderId: string;
@@ -20,6 +21,7 @@ export class DuplicateDiscountError extends Error {
  * message is one line meant to stop start-up, and it never repeats credentials.
  */
 export class DatabaseUrlError extends Error {
+  /** Stable code of the class. */
   readonly code = 'invalid_database_url';
 
   constructor(message: string) {
@@ -30,6 +32,7 @@ export class DatabaseUrlError extends Error {
 
 /** A migration of the linking tables failed; the database is left at the last migration that succeeded. */
 export class MigrationFailedError extends Error {
+  /** Stable code of the class. */
   readonly code = 'migration_failed';
   /** The migration that failed, or null when the failure came before any migration ran (e.g. no connection). */
   readonly migrationName: string | null;

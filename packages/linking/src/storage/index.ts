@@ -1,7 +1,7 @@
 /**
  * @module The linking storage: its interfaces, the SQL implementation and its migrations. Web-standard
- * only; the engine factories that need Node.js are in `sqlite-node.ts`, `postgres-node.ts` and
- * `open-database-node.ts`, imported by path.
+ * only; the engine factories that need Node.js are in `sqlite-node.ts` and `postgres-node.ts`, reached
+ * through the package's `./sqlite`, `./postgres` and `./node` entry points.
  */
 export type {
   DeliveryDiscountTable,

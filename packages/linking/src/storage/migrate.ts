@@ -61,7 +61,7 @@ export function createLinkingMigrator<DB>(db: Kysely<DB>): Migrator {
  * @throws {MigrationFailedError} naming the migration that failed, with the database error as `cause`.
  * @example
  * ```ts
- * const { db } = openDatabase(env.DATABASE_URL);
+ * const { db } = await openDatabase(env.DATABASE_URL); // from @cartlink/linking/node
  * await migrateToLatest(db);
  * const storage = createSqlStorage(db);
  * ```

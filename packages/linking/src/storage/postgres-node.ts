@@ -1,5 +1,7 @@
 /**
- * @module Opening a PostgreSQL database for the linking storage (Node.js, node-postgres pool).
+ * @module Opening a PostgreSQL database for the linking storage (Node.js, node-postgres pool). The
+ * only module of the package that imports pg; it is reached through `@cartlink/linking/postgres`, or
+ * lazily by `openDatabase` of `@cartlink/linking/node`.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -7,7 +9,11 @@ import type { LinkingDatabase } from './database.js';
 
 /** Options of {@link openPostgresDatabase}. */
 export interface PostgresOptions {
-  /** Most connections the pool opens; 10 unless set. Several instances share the server's limit. */
+  /**
+   * Most connections the pool opens. Several instances share the server's `max_connections`, so
+   * keep the sum of theirs below it.
+   * @default 10
+   */
   max?: number;
 }
 
@@ -17,6 +23,12 @@ export interface PostgresOptions {
  * find out at once).
  *
  * `DB` defaults to the linking tables; an application passes `LinkingDatabase & ItsOwnTables`.
+ * @example
+ * ```ts
+ * const db = openPostgresDatabase(process.env.DATABASE_URL!, { max: 20 });
+ * await migrateToLatest(db);
+ * const storage = createSqlStorage(db);
+ * ```
  */
 export function openPostgresDatabase<DB extends LinkingDatabase = LinkingDatabase>(
   url: string,

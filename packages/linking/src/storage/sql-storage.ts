@@ -37,7 +37,7 @@ const DAY_MILLIS = 86_400_000;
  *
  * @example
  * ```ts
- * const { db } = openDatabase('sqlite:.data/cartlink.db');
+ * const { db } = await openDatabase('sqlite:.data/cartlink.db'); // from @cartlink/linking/node
  * await migrateToLatest(db);
  * const storage = createSqlStorage(db);
  * ```

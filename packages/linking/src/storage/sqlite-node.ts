@@ -1,19 +1,27 @@
 /**
- * @module Opening an embedded SQLite database for the linking storage (Node.js, better-sqlite3).
+ * @module Opening an embedded SQLite database for the linking storage (Node.js, better-sqlite3). The
+ * only module of the package that imports better-sqlite3; it is reached through
+ * `@cartlink/linking/sqlite`, or lazily by `openDatabase` of `@cartlink/linking/node`.
  */
 import Database from 'better-sqlite3';
-import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { LinkingDatabase } from './database.js';
 
 /**
  * Opens (creating if needed) the SQLite database at `path`, or an in-memory one for `:memory:`. The
- * parent directory must exist (`openDatabase` creates it).
+ * parent directory must exist (`openDatabase` of `@cartlink/linking/node` creates it).
  *
  * Settings: WAL journal, so readers do not block the writer; `busy_timeout` 5000 ms, so a write that
  * meets another process's write waits instead of failing at once; `foreign_keys` on, which SQLite
  * leaves off by default, for the application's own tables that declare them.
  *
  * `DB` defaults to the linking tables; an application passes `LinkingDatabase & ItsOwnTables`.
+ * @example
+ * ```ts
+ * const db = openSqliteDatabase('.data/shop.db');
+ * await migrateToLatest(db);
+ * const storage = createSqlStorage(db);
+ * ```
  */
 export function openSqliteDatabase<DB extends LinkingDatabase = LinkingDatabase>(path: string): Kysely<DB> {
   const sqlite = new Database(path);
@@ -36,12 +44,15 @@ const STATEMENT_CACHE_SIZE = 256;
  * call's database time (profiled in bench/). Statements are keyed by their SQL text, kept in
  * least-recently-used order, and reused only when not busy (a statement still iterating cannot run
  * again). better-sqlite3 runs each statement synchronously, so nothing else can interleave.
+ *
+ * `sqlite` is typed by what is used of a better-sqlite3 database, not by its class, so that these
+ * declarations do not need `@types/better-sqlite3`.
  */
 export function withStatementCache(
-  sqlite: Database.Database,
+  sqlite: { prepare(sql: string): SqliteStatement & { readonly busy: boolean }; close(): void },
   capacity: number = STATEMENT_CACHE_SIZE,
 ): SqliteDatabase {
-  const statements = new Map<string, Database.Statement>();
+  const statements = new Map<string, SqliteStatement & { readonly busy: boolean }>();
   return {
     close: () => sqlite.close(),
     prepare(sql) {

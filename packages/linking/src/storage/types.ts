@@ -20,10 +20,13 @@ export interface LinkTransaction {
   codeVerifier: string | null;
   /** The redirect URI used in the authorization URL; the code exchange must send the same. */
   redirectUri: string;
+  /** When the link started. */
   createdAt: Date;
+  /** When the transaction stops being accepted. */
   expiresAt: Date;
 }
 
+/** Where link transactions are kept: created on a link start, consumed once on the callback. */
 export interface LinkTransactionStore {
   /** Saves a new transaction. A duplicate `stateHash` is an error (states are random; it never happens). */
   create(transaction: LinkTransaction): Promise<void>;
@@ -50,15 +53,19 @@ export type MembershipVerificationResult =
 
 /** A membership verification: the evidence the status element and the delivery discount rely on. */
 export interface MembershipVerification {
+  /** The user asked about. */
   userId: string;
+  /** What Connect said. */
   result: MembershipVerificationResult;
   /** `instacartplus_member` from Connect; false unless `result` is `linked`. */
   instacartplusMember: boolean;
   /** `expired_at` from Connect (the subscription's end), or null when Connect sent none. */
   expiredAt: Date | null;
+  /** When Connect answered. */
   verifiedAt: Date;
 }
 
+/** Where the latest membership verification of each user is kept. */
 export interface MembershipVerificationStore {
   /** Inserts or replaces the user's latest verification. */
   save(verification: MembershipVerification): Promise<void>;
@@ -68,15 +75,19 @@ export interface MembershipVerificationStore {
 
 /** The retailer's own record that a user's shop account is linked to an Instacart account. */
 export interface LinkRecord {
+  /** The linked user. */
   userId: string;
+  /** When the link completed (or was last confirmed after a missing record). */
   linkedAt: Date;
 }
 
+/** The retailer's own record of linked users, kept in step with Connect's answers. */
 export interface LinkRecordStore {
   /** Records a successful link (inserts, or updates `linkedAt` when already there). */
   markLinked(userId: string, linkedAt: Date): Promise<void>;
   /** Forgets the link, after Connect said the user is no longer linked. Returns whether one existed. */
   markUnlinked(userId: string): Promise<boolean>;
+  /** The user's record, or null when not linked. */
   get(userId: string): Promise<LinkRecord | null>;
   /** Every linked user, for reconciliation against Instacart's view. */
   list(): Promise<LinkRecord[]>;
@@ -91,18 +102,27 @@ export type DiscountVerification =
 
 /** One waived delivery fee, with the evidence that justified it, for billing reconciliation. */
 export interface DeliveryDiscount {
+  /** The order; one entry per order. */
   orderId: string;
+  /** The shopper who placed it. */
   userId: string;
+  /** When the order was placed. */
   placedAt: Date;
+  /** The delivery fee waived, in cents. */
   waivedCents: number;
   /** ISO 4217, upper case, e.g. `USD`. */
   currency: string;
+  /** `instacartplus_member` of the verification relied on. */
   instacartplusMember: boolean;
+  /** `expired_at` of that verification, or null. */
   expiredAt: Date | null;
+  /** When Connect gave that verification. */
   verifiedAt: Date;
+  /** `fresh` (confirmed at checkout) or `grace` (Connect unreachable, a recent verification used). */
   verification: DiscountVerification;
 }
 
+/** A half-open period of time, `[from, to)`, e.g. a billing month. */
 export interface BillingPeriod {
   /** Inclusive start. */
   from: Date;
@@ -110,27 +130,44 @@ export interface BillingPeriod {
   to: Date;
 }
 
+/** What {@link DeliveryDiscountLedger.totals} sums up for a period. */
 export interface DiscountTotals {
+  /** Discounted orders in the period. */
   orders: number;
   /** Sum of `waivedCents` per currency. */
   waivedCentsByCurrency: Record<string, number>;
   /** Sum of `waivedCents` per UTC day (`YYYY-MM-DD`) and currency, ordered by day. */
-  byDay: Array<{ day: string; currency: string; orders: number; waivedCents: number }>;
+  byDay: Array<{
+    /** The UTC day, `YYYY-MM-DD`. */
+    day: string;
+    /** ISO 4217 currency code. */
+    currency: string;
+    /** Discounted orders that day in that currency. */
+    orders: number;
+    /** Cents waived that day in that currency. */
+    waivedCents: number;
+  }>;
 }
 
+/** The delivery-discount ledger: one entry per discounted order, for billing reconciliation. */
 export interface DeliveryDiscountLedger {
   /** Records a discount. Recording the same `orderId` twice is an error: one order, one entry. */
   record(discount: DeliveryDiscount): Promise<void>;
   /** The discounts placed in the period, oldest first. */
   list(period: BillingPeriod): Promise<DeliveryDiscount[]>;
+  /** The totals of the discounts placed in the period. */
   totals(period: BillingPeriod): Promise<DiscountTotals>;
 }
 
 /** Everything the linking core stores, and a way to run several writes that must agree. */
 export interface LinkingStorage {
+  /** Link transactions. */
   linkTransactions: LinkTransactionStore;
+  /** Membership verifications. */
   verifications: MembershipVerificationStore;
+  /** The retailer's link records. */
   linkRecords: LinkRecordStore;
+  /** The delivery-discount ledger. */
   discounts: DeliveryDiscountLedger;
   /** Runs `work` in one database transaction: all of its writes land, or none. */
   transaction<T>(work: (storage: Omit<LinkingStorage, 'transaction' | 'close'>) => Promise<T>): Promise<T>;
