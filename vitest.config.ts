@@ -16,6 +16,7 @@ export default defineConfig({
       'e2e/**/*.test.ts',
       'bench/**/*.test.ts',
       'testing/**/*.test.ts',
+      'scripts/**/*.test.ts',
     ],
     // The one budget a test has. Browser steps wait on conditions (Playwright's own default equals
     // this), and so does expect.poll: its default of one second is a fixed budget that a loaded
