@@ -27,6 +27,8 @@ import { parseDatabaseUrl } from '@cartlink/linking';
 import {
   ConfigVariableError,
   type ConnectConfig,
+  httpUrlVariable,
+  integerVariable,
   type ReadConnectConfigOptions,
   readConnectConfig,
 } from '@cartlink/linking/config';
@@ -111,37 +113,24 @@ export const DEMO_DEFAULTS = {
   INSTACART_WEB_URL: 'http://localhost:4010',
 } as const;
 
-const httpUrl = z
-  .string()
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-    message: 'must be an absolute http:// or https:// URL',
-  });
-
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .refine((value) => value >= min && value <= max, { message: `must be between ${min} and ${max}` });
-
 const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 
 // Each variable has its own schema so that an error names exactly one variable.
 const schemas = {
-  PORT: integer(0, 65535),
-  EMULATOR_PORT: integer(1, 65535),
+  PORT: integerVariable(0, 65535),
+  EMULATOR_PORT: integerVariable(1, 65535),
   HOST: nonEmpty,
-  PUBLIC_URL: httpUrl,
+  PUBLIC_URL: httpUrlVariable,
   DATABASE_URL: nonEmpty,
-  DELIVERY_GRACE_SECONDS: integer(0, 86_400),
-  SESSION_IDLE_SECONDS: integer(60, 30 * 86_400),
-  SIGNIN_ACCOUNT_LIMIT: integer(1, 1_000_000),
-  SIGNIN_ADDRESS_LIMIT: integer(1, 1_000_000),
-  LINK_START_LIMIT: integer(1, 1_000_000),
-  RATE_LIMIT_WINDOW_SECONDS: integer(1, 7 * 86_400),
+  DELIVERY_GRACE_SECONDS: integerVariable(0, 86_400),
+  SESSION_IDLE_SECONDS: integerVariable(60, 30 * 86_400),
+  SIGNIN_ACCOUNT_LIMIT: integerVariable(1, 1_000_000),
+  SIGNIN_ADDRESS_LIMIT: integerVariable(1, 1_000_000),
+  LINK_START_LIMIT: integerVariable(1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: integerVariable(1, 7 * 86_400),
   TRUST_PROXY: z.string(),
-  PASSWORD_HASH_CONCURRENCY: integer(1, 256),
-  QUEUE_DEADLINE_MS: integer(0, 120_000),
+  PASSWORD_HASH_CONCURRENCY: integerVariable(1, 256),
+  QUEUE_DEADLINE_MS: integerVariable(0, 120_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
 } as const;
 

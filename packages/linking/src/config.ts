@@ -111,13 +111,19 @@ export interface ReadConnectConfigOptions {
   defaults?: Partial<Record<ConnectVariable, string>>;
 }
 
-const httpUrl = z
+/**
+ * An environment variable that holds an absolute `http:` or `https:` URL. Exported with
+ * {@link integerVariable} so that an app validating its own variables beside the `CONNECT_*` ones
+ * says the same thing in the same words.
+ */
+export const httpUrlVariable = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
     message: 'must be an absolute http:// or https:// URL',
   });
 
-const integer = (min: number, max: number) =>
+/** An environment variable that holds a whole number from `min` to `max`, parsed to a number. */
+export const integerVariable = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, { message: 'must be a whole number' })
@@ -133,17 +139,17 @@ const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 // Each variable has its own schema, so that an error names exactly one variable. A later setting (a
 // second credential set, throttling) is one more line here and one more field of ConnectConfig.
 const schemas = {
-  CONNECT_BASE_URL: httpUrl,
-  CONNECT_AUTH_URL: httpUrl,
+  CONNECT_BASE_URL: httpUrlVariable,
+  CONNECT_AUTH_URL: httpUrlVariable,
   CONNECT_CLIENT_ID: nonEmpty,
   CONNECT_CLIENT_SECRET: nonEmpty,
-  CONNECT_REDIRECT_URI: httpUrl,
+  CONNECT_REDIRECT_URI: httpUrlVariable,
   CONNECT_USE_PKCE: flag,
   CONNECT_RETAILER_ID: nonEmpty.max(200),
-  CONNECT_ISSUER: httpUrl,
+  CONNECT_ISSUER: httpUrlVariable,
   CONNECT_REQUIRE_ISSUER: flag,
-  CONNECT_TIMEOUT_MS: integer(100, 120_000),
-  INSTACART_WEB_URL: httpUrl,
+  CONNECT_TIMEOUT_MS: integerVariable(100, 120_000),
+  INSTACART_WEB_URL: httpUrlVariable,
 } as const satisfies Record<ConnectVariable, z.ZodType>;
 
 /** The library's own defaults: policies, not demo values. Everything else is required or optional. */
