@@ -104,7 +104,7 @@ describe('the entry points of @cartlink/linking', () => {
     expect(node?.dynamicImports.every(({ file }) => file === join(PACKAGE, 'src/node.ts'))).toBe(true);
   });
 
-  it('declares every package it loads, and every peer as optional', () => {
+  it('declares every package it loads, every optional peer as optional, and @cartlink/connect as a required peer', () => {
     const declared = new Set([
       ...Object.keys(manifest.dependencies),
       ...Object.keys(manifest.peerDependencies),
@@ -114,8 +114,15 @@ describe('the entry points of @cartlink/linking', () => {
         if (!name.startsWith('node:')) expect(declared, `${name} is loaded but not declared`).toContain(name);
       }
     }
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(Object.keys(PEER_ENTRY).sort());
-    for (const peer of Object.keys(manifest.peerDependencies)) {
+    // The shop builds the Connect client it hands to createLinking, and the core tells Connect's
+    // errors apart with instanceof: one copy of @cartlink/connect must serve both, so it is a
+    // peer (npm installs a required peer), never a dependency that npm could nest a second copy of.
+    const { '@cartlink/connect': connectRange, ...optionalPeers } = manifest.peerDependencies;
+    expect(connectRange).toMatch(/^\^/);
+    expect(manifest.peerDependenciesMeta).not.toHaveProperty('@cartlink/connect');
+    expect(manifest.dependencies).not.toHaveProperty('@cartlink/connect');
+    expect(Object.keys(optionalPeers).sort()).toEqual(Object.keys(PEER_ENTRY).sort());
+    for (const peer of Object.keys(optionalPeers)) {
       expect(manifest.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
       expect(manifest.dependencies, peer).not.toHaveProperty(peer);
     }
