@@ -72,7 +72,7 @@ export interface EmulatorOptions {
   /**
    * The emulator's public base URL, used as RFC 9207 issuer.
    *
-   * @default 'http://localhost:4010'
+   * @default 'http://localhost:4010' for createEmulator; startEmulator defaults to the URL it listens on
    */
   issuer?: string;
   /**

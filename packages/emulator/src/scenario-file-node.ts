@@ -27,7 +27,19 @@ export function readScenarioFile(path: string): EmulatorScenario {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(`${source}: not valid JSON (${(error as Error).message})`);
+    // JSON.parse's message quotes the text around the mistake, which may be a client secret or a
+    // password: say only where it is.
+    throw new ScenarioError(`${source}: not valid JSON (${jsonErrorPlace(text, error)})`);
   }
   return parseScenario(value, source);
+}
+
+/** Line and column of a JSON syntax error, from the position V8 reports, without quoting the text. */
+function jsonErrorPlace(text: string, error: unknown): string {
+  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  if (position === undefined) return 'syntax error';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  return `syntax error at line ${line}, column ${column}`;
 }

@@ -421,4 +421,17 @@ describe('parseScenario, mergeScenarios and readScenarioFile', () => {
       /^scenario file .*invalid\.json: settings\.require_pkce: /,
     );
   });
+
+  it('never quotes a malformed file, which may hold a client secret or a password', () => {
+    const leaky = join(dir, 'leaky.json');
+    writeFileSync(leaky, '{"apps": [{"client_id": "qa", "client_secret": s3cr3t-value}]}');
+    let message = '';
+    try {
+      readScenarioFile(leaky);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^scenario file .*leaky\.json: not valid JSON \(syntax error/);
+    expect(message).not.toContain('s3cr3t');
+  });
 });
