@@ -54,7 +54,9 @@ describe('loadPrebuiltElementsBundle', () => {
     );
     expect(error).toBeInstanceOf(ElementsBundleMissingError);
     expect(error).toMatchObject({ code: 'elements_bundle_missing', file: SHIPPED, cause: missing });
-    expect((error as Error).message).toContain('run `npm run build -w @cartlink/elements`');
+    expect((error as Error).message).toContain(
+      'reinstall the package. In the Cartlink repository, build it: `npm run build -w @cartlink/elements`',
+    );
     expect((error as Error).message).toContain(SHIPPED);
   });
 

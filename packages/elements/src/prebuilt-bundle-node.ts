@@ -45,7 +45,7 @@ export class ElementsBundleMissingError extends Error {
    */
   constructor(file: string, options?: { cause?: unknown }) {
     super(
-      `The elements bundle ${file} has not been built: run \`${BUILD_COMMAND}\` (or \`npm run build\` at the repository root)`,
+      `The elements bundle ${file} is missing. The published @cartlink/elements ships it: reinstall the package. In the Cartlink repository, build it: \`${BUILD_COMMAND}\` (or \`npm run build\` at the root).`,
       options,
     );
     this.name = 'ElementsBundleMissingError';

@@ -102,17 +102,19 @@ function isStringOrNull(value: unknown): value is string | null {
  * Checks untrusted JSON against {@link StatusView}. Returns `undefined` when it does not match, which
  * the status element shows as `unavailable`. The fields the element can do without may be missing or
  * null (`reason`, `expiredAt` and `verifiedAt` become `null`; `manageUrl` and `joinUrl` become empty,
- * and the element keeps its defaults), but a field that is present must have the right type.
+ * and the element keeps its defaults), but a field that is present must have the right type. A
+ * `reason` this version does not know reads as `null`: the element shows the state, not the reason,
+ * so a bundle cached by a browser keeps working when a newer server adds one.
  */
 export function parseStatusView(json: unknown): StatusView | undefined {
   if (!isRecord(json)) return undefined;
-  const { state, reason = null, expiredAt = null, verifiedAt = null } = json;
+  const { state, expiredAt = null, verifiedAt = null } = json;
+  const reason = isLinkStateReason(json.reason) ? json.reason : null;
   const manageUrl = json.manageUrl ?? '';
   const joinUrl = json.joinUrl ?? '';
   if (
     isStatusState(state) &&
     state !== 'loading' &&
-    isLinkStateReason(reason) &&
     isStringOrNull(expiredAt) &&
     isStringOrNull(verifiedAt) &&
     typeof manageUrl === 'string' &&

@@ -256,7 +256,7 @@ export function toConnectClientOptions(
 }
 
 /**
- * The options of {@link createLinking} that the configuration decides. Spread it and add the
+ * The options of `createLinking` (from `@cartlink/linking`) that the configuration decides. Spread it and add the
  * connect client, the storage and `loadConnectUserProfile`.
  * @example
  * ```ts
