@@ -76,6 +76,31 @@ describe('the examples', () => {
     ).toThrow('CONNECT_REDIRECT_URI: must be the profile page, PUBLIC_URL followed by /account/profile');
   });
 
+  describe('CONNECT_REDIRECT_URI', () => {
+    const env = { ...connectEnv, PUBLIC_URL: 'http://localhost:3000', DATABASE_URL: 'sqlite:shop.db' };
+    const load = async () =>
+      (await import(new URL('express/src/config.js', examplesDir).href)) as ConfigModule;
+
+    it('accepts $PUBLIC_URL/account/profile', async () => {
+      const { readConfig } = await load();
+      const config = readConfig({ ...env, CONNECT_REDIRECT_URI: 'http://localhost:3000/account/profile' });
+      expect(config.connect.redirectUri).toBe('http://localhost:3000/account/profile');
+    });
+
+    it.each([
+      'http://localhost:3000/account/profile?next=/admin',
+      'http://localhost:3000/account/profile?',
+      'http://localhost:3000/account/profile#done',
+      'http://qa@localhost:3000/account/profile',
+      'http://localhost:3001/account/profile',
+    ])('refuses %s, which is not exactly it', async (redirectUri) => {
+      const { readConfig } = await load();
+      expect(() => readConfig({ ...env, CONNECT_REDIRECT_URI: redirectUri })).toThrow(
+        'CONNECT_REDIRECT_URI: must be the profile page, PUBLIC_URL followed by /account/profile',
+      );
+    });
+  });
+
   it('escapes what it puts into pages', async () => {
     const { escapeHtml } = (await import(new URL('express/src/pages.js', examplesDir).href)) as {
       escapeHtml(value: string): string;

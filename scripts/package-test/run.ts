@@ -7,9 +7,10 @@
  * naming it. `--keep` keeps the temporary folder for debugging.
  *
  * Steps, in order (a step whose prerequisites did not pass is skipped):
- *   build · pack · install emulator · install <example> · deps <example> · run-shop <example> ·
- *   link <example> · install consumer · type-check node16 · type-check bundler ·
- *   install elements-only · type-check elements-only · publint · attw
+ *   build · pack · install emulator · install <example> · deps <example> ·
+ *   missing driver <example> · run-shop <example> · link <example> · install consumer ·
+ *   type-check node16 · type-check bundler · install elements-only · type-check elements-only ·
+ *   publint · attw
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { RunContext } from './lib/context.js';
 import { killLiveChildren } from './lib/processes.js';
 import { formatReport, StepRunner } from './lib/steps.js';
-import { checkDependencies, installEmulator, installExample } from './steps/install.js';
+import { checkDependencies, checkMissingDriver, installEmulator, installExample } from './steps/install.js';
 import { attw, publint } from './steps/lint.js';
 import { build, pack } from './steps/pack.js';
 import { link, runShop } from './steps/run-shop.js';
@@ -89,6 +90,10 @@ try {
     await steps.run(`install ${example.name}`, ['pack'], () => installExample(context, example));
     await steps.run(`deps ${example.name}`, [`install ${example.name}`], () =>
       checkDependencies(context, example),
+    );
+    // After deps: the other engine's driver is known to be absent from the project.
+    await steps.run(`missing driver ${example.name}`, [`deps ${example.name}`], () =>
+      checkMissingDriver(context, example),
     );
   }
   for (const example of EXAMPLES) {

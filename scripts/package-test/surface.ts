@@ -30,6 +30,17 @@ export const SHOP_READY_LINE = /\blistening on (https?:\/\/\S+)/;
 /** The redirect URI's path in both examples: the profile page. */
 export const PROFILE_PATH = '/account/profile';
 
+/**
+ * What `openDatabase` of `@cartlink/linking/node` rejects with when the database URL names an engine
+ * whose driver is not installed: a `LinkingConfigError` (this code) with one line naming the package.
+ */
+export const MISSING_DRIVER_ERROR = {
+  name: 'LinkingConfigError',
+  code: 'linking_config',
+  message: (engine: 'PostgreSQL' | 'SQLite', driver: 'pg' | 'better-sqlite3') =>
+    `The database URL names a ${engine} database, but its driver is not installed: run npm i ${driver}`,
+} as const;
+
 /** An example under `examples/`, and what its installed tree must not hold. */
 export interface Example {
   /** Its folder under `examples/`. */
@@ -38,6 +49,8 @@ export interface Example {
   database: 'postgres' | 'sqlite';
   /** Packages that must not be installed: the other stack's optional peers. */
   mustNotInstall: readonly string[];
+  /** A database URL of the other engine, whose driver it lacks, and the line `openDatabase` must say. */
+  otherEngine: { databaseUrl: string; message: string };
   /** Its entry, run with plain `node`. */
   entry: string;
 }
@@ -49,6 +62,10 @@ export const EXAMPLES: readonly Example[] = [
     title: 'Express + PostgreSQL',
     database: 'postgres',
     mustNotInstall: ['better-sqlite3', 'hono'],
+    otherEngine: {
+      databaseUrl: 'sqlite::memory:',
+      message: MISSING_DRIVER_ERROR.message('SQLite', 'better-sqlite3'),
+    },
     entry: 'src/server.js',
   },
   {
@@ -56,6 +73,10 @@ export const EXAMPLES: readonly Example[] = [
     title: 'Hono + SQLite',
     database: 'sqlite',
     mustNotInstall: ['pg', 'express'],
+    otherEngine: {
+      databaseUrl: 'postgres://127.0.0.1:1/x',
+      message: MISSING_DRIVER_ERROR.message('PostgreSQL', 'pg'),
+    },
     entry: 'src/server.js',
   },
 ];

@@ -40,8 +40,9 @@ export function readConfig(env = process.env) {
     if (error instanceof ConfigVariableError) throw new ConfigError(error.message);
     throw error;
   }
-  const redirect = new URL(connect.redirectUri);
-  if (redirect.origin !== new URL(publicUrl).origin || redirect.pathname !== PROFILE_PATH) {
+  // The profile page and nothing else: the whole URL is compared (as parsed, so the host's case does
+  // not matter), so a query string, a fragment or credentials make it another page.
+  if (new URL(connect.redirectUri).href !== new URL(PROFILE_PATH, new URL(publicUrl).origin).href) {
     throw new ConfigError(
       `CONNECT_REDIRECT_URI: must be the profile page, PUBLIC_URL followed by ${PROFILE_PATH}`,
     );

@@ -152,7 +152,9 @@ app.post('/checkout', formLimit, async (c) => {
   if (current === null) return c.redirect('/signin', 303);
   const form = await readForm(c);
   if (form === null || !sameSecret(form.get('_csrf'), current.session.csrfToken)) return refused(c);
-  const expected = Number(form.get('expected_fee_cents') ?? '');
+  // A missing field is refused, as Express refuses it, not read as Number('') = 0.
+  const field = form.get('expected_fee_cents');
+  const expected = field === null ? Number.NaN : Number(field);
   if (!Number.isInteger(expected) || expected < 0) {
     return c.html(
       errorPage(current.shopper, current.session.csrfToken, 'Bad request', 'Reload checkout.'),

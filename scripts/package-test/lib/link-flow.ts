@@ -3,7 +3,8 @@
  * makes it: sign in, press "Link Instacart account" (the form POST to `/cartlink/authorize`), log in
  * at Instacart and Allow, come back to the profile page with `code` and `state`, hand them to
  * `/cartlink/link` as the status element does, then see Instacart+ in the status and $0 delivery at
- * checkout, and the discount in the finance report. Every hop is checked; a failure names it.
+ * checkout (where a form without the fee it showed is refused), and the discount in the finance
+ * report. Every hop is checked; a failure names it.
  *
  * What it relies on of the examples is listed in examples/README.md ("What the package test drives").
  */
@@ -186,8 +187,19 @@ export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowRes
   if (fee !== '0')
     throw new FlowError(`checkout shows a delivery fee of ${fee ?? 'nothing'} cents, expected 0`);
   const checkoutFields = readHiddenFields(checkout.body);
+  const csrfToken = field(checkoutFields, '_csrf', 'checkout', checkout);
+  // The fee the shopper saw is part of the order: a form without it is refused, never read as $0.
+  expectStatus(
+    await browser.postForm(`${shopUrl}/checkout`, { _csrf: csrfToken }),
+    400,
+    'POST /checkout without expected_fee_cents',
+  );
+  log('POST /checkout without expected_fee_cents: 400');
+  // The ledger is read by day (UTC) below: from the day the order is placed, taken before placing
+  // it, so that an order placed just before midnight and read after it is still in the range.
+  const placedFrom = new Date();
   const placed = await browser.postForm(`${shopUrl}/checkout`, {
-    _csrf: field(checkoutFields, '_csrf', 'checkout', checkout),
+    _csrf: csrfToken,
     expected_fee_cents: field(checkoutFields, 'expected_fee_cents', 'checkout', checkout),
   });
   const orderUrl = expectRedirect(placed, 'POST /checkout (Place order)');
@@ -203,11 +215,11 @@ export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowRes
 
   const finance = new Browser();
   await signIn(finance, shopUrl, /finance/i, 'sign in as finance');
-  const today = new Date();
   const day = (date: Date) => date.toISOString().slice(0, 10);
-  const tomorrow = new Date(today.getTime() + 24 * 60 * 60 * 1000);
+  // `to` is exclusive: the day after today's.
+  const tomorrow = new Date(Date.now() + 24 * 60 * 60 * 1000);
   const report = expectStatus(
-    await finance.get(`${shopUrl}/admin/reconciliation.csv?from=${day(today)}&to=${day(tomorrow)}`),
+    await finance.get(`${shopUrl}/admin/reconciliation.csv?from=${day(placedFrom)}&to=${day(tomorrow)}`),
     200,
     'GET /admin/reconciliation.csv',
   );

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { CommandError, runCommand, startServer } from './processes.js';
+import { CommandError, isAddressInUse, runCommand, startServer, withFreePort } from './processes.js';
 
 const node = process.execPath;
 const cwd = tmpdir();
@@ -80,5 +80,96 @@ describe('startServer', () => {
         ready: () => null,
       }),
     ).rejects.toThrow(/shop exited \(2\) before it was ready\nDATABASE_URL: is required/);
+  });
+
+  it('reads the output to its end before saying why the server exited', async () => {
+    // The last line comes after the process itself has exited (from a child that shares its stderr):
+    // read on 'exit' it would be missing; 'close' waits for the pipes to end.
+    const late = `setTimeout(() => console.error('listen EADDRINUSE: 127.0.0.1:3000'), 300)`;
+    const script = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(late)}], { stdio: 'inherit' }); process.exit(1);`;
+    await expect(
+      startServer({
+        name: 'shop',
+        command: node,
+        args: ['-e', script],
+        cwd,
+        readyTimeoutMs: 10_000,
+        ready: () => null,
+      }),
+    ).rejects.toThrow(/^shop exited \(1\) before it was ready\nlisten EADDRINUSE: 127\.0\.0\.1:3000$/);
+  });
+});
+
+describe('withFreePort', () => {
+  const ports = (...list: number[]) => {
+    const queue = [...list];
+    return () => Promise.resolve(queue.shift() ?? 0);
+  };
+  const taken = new Error('shop exited (1) before it was ready\nlisten EADDRINUSE: address already in use');
+
+  it('starts once on the port it finds', async () => {
+    const tried: number[] = [];
+    const started = await withFreePort(
+      async (port) => {
+        tried.push(port);
+        return `on ${port}`;
+      },
+      undefined,
+      ports(4001, 4002),
+    );
+    expect(started).toBe('on 4001');
+    expect(tried).toEqual([4001]);
+  });
+
+  it('tries another port once when the first was taken, saying so', async () => {
+    const tried: number[] = [];
+    const said: string[] = [];
+    const started = await withFreePort(
+      async (port) => {
+        tried.push(port);
+        if (port === 4001) throw taken;
+        return `on ${port}`;
+      },
+      (line) => said.push(line),
+      ports(4001, 4002),
+    );
+    expect(started).toBe('on 4002');
+    expect(tried).toEqual([4001, 4002]);
+    expect(said).toEqual(['port 4001 was taken before the server bound it (EADDRINUSE): trying port 4002']);
+  });
+
+  it('gives up after the second attempt, and at once on any other failure', async () => {
+    const tried: number[] = [];
+    await expect(
+      withFreePort(
+        async (port) => {
+          tried.push(port);
+          throw taken;
+        },
+        undefined,
+        ports(4001, 4002, 4003),
+      ),
+    ).rejects.toBe(taken);
+    expect(tried).toEqual([4001, 4002]);
+
+    const other = new Error('shop exited (2) before it was ready\nDATABASE_URL: is required');
+    let calls = 0;
+    await expect(
+      withFreePort(
+        async () => {
+          calls += 1;
+          throw other;
+        },
+        undefined,
+        ports(4001, 4002),
+      ),
+    ).rejects.toBe(other);
+    expect(calls).toBe(1);
+  });
+
+  it('tells EADDRINUSE from other errors', () => {
+    expect(isAddressInUse(taken)).toBe(true);
+    expect(isAddressInUse(new Error('EADDRINUSEX'))).toBe(false);
+    expect(isAddressInUse('EADDRINUSE')).toBe(false);
   });
 });

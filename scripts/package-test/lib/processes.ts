@@ -187,10 +187,12 @@ export async function startServer(options: ServerOptions): Promise<ChildServer> 
   });
   const pid = track(child, options.name);
   let output = '';
-  let exited = false;
-  const exit = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
+  let ended = false;
+  // 'close', not 'exit': 'exit' may come before stdout and stderr are drained, and the message of a
+  // server that stopped early must hold its last lines (the reason it stopped).
+  const end = new Promise<string>((resolve) => {
+    child.once('close', (code, signal) => {
+      ended = true;
       resolve(String(code ?? signal));
     });
   });
@@ -200,10 +202,10 @@ export async function startServer(options: ServerOptions): Promise<ChildServer> 
     url: '',
     output: () => output,
     async stop() {
-      if (exited) return;
+      if (ended) return;
       signalGroup(pid, 'SIGTERM');
       const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 5_000);
-      await exit;
+      await end;
       clearTimeout(timer);
     },
   };
@@ -251,7 +253,7 @@ export async function startServer(options: ServerOptions): Promise<ChildServer> 
         clearTimeout(timer);
         reject(new Error(`${options.name} could not start: ${error.message}`));
       });
-      void exit.then((how) => {
+      void end.then((how) => {
         clearTimeout(timer);
         reject(new Error(`${options.name} exited (${how}) before it was ready\n${tail(output)}`));
       });
@@ -274,4 +276,32 @@ export function findFreePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Whether an error says a port was taken: `EADDRINUSE` in its message (a server's output ends it). */
+export function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && /\bEADDRINUSE\b/.test(error.message);
+}
+
+/**
+ * Runs `start` with a free port, and once more with another when it fails with `EADDRINUSE`: the port
+ * {@link findFreePort} returns is closed before the child binds it, so another process may take it in
+ * between. For a child that must know its port before it starts (its public URL names it), where
+ * `PORT=0` does not do. `onRetry` is told why the second attempt is made; `pickPort` finds the ports
+ * (a test gives its own).
+ */
+export async function withFreePort<T>(
+  start: (port: number) => Promise<T>,
+  onRetry: (message: string) => void = () => {},
+  pickPort: () => Promise<number> = findFreePort,
+): Promise<T> {
+  const port = await pickPort();
+  try {
+    return await start(port);
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+    const next = await pickPort();
+    onRetry(`port ${port} was taken before the server bound it (EADDRINUSE): trying port ${next}`);
+    return start(next);
+  }
 }

@@ -1,15 +1,15 @@
 /**
  * @module Steps `run-shop <example>` and `link <example>`: the emulator from the installed tarball
  * (its bin, the shop's redirect URI registered by flag) and the example shop with plain `node`, on
- * free ports, PostgreSQL in a database made for the run; then the journey of lib/link-flow.ts, and
- * both processes stopped.
+ * free ports (both started once more, on another port, when the shop's was taken), PostgreSQL in a
+ * database made for the run; then the journey of lib/link-flow.ts, and both processes stopped.
  */
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, POSTGRES_ADMIN_URL } from '../../../testing/postgres.js';
 import type { RunContext } from '../lib/context.js';
 import { runLinkFlow } from '../lib/link-flow.js';
-import { type ChildServer, findFreePort, runCommand, startServer, tail } from '../lib/processes.js';
+import { type ChildServer, runCommand, startServer, tail, withFreePort } from '../lib/processes.js';
 import { outsideNpmEnv } from '../lib/project.js';
 import { SkipStep } from '../lib/steps.js';
 import {
@@ -80,16 +80,63 @@ export async function runShop(context: RunContext, example: Example): Promise<st
 
   const bin = join(emulatorDir, 'node_modules', '.bin', EMULATOR_BIN);
   await checkEmulatorFlags(bin, emulatorDir);
-  const port = await findFreePort();
-  const shopUrl = `http://127.0.0.1:${port}`;
-  const redirectUri = `${shopUrl}${PROFILE_PATH}`;
 
+  const servers: ChildServer[] = [];
+  context.servers.set(example.name, servers);
+  context.defer(`stop the ${example.name} servers`, () => stopServers(context, example));
+  // The shop must know its port before it starts (its public URL and redirect URI name it), so it
+  // cannot take PORT=0: a port found free is handed over, and taken again on EADDRINUSE.
+  const { emulator, shop } = await withFreePort(async (port) => {
+    const shopUrl = `http://127.0.0.1:${port}`;
+    const redirectUri = `${shopUrl}${PROFILE_PATH}`;
+    const emulator = await startEmulator(bin, emulatorDir, redirectUri);
+    servers.push(emulator);
+    context.log(
+      `emulator: ${emulator.url} (pid ${emulator.pid}), redirect URI ${redirectUri} registered by flag`,
+    );
+    try {
+      const shop = await startServer({
+        name: `${example.title} shop`,
+        command: process.execPath,
+        args: [example.entry],
+        cwd: shopDir,
+        env: {
+          ...outsideNpmEnv(),
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          PUBLIC_URL: shopUrl,
+          DATABASE_URL: databaseUrl,
+          CONNECT_BASE_URL: emulator.url,
+          CONNECT_AUTH_URL: `${emulator.url}/oauth/authorize`,
+          CONNECT_CLIENT_ID: DEMO_CLIENT.id,
+          CONNECT_CLIENT_SECRET: DEMO_CLIENT.secret,
+          CONNECT_REDIRECT_URI: redirectUri,
+          INSTACART_WEB_URL: emulator.url,
+        },
+        readyTimeoutMs: 120_000,
+        ready: (line) => SHOP_READY_LINE.exec(line)?.[1] ?? null,
+      });
+      servers.push(shop);
+      return { emulator, shop };
+    } catch (error) {
+      // The emulator knows only this port's redirect URI: a second attempt starts its own.
+      servers.splice(servers.indexOf(emulator), 1);
+      await emulator.stop();
+      throw error;
+    }
+  }, context.log);
+  context.log(`shop: node ${example.entry} → ${shop.url} (pid ${shop.pid})`);
+  return `emulator ${emulator.url}, shop ${shop.url} on ${example.database === 'postgres' ? 'PostgreSQL' : 'SQLite'}`;
+}
+
+/** Starts the installed emulator on a port of its choosing, `redirectUri` registered by flag. */
+function startEmulator(bin: string, cwd: string, redirectUri: string): Promise<ChildServer> {
   let firstLine = true;
-  const emulator = await startServer({
+  return startServer({
     name: `${EMULATOR_BIN} (installed)`,
     command: bin,
     args: [EMULATOR_FLAGS.port, '0', EMULATOR_FLAGS.redirectUri, redirectUri],
-    cwd: emulatorDir,
+    cwd,
     env: outsideNpmEnv(),
     readyTimeoutMs: 60_000,
     ready: (line) => {
@@ -103,37 +150,6 @@ export async function runShop(context: RunContext, example: Example): Promise<st
       return url.replace(/\/+$/, '');
     },
   });
-  const servers: ChildServer[] = [emulator];
-  context.servers.set(example.name, servers);
-  context.defer(`stop the ${example.name} servers`, () => stopServers(context, example));
-  context.log(
-    `emulator: ${emulator.url} (pid ${emulator.pid}), redirect URI ${redirectUri} registered by flag`,
-  );
-
-  const shop = await startServer({
-    name: `${example.title} shop`,
-    command: process.execPath,
-    args: [example.entry],
-    cwd: shopDir,
-    env: {
-      ...outsideNpmEnv(),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: shopUrl,
-      DATABASE_URL: databaseUrl,
-      CONNECT_BASE_URL: emulator.url,
-      CONNECT_AUTH_URL: `${emulator.url}/oauth/authorize`,
-      CONNECT_CLIENT_ID: DEMO_CLIENT.id,
-      CONNECT_CLIENT_SECRET: DEMO_CLIENT.secret,
-      CONNECT_REDIRECT_URI: redirectUri,
-      INSTACART_WEB_URL: emulator.url,
-    },
-    readyTimeoutMs: 120_000,
-    ready: (line) => SHOP_READY_LINE.exec(line)?.[1] ?? null,
-  });
-  servers.push(shop);
-  context.log(`shop: node ${example.entry} → ${shop.url} (pid ${shop.pid})`);
-  return `emulator ${emulator.url}, shop ${shop.url} on ${example.database === 'postgres' ? 'PostgreSQL' : 'SQLite'}`;
 }
 
 /** Links an account over HTTP and checks out; stops both servers either way. */
