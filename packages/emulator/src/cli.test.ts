@@ -1,9 +1,9 @@
 /**
  * The `cartlink-emulator` command as a retailer's CI runs it: `node bin/cartlink-emulator.js` on the
  * compiled dist/ (built once here), with a scenario file and flags. Every wait is on a condition:
- * the first line appearing, the process exiting.
+ * the first line appearing, the process ending (its output read to the end).
  */
-import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import {
   copyFileSync,
   cpSync,
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorScenario } from './scenario.js';
 import { DEMO_SEED } from './seed.js';
@@ -28,11 +29,20 @@ const BIN = join(PACKAGE, 'bin', 'cartlink-emulator.js');
 /** The machine-readable first line; scripts and the package test read the URL from it. */
 const FIRST_LINE = /^Instacart Connect emulator listening on (http:\/\/\S+) \(public URL (http:\/\/\S+)\)$/;
 
-beforeAll(() => {
+/**
+ * What the build may take: quick when up to date, but a full `tsc -b` on a loaded two-core machine is
+ * slow, and only a build that hangs may fail the suite.
+ */
+const BUILD_LIMIT_MS = 240_000;
+
+beforeAll(async () => {
   // The command runs the compiled CLI: build this package (incremental, quick when up to date).
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-b', join(PACKAGE, 'tsconfig.build.json')], { stdio: 'pipe' });
-});
+  // The hook's limit is the one that fails; the child's, above it, only reaps a tsc left behind.
+  await promisify(execFile)(process.execPath, [tsc, '-b', join(PACKAGE, 'tsconfig.build.json')], {
+    timeout: BUILD_LIMIT_MS + 30_000,
+  });
+}, BUILD_LIMIT_MS);
 
 let dir: string;
 const children = new Set<ChildProcessByStdio<null, Readable, Readable>>();
@@ -58,7 +68,8 @@ function launch(args: string[], bin = BIN) {
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' may come before the pipes are drained, with the last output unread.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
