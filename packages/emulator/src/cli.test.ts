@@ -223,6 +223,27 @@ describe('npx @cartlink/emulator (bin/cartlink-emulator.js on dist/)', () => {
     expect(cli.stderr()).toBe('');
   });
 
+  it('prints the demo credentials only where the scenario left them as seeded', async () => {
+    const cli = await start([
+      '--app',
+      `${DEMO_SEED.app.clientId}:qa-only-secret:QA`,
+      '--redirect-uri',
+      `${DEMO_SEED.app.clientId}=http://localhost:5999/account/profile`,
+      '--account',
+      `${DEMO_SEED.users.plus}:qa-only-password:none`,
+    ]);
+    await expect.poll(() => cli.stdout()).toContain('Instacart logins (password');
+    const output = cli.stdout();
+    // The replaced app and account have other credentials: the seed's would not work.
+    expect(output).not.toContain(DEMO_SEED.app.clientSecret);
+    expect(output).toContain(
+      `Instacart logins (password "${DEMO_SEED.password}"): ${DEMO_SEED.users.basic} (no Instacart+), ${DEMO_SEED.users.lapsed} (lapsed)`,
+    );
+    expect(output).toContain(`Instacart login: ${DEMO_SEED.users.plus} (no Instacart+)`);
+    expect(output).not.toMatch(/qa-only-secret|qa-only-password/);
+    expect(await cli.stop()).toBe(0);
+  });
+
   it.each([
     [
       'a scenario the schema refuses',

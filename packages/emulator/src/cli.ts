@@ -51,6 +51,28 @@ function scenarioLines(scenario: EmulatorScenario, sources: string[], nowMs: num
   return lines;
 }
 
+/**
+ * The demo seed's credentials, as far as the scenario left them as seeded: an app or an account the
+ * scenario replaced has other credentials, which are never printed.
+ */
+function demoSeedLines(scenario: EmulatorScenario): string[] {
+  const { app, users, password } = DEMO_SEED;
+  const lines: string[] = [];
+  if (!(scenario.apps ?? []).some((replaced) => replaced.client_id === app.clientId)) {
+    lines.push(
+      `  OAuth app:   client_id ${app.clientId}, client_secret ${app.clientSecret}, redirect URI ${app.redirectUri} ("${app.name}")`,
+    );
+  }
+  const replaced = new Set((scenario.instacart_users ?? []).map((user) => user.email.toLowerCase()));
+  const seeded = [
+    `${users.plus} (Instacart+)`,
+    `${users.basic} (no Instacart+)`,
+    `${users.lapsed} (lapsed)`,
+  ].filter((entry) => !replaced.has(entry.split(' ')[0] ?? ''));
+  if (seeded.length > 0) lines.push(`  Instacart logins (password "${password}"): ${seeded.join(', ')}`);
+  return lines;
+}
+
 async function main(): Promise<void> {
   const options = parseCliOptions(process.argv.slice(2), process.env);
   if (options.help) {
@@ -88,13 +110,7 @@ async function main(): Promise<void> {
     `  log-in:      at most ${options.loginLimits.failuresPerAccount} failures per account and ${options.loginLimits.attemptsPerAddress} attempts per address in ${options.loginLimits.windowSeconds} s`,
     `  settings:    issuer_param ${settings.issuerParam}, require_pkce ${settings.requirePkce}, latency_ms ${settings.latencyMs}`,
   ];
-  if (options.seed === 'demo') {
-    const { app, users, password } = DEMO_SEED;
-    lines.push(
-      `  OAuth app:   client_id ${app.clientId}, client_secret ${app.clientSecret}, redirect URI ${app.redirectUri} ("${app.name}")`,
-      `  Instacart logins (password "${password}"): ${users.plus} (Instacart+), ${users.basic} (no Instacart+), ${users.lapsed} (lapsed)`,
-    );
-  }
+  if (options.seed === 'demo') lines.push(...demoSeedLines(scenario));
   const sources = [
     ...(options.scenarioFile ? [options.scenarioFile] : []),
     ...(Object.keys(options.scenario).length > 0 ? ['flags'] : []),
