@@ -25,6 +25,18 @@ describe('startEmulator', () => {
     await expect(fetch(`${running.url}/signup`)).rejects.toThrow();
   });
 
+  it('leaves closing an idle keep-alive connection to the client (a minute, not the 5 s default)', async () => {
+    const running = await startEmulator({ port: 0, seed: 'empty' });
+    try {
+      // Node's fetch closes its idle connections after about 4 s, or what this header says less 1 s.
+      const response = await fetch(`${running.url}/_emulator/clock`);
+      await response.arrayBuffer();
+      expect(response.headers.get('keep-alive')).toBe('timeout=65');
+    } finally {
+      await running.close();
+    }
+  });
+
   it('keeps an explicit issuer', async () => {
     const running = await startEmulator({ port: 0, issuer: 'http://localhost:4999', seed: 'empty' });
     expect(running.emulator.issuer).toBe('http://localhost:4999');

@@ -37,6 +37,9 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/** How long an idle keep-alive connection stays open (Node's default is 5 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** At most this much of a request body that the handler left unread is read and thrown away. */
 const DISCARD_LIMIT_BYTES = 1024 * 1024;
 /** For at most this long (a client that sends slower than this is not waited for). */
@@ -136,6 +139,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       }
     },
   });
+
+  // An idle keep-alive connection should be closed by the client, not by the server: a server that
+  // closes it first races the client's next request on it, which then fails with "other side closed"
+  // and no answer. Node closes idle connections after 5 s and undici after about 4 s, a margin that a
+  // busy client (a fuzzing test runner) loses; a minute leaves the closing to the client.
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
