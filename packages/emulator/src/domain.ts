@@ -114,6 +114,16 @@ export interface StateData {
   nextInstacartUserId: number;
 }
 
+/** What it takes to create (or, for the scenario, overwrite) an Instacart account. */
+export interface NewInstacartUser {
+  email: string;
+  passwordHash: string;
+  phone?: string | null;
+  instacartplusMember: boolean;
+  /** When the Instacart+ subscription ends; a member without one gets a year from now. */
+  expiredAt?: number | null;
+}
+
 /** Membership as `GET …/link` reports it. */
 export interface Membership {
   instacartplusMember: boolean;
@@ -197,16 +207,7 @@ export class EmulatorState {
   }
 
   /** Creates an Instacart account; members without an end date get one a year from now. */
-  createInstacartUser(
-    input: {
-      email: string;
-      passwordHash: string;
-      phone?: string | null;
-      instacartplusMember: boolean;
-      expiredAt?: number | null;
-    },
-    nowMs: number,
-  ): InstacartUser {
+  createInstacartUser(input: NewInstacartUser, nowMs: number): InstacartUser {
     if (this.findInstacartUserByEmail(input.email)) throw new DuplicateEmailError(input.email);
     const expiredAt = subscriptionEnd(input, nowMs);
     const user: InstacartUser = {
@@ -229,16 +230,7 @@ export class EmulatorState {
    * phone and membership (keeping its id, links and activity). The scenario uses it so that a
    * later source (the scenario file over the seed, a flag over the file) wins.
    */
-  putInstacartUser(
-    input: {
-      email: string;
-      passwordHash: string;
-      phone?: string | null;
-      instacartplusMember: boolean;
-      expiredAt?: number | null;
-    },
-    nowMs: number,
-  ): InstacartUser {
+  putInstacartUser(input: NewInstacartUser, nowMs: number): InstacartUser {
     const existing = this.findInstacartUserByEmail(input.email);
     if (!existing) return this.createInstacartUser(input, nowMs);
     existing.passwordHash = input.passwordHash;
