@@ -19,6 +19,19 @@ try {
 try {
   const running = await startStorefront(config);
   const { logger } = running.storefront;
+  // Stopping is wired before the ready lines go out, so a SIGTERM sent on reading one meets the handler.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   logger.info(
     {
       url: running.url,
@@ -35,18 +48,6 @@ try {
   process.stdout.write(
     `Corner Market: ${running.url}\n  demo logins (password ${DEMO_PASSWORD}): ${DEMO_USERS.map((user) => user.email).join(', ')}\n`,
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
   // One line, without a stack: a start-up failure is almost always configuration (database URL,
   // unreachable database), and the message says which.

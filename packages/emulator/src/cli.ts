@@ -116,8 +116,8 @@ async function main(): Promise<void> {
     ...(Object.keys(options.scenario).length > 0 ? ['flags'] : []),
   ];
   lines.push(...scenarioLines(scenario, sources, running.emulator.now().getTime()));
-  console.log(lines.join('\n'));
-
+  // Stopping is wired before the lines go out: a script that reads the first line and at once sends
+  // SIGTERM must meet the handler, not Node's default (which exits without closing).
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) process.exit(1);
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {
