@@ -40,7 +40,7 @@ let emulator: Emulator | undefined;
 const server = createAdaptorServer({
   fetch: async (request: Request, bindings: HttpBindings | Http2Bindings) => {
     if (!emulator) return new Response('starting', { status: 503 });
-    // Only an HTTP/1 server is created here (as in the emulator's own node-server.ts).
+    // Only an HTTP/1 server is created here (as in the emulator's own server-node.ts).
     const env = bindings as HttpBindings;
     const pathname = new URL(request.url).pathname;
     if (!pathname.startsWith('/v2/')) return emulator.app.fetch(request, env);

@@ -28,7 +28,7 @@ function fail<T>(failure: BodyFailure): BodyResult<T> {
  * Reads at most `limit` bytes; `undefined` when the body is larger. The rest is left unread and the
  * stream unlocked (not cancelled), so that the HTTP server can read and discard it before it sends
  * the 413: closing a connection the client is still writing to resets it, and the client may never
- * see the answer (`node-server.ts`).
+ * see the answer (`server-node.ts`).
  */
 export async function readBodyBytes(
   request: Request,

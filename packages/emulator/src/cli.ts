@@ -8,14 +8,14 @@
  * `Instacart Connect emulator listening on <url> (public URL <public url>)`.
  */
 
-import { CliUsageError, parseCliOptions, USAGE } from './cli-options.js';
+import { CliUsageError, parseCliOptions, USAGE } from './cli-options-node.js';
 import { formatConnectTime } from './clock.js';
 import { EmulatorConfigError } from './errors.js';
-import { startEmulator } from './node-server.js';
 import { StateFileError } from './persistence.js';
 import { type EmulatorScenario, mergeScenarios, type ScenarioInstacartUser } from './scenario.js';
 import { readScenarioFile } from './scenario-file-node.js';
 import { DEMO_SEED } from './seed.js';
+import { startEmulator } from './server-node.js';
 import { resolveExpiryTime } from './validation.js';
 
 /** How an account's membership reads, its relative end resolved from `nowMs`. */

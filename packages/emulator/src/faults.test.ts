@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator.js';
 import { FaultSet, parseFaultInput } from './faults.js';
-import { type RunningEmulator, startEmulator } from './node-server.js';
 import { createSeededRandom } from './random.js';
 import { DEMO_SEED } from './seed.js';
-import { validated } from './testing/harness.js';
+import { type RunningEmulator, startEmulator } from './server-node.js';
+import { validated } from './test-support/harness.js';
 
 describe('FaultSet', () => {
   it('matches method and path, with * standing for exactly one segment', () => {
@@ -18,6 +18,21 @@ describe('FaultSet', () => {
     expect(faults.take('GET', '/v2/fulfillment/users//link')).toBeUndefined();
     expect(faults.take('GET', '/v2/fulfillment/users/a/b/link')).toBeUndefined();
     expect(faults.take('GET', '/v2/fulfillment/users/abc/link/extra')).toBeUndefined();
+  });
+
+  it('matches one or more trailing segments with a last ** (every Connect API call: /v2/**)', () => {
+    const faults = new FaultSet();
+    faults.add({ path: '/v2/**', status: 503 });
+    expect(faults.take('POST', '/v2/oauth/token')?.status).toBe(503);
+    expect(faults.take('GET', '/v2/fulfillment/users/abc/link')?.status).toBe(503);
+    expect(faults.take('GET', '/v2')).toBeUndefined();
+    expect(faults.take('GET', '/v2/')).toBeUndefined();
+    expect(faults.take('GET', '/oauth/authorize')).toBeUndefined();
+    expect(faults.take('GET', '/v3/oauth/token')).toBeUndefined();
+    faults.clear();
+    faults.add({ path: '/v2/fulfillment/users/*/**', status: 500 });
+    expect(faults.take('GET', '/v2/fulfillment/users/abc/link')?.status).toBe(500);
+    expect(faults.take('POST', '/v2/fulfillment/users')).toBeUndefined();
   });
 
   it('disappears after `times` hits', () => {

@@ -11,7 +11,10 @@ import { type FieldError, toFieldError } from './validation.js';
 export interface FaultSpec {
   /** HTTP method to match, any when absent. */
   method?: string;
-  /** Path to match; `*` stands for exactly one segment (`/v2/fulfillment/users/*\/link`). */
+  /**
+   * Path to match; `*` stands for exactly one segment (`/v2/fulfillment/users/*\/link`), and `**` as the
+   * last segment for one or more (`/v2/**`: every Connect API call).
+   */
   path: string;
   /** Answer with this status instead of running the real handler. */
   status?: number;
@@ -163,7 +166,18 @@ function splitPath(path: string): string[] {
   return path.split('/');
 }
 
+/** A last pattern segment that stands for one or more path segments. */
+const REST = '**';
+
 function matches(pattern: string[], path: string[]): boolean {
+  if (pattern.at(-1) === REST) {
+    const prefix = pattern.slice(0, -1);
+    return (
+      path.length > prefix.length &&
+      (path[prefix.length] ?? '') !== '' &&
+      matches(prefix, path.slice(0, prefix.length))
+    );
+  }
   if (pattern.length !== path.length) return false;
   return pattern.every((segment, index) => {
     const actual = path[index] ?? '';

@@ -45,7 +45,6 @@ export { EmulatorConfigError, EmulatorInputError } from './errors.js';
 export { ConnectionDroppedError, type FaultSpec } from './faults.js';
 export { isAllowedHost, normalizePublicHost, PublicHostError } from './host-guard.js';
 export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.js';
-export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from './node-server.js';
 export { createOpenApiDocument, type Json, type Schema } from './openapi.js';
 export { StateFileError } from './persistence.js';
 export type { RequestLogEntry } from './request-log.js';
@@ -60,3 +59,4 @@ export {
 } from './scenario.js';
 export { readScenarioFile } from './scenario-file-node.js';
 export { DEMO_SEED, type SeedName } from './seed.js';
+export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from './server-node.js';

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorOptions } from './emulator.js';
-import { type RunningEmulator, startEmulator } from './node-server.js';
 import { DEMO_SEED } from './seed.js';
-import { BASE, createTestEmulator } from './testing/harness.js';
+import { type RunningEmulator, startEmulator } from './server-node.js';
+import { BASE, createTestEmulator } from './test-support/harness.js';
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 

@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sha256Base64Url } from './random.js';
 import { DEMO_SEED } from './seed.js';
-import { createTestEmulator, DEMO_IDS, type TestEmulator } from './testing/harness.js';
+import { createTestEmulator, DEMO_IDS, type TestEmulator } from './test-support/harness.js';
 
 const { clientId, clientSecret, redirectUri } = DEMO_SEED.app;
 const VERIFIER = `${'a'.repeat(20)}-._~${'B'.repeat(30)}`;

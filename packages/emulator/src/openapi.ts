@@ -1,7 +1,7 @@
 /**
  * OpenAPI 3.1 description of the emulated Connect endpoints (docs/connect-api.md §1–4; the admin API is
  * not part of it). Served at `GET /_emulator/openapi.json`; the emulator's own test suite checks
- * every Connect response it receives against it (`testing/openapi-validator.ts`), so the document
+ * every Connect response it receives against it (`test-support/openapi-validator.ts`), so the document
  * and the behaviour cannot drift apart.
  */
 

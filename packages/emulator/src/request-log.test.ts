@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestLog, redactPath } from './request-log.js';
 import { DEMO_SEED } from './seed.js';
-import { BASE, createTestEmulator, DEMO_IDS } from './testing/harness.js';
+import { BASE, createTestEmulator, DEMO_IDS } from './test-support/harness.js';
 
 describe('redactPath', () => {
   it('keeps known routes, ids included', () => {

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator.js';
 import { StateFileError } from './persistence.js';
 import { DEMO_SEED } from './seed.js';
-import { BASE, DEMO_IDS, validated } from './testing/harness.js';
+import { BASE, DEMO_IDS, validated } from './test-support/harness.js';
 
 let dir: string;
 let file: string;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SEED } from './seed.js';
-import { BASE, createTestEmulator, type TestEmulator } from './testing/harness.js';
+import { BASE, createTestEmulator, type TestEmulator } from './test-support/harness.js';
 
 const ENDPOINTS = [
   '/v2/oauth/token',

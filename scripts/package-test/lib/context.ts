@@ -2,8 +2,9 @@
  * @module What the steps share: where things are, what earlier steps made, and the clean-up owed at
  * the end (run in reverse order, also after a failure or an interrupt).
  */
+
+import type { ChildServer } from '../../../testing/processes.js';
 import type { PackResult, WorkspacePackage } from './packages.js';
-import type { ChildServer } from './processes.js';
 
 /** One package as packed. */
 export interface PackedPackage {

@@ -5,8 +5,8 @@
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand } from '../../../testing/processes.js';
 import type { Manifest } from './packages.js';
-import { runCommand } from './processes.js';
 
 /** What a copy leaves behind: what an install or a run made in the source folder. */
 const NOT_COPIED = new Set(['node_modules', 'package-lock.json', '.data', 'dist']);

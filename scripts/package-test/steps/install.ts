@@ -6,9 +6,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand, tail } from '../../../testing/processes.js';
 import type { RunContext } from '../lib/context.js';
 import { formatBytes } from '../lib/packages.js';
-import { runCommand, tail } from '../lib/processes.js';
 import { createProject, findInstalled, installProject, outsideNpmEnv } from '../lib/project.js';
 import { formatDuration } from '../lib/steps.js';
 import { type Example, MISSING_DRIVER_ERROR } from '../surface.js';

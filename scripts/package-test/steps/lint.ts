@@ -3,9 +3,9 @@
  * directory; any error fails the step, and their whole output is printed.
  */
 import { relative } from 'node:path';
+import { runCommand } from '../../../testing/processes.js';
 import type { RunContext } from '../lib/context.js';
 import { listWorkspacePackages } from '../lib/packages.js';
-import { runCommand } from '../lib/processes.js';
 
 async function lintEach(
   context: RunContext,

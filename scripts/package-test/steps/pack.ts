@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand } from '../../../testing/processes.js';
 import type { RunContext } from '../lib/context.js';
 import {
   findMissingTargets,
@@ -14,7 +15,6 @@ import {
   parsePackJson,
   summarizeFiles,
 } from '../lib/packages.js';
-import { runCommand } from '../lib/processes.js';
 import { outsideNpmEnv } from '../lib/project.js';
 
 /**

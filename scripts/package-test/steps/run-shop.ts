@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, POSTGRES_ADMIN_URL } from '../../../testing/postgres.js';
+import { type ChildServer, runCommand, startServer, tail, withFreePort } from '../../../testing/processes.js';
 import type { RunContext } from '../lib/context.js';
 import { runLinkFlow } from '../lib/link-flow.js';
-import { type ChildServer, runCommand, startServer, tail, withFreePort } from '../lib/processes.js';
 import { outsideNpmEnv } from '../lib/project.js';
 import { SkipStep } from '../lib/steps.js';
 import {

@@ -8,9 +8,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { runCommand } from '../../../testing/processes.js';
 import type { RunContext } from '../lib/context.js';
 import { listEntryPoints } from '../lib/packages.js';
-import { runCommand } from '../lib/processes.js';
 import {
   findDeliberateErrorLine,
   findUnimportedEntryPoints,

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { isAdminRequestAllowed, isLoopbackAddress } from '../admin-guard.js';
 import { createEmulator } from '../emulator.js';
 import { DEMO_SEED } from '../seed.js';
-import { BASE, createTestEmulator, DEMO_IDS, type TestEmulator } from '../testing/harness.js';
+import { BASE, createTestEmulator, DEMO_IDS, type TestEmulator } from '../test-support/harness.js';
 
 let t: TestEmulator;
 beforeEach(() => {

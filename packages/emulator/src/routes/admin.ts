@@ -37,9 +37,9 @@ import {
 
 // The bodies that a scenario can also hold are validated by the shared schemas of validation.ts;
 // these two are the admin API's alone.
-const patchConnectUserSchema = z.strictObject({ active: z.boolean() });
+export const patchConnectUserSchema = z.strictObject({ active: z.boolean() });
 
-const clockSchema = z.union([
+export const clockSchema = z.union([
   z.strictObject({ advance_seconds: z.number().finite() }),
   z.strictObject({ now: z.iso.datetime({ offset: true }) }),
 ]);

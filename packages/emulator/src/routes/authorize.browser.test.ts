@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../../../testing/browser.js';
-import { type RunningEmulator, startEmulator } from '../node-server.js';
 import { DEMO_SEED } from '../seed.js';
-import { validated } from '../testing/harness.js';
+import { type RunningEmulator, startEmulator } from '../server-node.js';
+import { validated } from '../test-support/harness.js';
 
 const CLIENT = { clientId: 'browser-shop', clientSecret: 'browser-shop-secret', name: 'Corner Market' };
 

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sha256Base64Url } from '../random.js';
 import { DEMO_SEED } from '../seed.js';
-import { BASE, createTestEmulator, type TestEmulator } from '../testing/harness.js';
+import { BASE, createTestEmulator, type TestEmulator } from '../test-support/harness.js';
 
 const { clientId, clientSecret, redirectUri } = DEMO_SEED.app;
 const CSP =

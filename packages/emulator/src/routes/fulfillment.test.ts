@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_SEED } from '../seed.js';
-import { createTestEmulator, DEMO_IDS, type TestEmulator } from '../testing/harness.js';
+import { createTestEmulator, DEMO_IDS, type TestEmulator } from '../test-support/harness.js';
 
 const NOT_FOUND = { error: { message: 'User Not Found', code: 1001 }, meta: { key: 'user_id' } };
 const NOT_LINKED = { error: { message: 'User Not Linked', code: 1001 }, meta: { key: 'user_id' } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from '../emulator.js';
-import { validated } from '../testing/harness.js';
+import { validated } from '../test-support/harness.js';
 
 const emulator = createEmulator({ seed: 'empty' });
 const get = (path: string) => emulator.fetch(`http://emulator.test${path}`);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_SEED } from '../seed.js';
-import { createTestEmulator, DEMO_IDS, type TestEmulator } from '../testing/harness.js';
+import { createTestEmulator, DEMO_IDS, type TestEmulator } from '../test-support/harness.js';
 
 const { clientId, clientSecret, redirectUri } = DEMO_SEED.app;
 const clientCredentials = {

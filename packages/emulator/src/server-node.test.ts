@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createEmulator, DEMO_SEED, type Emulator, type RunningEmulator, startEmulator } from './index.js';
-import { validated } from './testing/harness.js';
+import { validated } from './test-support/harness.js';
 
 describe('startEmulator', () => {
   it('listens on a free loopback port, with the listening URL as issuer, and closes', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, parseCliOptions, USAGE } from './cli-options.js';
+import { CliUsageError, parseCliOptions, USAGE } from './cli-options-node.js';
 
 describe('parseCliOptions', () => {
   it('defaults to the demo on 127.0.0.1:4010, in memory', () => {

@@ -1,0 +1,220 @@
+/**
+ * The test kit: its input types are the admin API's schemas (checked by the type check), each call
+ * reaches the emulator and changes what it should, and `startTestEmulator` runs and stops an
+ * emulator in process and as a child process.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import type { faultInputSchema } from '../faults.js';
+import type { clockSchema, patchConnectUserSchema } from '../routes/admin.js';
+import { DEMO_SEED } from '../seed.js';
+import type {
+  appBodySchema,
+  instacartUserBodySchema,
+  instacartUserPatchSchema,
+  settingsBodySchema,
+} from '../validation.js';
+import { type EmulatorAdmin, EmulatorAdminError } from './admin-client.js';
+import { startTestEmulator, type TestEmulator } from './start-node.js';
+
+describe('the admin client types', () => {
+  it('takes exactly what the emulator validates with', () => {
+    type Input<Method extends keyof EmulatorAdmin, Index extends number = 0> = EmulatorAdmin[Method] extends (
+      ...args: infer Args
+    ) => unknown
+      ? Args[Index]
+      : never;
+    expectTypeOf<Input<'registerApp'>>().toEqualTypeOf<z.input<typeof appBodySchema>>();
+    expectTypeOf<Input<'createInstacartUser'>>().toEqualTypeOf<z.input<typeof instacartUserBodySchema>>();
+    expectTypeOf<Input<'updateInstacartUser', 1>>().toEqualTypeOf<z.input<typeof instacartUserPatchSchema>>();
+    expectTypeOf<Input<'addFault'>>().toEqualTypeOf<z.input<typeof faultInputSchema>>();
+    expectTypeOf<Input<'setClock'>>().toEqualTypeOf<z.input<typeof clockSchema>>();
+    expectTypeOf<Input<'updateSettings'>>().toEqualTypeOf<z.input<typeof settingsBodySchema>>();
+    expectTypeOf<{ active: boolean }>().toEqualTypeOf<z.input<typeof patchConnectUserSchema>>();
+  });
+});
+
+describe('EmulatorAdmin against an emulator in process', () => {
+  let running: TestEmulator;
+  let admin: EmulatorAdmin;
+  const redirectUri = 'http://shop.test/account/profile';
+
+  beforeAll(async () => {
+    running = await startTestEmulator();
+    admin = running.admin;
+  });
+  afterAll(() => running.stop());
+  beforeEach(() => admin.reset());
+
+  it('registers an application and seeds shoppers with each membership', async () => {
+    await admin.registerApp({
+      client_id: DEMO_SEED.app.clientId,
+      client_secret: DEMO_SEED.app.clientSecret,
+      name: 'QA shop',
+      redirect_uris: [redirectUri],
+    });
+    const member = await admin.seedShopper('member');
+    const tomorrow = await admin.seedShopper({ until: '+1d' });
+    const lapsed = await admin.seedShopper('lapsed');
+    const none = await admin.seedShopper('non-member');
+    const { apps, instacart_users: users } = await admin.state();
+    expect(apps.find((app) => app.client_id === DEMO_SEED.app.clientId)?.redirect_uris).toEqual([
+      redirectUri,
+    ]);
+    const byId = new Map(users.map((user) => [user.id, user]));
+    const now = (await admin.now()).getTime();
+    const endOf = (id: number) => Date.parse(byId.get(id)?.expired_at ?? '');
+    expect(endOf(member.id) - now).toBeGreaterThan(364 * 86_400_000);
+    expect(endOf(tomorrow.id) - now).toBeGreaterThan(23 * 3_600_000);
+    expect(endOf(tomorrow.id) - now).toBeLessThanOrEqual(86_400_000);
+    expect(endOf(lapsed.id)).toBeLessThan(now);
+    expect(byId.get(none.id)).toMatchObject({ instacartplus_member: false, expired_at: null });
+    expect(new Set([member.email, tomorrow.email, lapsed.email, none.email]).size).toBe(4);
+  });
+
+  it('renews, lapses and cancels a membership', async () => {
+    const shopper = await admin.seedShopper('lapsed');
+    const now = (await admin.now()).getTime();
+    expect(Date.parse((await admin.renewMembership(shopper.id)).expired_at ?? '')).toBeGreaterThan(now);
+    expect(Date.parse((await admin.lapseMembership(shopper.id)).expired_at ?? '')).toBeLessThan(now);
+    expect((await admin.cancelMembership(shopper.id)).instacartplus_member).toBe(false);
+  });
+
+  it('links through the sandbox code, then unlinks and deactivates at customer service', async () => {
+    const shopper = await admin.seedShopper('member');
+    const code = await admin.authorizeCode({
+      instacartUserId: shopper.id,
+      redirectUri: DEMO_SEED.app.redirectUri,
+    });
+    expect(code).toMatch(/\S{20,}/);
+    const emulator = running.emulator;
+    if (!emulator) throw new Error('in process: the emulator object is at hand');
+    // The retailer's side of the link, done here with the in-process helpers' own Connect calls.
+    const token = await emulator.fetch(`${running.url}/v2/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'authorization_code',
+        client_id: DEMO_SEED.app.clientId,
+        client_secret: DEMO_SEED.app.clientSecret,
+        code,
+        redirect_uri: DEMO_SEED.app.redirectUri,
+      }),
+    });
+    const { access_token: linkingToken } = (await token.json()) as { access_token: string };
+    const fulfillment = await (
+      await emulator.fetch(`${running.url}/v2/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: DEMO_SEED.app.clientId,
+          client_secret: DEMO_SEED.app.clientSecret,
+          scope: 'connect:fulfillment',
+        }),
+      })
+    ).json();
+    const bearer = { authorization: `Bearer ${(fulfillment as { access_token: string }).access_token}` };
+    const json = { 'content-type': 'application/json', ...bearer };
+    await emulator.fetch(`${running.url}/v2/fulfillment/users`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ user_id: 'qa-user', first_name: 'Q' }),
+    });
+    const linked = await emulator.fetch(`${running.url}/v2/fulfillment/users/qa-user/link`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ linking_token: linkingToken }),
+    });
+    expect(linked.status).toBe(200);
+
+    expect(await admin.linkOf('qa-user')).toMatchObject({ instacart_user_id: shopper.id });
+    expect((await admin.setConnectUserActive('qa-user', false)).active).toBe(false);
+    await admin.unlink('qa-user', DEMO_SEED.app.clientId);
+    expect(await admin.linkOf('qa-user')).toBeUndefined();
+    await expect(admin.unlink('qa-user')).rejects.toMatchObject({ status: 404, key: 'user_id' });
+  });
+
+  it('takes Connect down for the next N calls, then it answers again', async () => {
+    await admin.connectDown({ calls: 2, retryAfterSeconds: 3 });
+    const tokenCall = () =>
+      fetch(`${running.url}/v2/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: DEMO_SEED.app.clientId,
+          client_secret: DEMO_SEED.app.clientSecret,
+          scope: 'connect:fulfillment',
+        }),
+      });
+    const first = await tokenCall();
+    expect([first.status, first.headers.get('retry-after')]).toEqual([503, '3']);
+    const statusCall = await fetch(`${running.url}/v2/fulfillment/users/anyone/link`);
+    expect(statusCall.status).toBe(503);
+    expect(await admin.faults()).toEqual([]);
+    expect((await tokenCall()).status).toBe(200);
+  });
+
+  it('slows Connect down, moves the clock, changes settings and reads the request log', async () => {
+    const id = await admin.connectSlow({ delayMs: 1 });
+    expect((await admin.faults()).map((fault) => [fault.id, fault.path, fault.delay_ms])).toEqual([
+      [id, '/v2/**', 1],
+    ]);
+    await admin.clearFaults();
+    expect(await admin.faults()).toEqual([]);
+
+    const before = await admin.now();
+    expect((await admin.advanceClock(3600)).getTime() - before.getTime()).toBeGreaterThanOrEqual(3_600_000);
+    const fixed = new Date('2030-01-02T03:04:05.000Z');
+    expect(await admin.setClock({ now: fixed.toISOString() })).toEqual(fixed);
+
+    expect(await admin.updateSettings({ require_pkce: true, latency_ms: 0 })).toMatchObject({
+      require_pkce: true,
+    });
+    expect((await admin.settings()).require_pkce).toBe(true);
+
+    await admin.clearRequests();
+    await fetch(`${running.url}/v2/fulfillment/users/nobody/link`);
+    expect((await admin.requests()).map((entry) => [entry.method, entry.path, entry.status])).toEqual([
+      ['GET', '/v2/fulfillment/users/nobody/link', 401],
+    ]);
+    expect((await admin.openApi()).openapi).toBe('3.1.0');
+  });
+
+  it('throws EmulatorAdminError with the field of a refused body', async () => {
+    const refused = admin.createInstacartUser({
+      email: 'not-an-email',
+      password: 'x',
+      instacartplus_member: true,
+    });
+    await expect(refused).rejects.toBeInstanceOf(EmulatorAdminError);
+    await expect(refused).rejects.toMatchObject({ status: 400, key: 'email' });
+  });
+});
+
+describe('startTestEmulator as a child process', () => {
+  it('starts the command with the scenario and flags, answers the admin API, and stops', async () => {
+    const child = await startTestEmulator({
+      child: true,
+      seed: 'empty',
+      adminToken: 'qa-token-123456789',
+      scenario: { settings: { require_pkce: true } },
+    });
+    try {
+      expect(child.emulator).toBeUndefined();
+      expect(child.pid).toBeGreaterThan(0);
+      expect(await child.admin.settings()).toMatchObject({ require_pkce: true });
+      expect((await child.admin.state()).instacart_users).toEqual([]);
+      const shopper = await child.admin.seedShopper('member');
+      expect((await child.admin.state()).instacart_users.map((user) => user.id)).toEqual([shopper.id]);
+    } finally {
+      await child.stop();
+    }
+    await expect(fetch(`${child.url}/_emulator/state`)).rejects.toThrow();
+  });
+
+  it('says why a child could not start', async () => {
+    await expect(startTestEmulator({ child: true, issuer: 'not a url' })).rejects.toThrow(/--public-url/);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * @module `@cartlink/emulator/testing`: the test kit for a retailer's QA. {@link startTestEmulator}
+ * runs an emulator on a free port (in process or as a child process) and stops it;
+ * {@link EmulatorAdmin} is a typed client of every admin call (accounts and memberships,
+ * customer-service unlink, Connect users, faults, clock, settings, applications, request log, state)
+ * plus the scenarios a QA engineer reaches for first. Its input types are the emulator's own request
+ * schemas, so what type-checks is what the emulator accepts.
+ *
+ * @example A lapsed Instacart+ member renews, and the shop's checkout must follow.
+ * ```ts
+ * import { startTestEmulator } from '@cartlink/emulator/testing';
+ *
+ * const emulator = await startTestEmulator();
+ * const shopper = await emulator.admin.seedShopper('lapsed');
+ * // … link the shop's user to shopper.id, expect the delivery fee at checkout …
+ * await emulator.admin.renewMembership(shopper.id);
+ * // … expect $0 delivery …
+ * await emulator.admin.connectDown({ calls: 2 }); // the next two Connect calls answer 503
+ * await emulator.stop();
+ * ```
+ */
+export {
+  type AppInput,
+  type ClockChange,
+  type CodeRequest,
+  type ConnectUserChange,
+  type ConnectUserView,
+  EmulatorAdmin,
+  EmulatorAdminError,
+  type EmulatorAdminOptions,
+  type EmulatorStateView,
+  type ExpiryTime,
+  type FaultInput,
+  type FaultView,
+  type InstacartUserBody,
+  type InstacartUserChange,
+  type InstacartUserView,
+  type LinkView,
+  type Membership,
+  type RequestLogEntry,
+  type SeededShopper,
+  type SettingsChange,
+  type SettingsView,
+} from './test-kit/admin-client.js';
+export { startTestEmulator, type TestEmulator, type TestEmulatorOptions } from './test-kit/start-node.js';
