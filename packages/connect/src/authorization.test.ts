@@ -183,7 +183,7 @@ describe('parseAuthorizationResponse', () => {
         thrown = error;
       }
       expect(thrown).toBeInstanceOf(AuthorizationResponseError);
-      expect(thrown).toMatchObject({ code: 'invalid_response' });
+      expect(thrown).toMatchObject({ code: 'invalid_response', reason: 'duplicate_parameter' });
       expect((thrown as Error).message).toContain(`"${name}"`);
       // Parameter names only, never their values.
       expect((thrown as Error).message).not.toMatch(/one|two|abc/);
@@ -197,13 +197,16 @@ describe('parseAuthorizationResponse', () => {
   });
 
   it.each([
-    ['both code and error', 'code=abc&error=access_denied&state=s1'],
-    ['neither code nor error', 'state=s1'],
-    ['an empty code', 'code=&state=s1'],
-    ['no state', 'code=abc'],
-    ['an empty state', 'code=abc&state='],
-  ])('throws invalid_response for %s', (_, query) => {
-    expect(() => parseAuthorizationResponse(redirect(query))).toThrow(AuthorizationResponseError);
+    ['both code and error', 'code=abc&error=access_denied&state=s1', 'code_and_error'],
+    ['a code with an empty error', 'code=abc&error=&state=s1', 'code_and_error'],
+    ['neither code nor error', 'state=s1', 'no_code_or_error'],
+    ['an empty code', 'code=&state=s1', 'no_code_or_error'],
+    ['no state', 'code=abc', 'missing_state'],
+    ['an empty state', 'code=abc&state=', 'missing_state'],
+  ])('throws invalid_response for %s', (_, query, reason) => {
+    expect(() => parseAuthorizationResponse(redirect(query))).toThrow(
+      expect.objectContaining({ code: 'invalid_response', reason }),
+    );
   });
 
   describe('with an expected issuer (RFC 9207)', () => {
@@ -226,15 +229,33 @@ describe('parseAuthorizationResponse', () => {
         'error=access_denied&state=s1&iss=x',
       ]) {
         expect(() => parseAuthorizationResponse(redirect(query), { expectedIssuer })).toThrow(
-          AuthorizationResponseError,
+          expect.objectContaining({ reason: 'issuer_mismatch' }),
         );
       }
+    });
+
+    it('refuses an empty iss as another issuer, not as a missing one', () => {
+      expect(() =>
+        parseAuthorizationResponse(redirect('code=abc&state=s1&iss='), { expectedIssuer }),
+      ).toThrow(expect.objectContaining({ reason: 'issuer_mismatch' }));
+    });
+
+    it('checks the issuer before reading the rest of the response', () => {
+      expect(() => parseAuthorizationResponse(redirect('state=s1&iss=x'), { expectedIssuer })).toThrow(
+        expect.objectContaining({ reason: 'issuer_mismatch' }),
+      );
+      expect(() =>
+        parseAuthorizationResponse(redirect('code=abc&error=access_denied'), {
+          expectedIssuer,
+          requireIssuer: true,
+        }),
+      ).toThrow(expect.objectContaining({ reason: 'missing_issuer' }));
     });
 
     it('refuses a missing iss when required', () => {
       expect(() =>
         parseAuthorizationResponse(redirect('code=abc&state=s1'), { expectedIssuer, requireIssuer: true }),
-      ).toThrow(AuthorizationResponseError);
+      ).toThrow(expect.objectContaining({ code: 'invalid_response', reason: 'missing_issuer' }));
     });
   });
 });

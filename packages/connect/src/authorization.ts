@@ -172,7 +172,7 @@ export type AuthorizationResponse = AuthorizationCodeResponse | AuthorizationErr
 
 /** Options of {@link parseAuthorizationResponse}. */
 export interface ParseAuthorizationResponseOptions {
-  /** When given, an `iss` that is present must equal it (RFC 9207 section 2.4). */
+  /** When given, an `iss` that is present, even empty, must equal it (RFC 9207 section 2.4). */
   expectedIssuer?: string;
   /**
    * With `expectedIssuer`, also refuse a response without `iss` (the server is known to send it).
@@ -186,9 +186,10 @@ const SINGLE_PARAMETERS = ['code', 'state', 'error', 'error_description', 'error
 
 /**
  * Reads the redirect back from the authorization endpoint. Throws `AuthorizationResponseError`
- * (code `invalid_response`) when a parameter is given more than once, when both or neither of
- * `code` and `error` are present, when `state` is missing, or when `iss` does not match the
- * expected issuer. Checking `state` against the session is the caller's job.
+ * (code `invalid_response`, with the broken rule in `reason`) when a parameter is given more than
+ * once, when `iss` does not match the expected issuer, when both `code` and `error` are present
+ * (even empty) or neither has a value, or when `state` is missing. The issuer is checked before
+ * anything else in the response is read. Checking `state` against the session is the caller's job.
  *
  * @example
  * ```ts
@@ -209,27 +210,43 @@ export function parseAuthorizationResponse(
     if (params.getAll(name).length > 1) {
       throw new AuthorizationResponseError(
         `The authorization response has the parameter "${name}" more than once`,
+        'duplicate_parameter',
       );
     }
+  }
+  // RFC 9207 section 2.4: a response from another authorization server (a mix-up) is refused before
+  // its code or error means anything.
+  if (options.expectedIssuer !== undefined) {
+    const presentedIssuer = params.get('iss');
+    if (presentedIssuer === null && options.requireIssuer) {
+      throw new AuthorizationResponseError('The authorization response has no "iss"', 'missing_issuer');
+    }
+    if (presentedIssuer !== null && presentedIssuer !== options.expectedIssuer) {
+      throw new AuthorizationResponseError(
+        'The authorization response comes from an unexpected issuer',
+        'issuer_mismatch',
+      );
+    }
+  }
+  // Both present is ambiguous whatever their values: neither one can be trusted to be the answer.
+  if (params.has('code') && params.has('error')) {
+    throw new AuthorizationResponseError(
+      'The authorization response has both "code" and "error"',
+      'code_and_error',
+    );
   }
   const code = nonEmpty(params.get('code'));
   const error = nonEmpty(params.get('error'));
   const state = nonEmpty(params.get('state'));
   const iss = nonEmpty(params.get('iss'));
-  if (code !== null && error !== null) {
-    throw new AuthorizationResponseError('The authorization response has both "code" and "error"');
-  }
   if (code === null && error === null) {
-    throw new AuthorizationResponseError('The authorization response has neither "code" nor "error"');
+    throw new AuthorizationResponseError(
+      'The authorization response has neither "code" nor "error"',
+      'no_code_or_error',
+    );
   }
-  if (state === null) throw new AuthorizationResponseError('The authorization response has no "state"');
-  if (options.expectedIssuer !== undefined) {
-    if (iss === null && options.requireIssuer) {
-      throw new AuthorizationResponseError('The authorization response has no "iss"');
-    }
-    if (iss !== null && iss !== options.expectedIssuer) {
-      throw new AuthorizationResponseError('The authorization response comes from an unexpected issuer');
-    }
+  if (state === null) {
+    throw new AuthorizationResponseError('The authorization response has no "state"', 'missing_state');
   }
   if (code !== null) return { code, state, iss };
   return { error: error as string, errorDescription: nonEmpty(params.get('error_description')), state, iss };

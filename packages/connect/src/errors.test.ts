@@ -83,7 +83,12 @@ describe('error classes', () => {
       [ConnectApiError],
     ],
     [new UnexpectedResponseError('x', 418), 'unexpected_response', 'UnexpectedResponseError', []],
-    [new AuthorizationResponseError('x'), 'invalid_response', 'AuthorizationResponseError', []],
+    [
+      new AuthorizationResponseError('x', 'missing_state'),
+      'invalid_response',
+      'AuthorizationResponseError',
+      [],
+    ],
     [new ConnectConfigurationError('x'), 'invalid_configuration', 'ConnectConfigurationError', []],
   ])('%s has code %s, its own name, and the base classes', (error, code, name, parents) => {
     expect(error.code).toBe(code);

@@ -310,11 +310,25 @@ export class UnexpectedResponseError extends ConnectError {
 
 /**
  * The redirect back from the authorization endpoint is malformed: a parameter given twice, both
- * or neither of `code` and `error`, no `state`, or an `iss` that does not match.
+ * or neither of `code` and `error`, no `state`, or an `iss` that is missing or does not match.
+ * `reason` says which, so a caller can answer each its own way.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  * @see https://www.rfc-editor.org/rfc/rfc9207
  */
 export class AuthorizationResponseError extends ConnectError {
   override readonly code = 'invalid_response' as const;
+  /** Which rule the response broke. */
+  readonly reason:
+    | 'duplicate_parameter'
+    | 'code_and_error'
+    | 'no_code_or_error'
+    | 'missing_state'
+    | 'missing_issuer'
+    | 'issuer_mismatch';
+
+  constructor(message: string, reason: AuthorizationResponseError['reason']) {
+    super(message);
+    this.reason = reason;
+  }
 }

@@ -7,6 +7,7 @@ import {
   type AcceptLanguage,
   type AuthorizationCodeResponse,
   type AuthorizationErrorResponse,
+  type AuthorizationResponseError,
   type ConnectApiError,
   type ConnectClient,
   type ConnectClientOptions,
@@ -76,6 +77,15 @@ describe('public types', () => {
       'oauth_error' | 'invalid_grant' | 'invalid_client'
     >();
     expectTypeOf<UserNotFoundError>().toExtend<ConnectApiError>();
+    // The linking core answers each broken rule of a callback its own way, by this field.
+    expectTypeOf<AuthorizationResponseError['reason']>().toEqualTypeOf<
+      | 'duplicate_parameter'
+      | 'code_and_error'
+      | 'no_code_or_error'
+      | 'missing_state'
+      | 'missing_issuer'
+      | 'issuer_mismatch'
+    >();
     expectTypeOf(createErrorFromResponse).returns.toEqualTypeOf<Promise<ConnectError>>();
   });
 

@@ -80,10 +80,15 @@ describe('the delivery-discount decision', () => {
     const verifiedAt = f.clock.now;
     f.clock.advance(600);
     connectDown();
-    expect(await policy.decide({ userId: alex.userId, deliveryFeeCents: 399 })).toMatchObject({
+    expect(await policy.decide({ userId: alex.userId, deliveryFeeCents: 399 })).toEqual({
       eligible: true,
       waivedCents: 399,
-      evidence: { verification: 'grace', verifiedAt },
+      evidence: {
+        instacartplusMember: true,
+        expiredAt: new Date('2099-01-31T00:00:00Z'),
+        verifiedAt,
+        verification: 'grace',
+      },
     });
   });
 

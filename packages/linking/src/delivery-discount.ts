@@ -7,7 +7,12 @@
  */
 import type { Linking, Locale } from './linking.js';
 import { isActiveMember } from './status.js';
-import type { DeliveryDiscount, DeliveryDiscountLedger, DiscountVerification } from './storage/types.js';
+import type {
+  DeliveryDiscount,
+  DeliveryDiscountLedger,
+  DiscountVerification,
+  MembershipVerification,
+} from './storage/types.js';
 
 /** Options of {@link createDeliveryDiscountPolicy}. */
 export interface DeliveryDiscountPolicyOptions {
@@ -81,6 +86,28 @@ export interface DeliveryDiscountPolicy {
   }): Promise<DeliveryDiscountDecision>;
 }
 
+/** The discount of the whole fee, resting on the verification it was decided on. */
+function grantDiscount(
+  deliveryFeeCents: number,
+  verification: MembershipVerification,
+  kind: DiscountVerification,
+): Extract<DeliveryDiscountDecision, { eligible: true }> {
+  return {
+    eligible: true,
+    waivedCents: deliveryFeeCents,
+    evidence: {
+      instacartplusMember: verification.instacartplusMember,
+      expiredAt: verification.expiredAt,
+      verifiedAt: verification.verifiedAt,
+      verification: kind,
+    },
+  };
+}
+
+function refuseDiscount(reason: NoDiscountReason): Extract<DeliveryDiscountDecision, { eligible: false }> {
+  return { eligible: false, reason, waivedCents: 0 };
+}
+
 /**
  * Creates the checkout's discount policy.
  * @example
@@ -105,38 +132,21 @@ export function createDeliveryDiscountPolicy(options: DeliveryDiscountPolicyOpti
           verification !== null &&
           at.getTime() - verification.verifiedAt.getTime() <= graceMs &&
           isActiveMember(verification, at);
-        if (!withinGrace) return { eligible: false, reason: 'unverifiable', waivedCents: 0 };
-        return {
-          eligible: true,
-          waivedCents: deliveryFeeCents,
-          evidence: {
-            instacartplusMember: verification.instacartplusMember,
-            expiredAt: verification.expiredAt,
-            verifiedAt: verification.verifiedAt,
-            verification: 'grace',
-          },
-        };
+        return withinGrace
+          ? grantDiscount(deliveryFeeCents, verification, 'grace')
+          : refuseDiscount('unverifiable');
       }
-      if (verification === null) return { eligible: false, reason: 'unverifiable', waivedCents: 0 };
+      if (verification === null) return refuseDiscount('unverifiable');
       switch (verification.result) {
         case 'user-not-found':
         case 'not-linked':
-          return { eligible: false, reason: 'not-linked', waivedCents: 0 };
+          return refuseDiscount('not-linked');
         case 'user-not-active':
-          return { eligible: false, reason: 'user-not-active', waivedCents: 0 };
+          return refuseDiscount('user-not-active');
         case 'linked':
-          if (!isActiveMember(verification, at))
-            return { eligible: false, reason: 'not-member', waivedCents: 0 };
-          return {
-            eligible: true,
-            waivedCents: deliveryFeeCents,
-            evidence: {
-              instacartplusMember: verification.instacartplusMember,
-              expiredAt: verification.expiredAt,
-              verifiedAt: verification.verifiedAt,
-              verification: 'fresh',
-            },
-          };
+          return isActiveMember(verification, at)
+            ? grantDiscount(deliveryFeeCents, verification, 'fresh')
+            : refuseDiscount('not-member');
       }
     },
   };

@@ -466,6 +466,16 @@ describe('the adapters', () => {
     expect(await (await app.request(get('/'))).text()).toBe('home');
   });
 
+  it('mounts the endpoints under a base path given with a trailing slash', async () => {
+    f.fake.users.set('user-alex', { linkedTo: 2, active: true });
+    const app = new Hono();
+    app.route('/', createLinkingHonoApp({ ...options, basePath: '/api/cartlink/' }));
+    expect(await (await app.request(get('/api/cartlink/status'))).json()).toMatchObject({
+      state: 'linked-inactive',
+    });
+    expect((await app.request(get('/cartlink/status'))).status).toBe(404);
+  });
+
   describe('Express', () => {
     let server: Server;
     let base: string;

@@ -6,6 +6,7 @@
  */
 import type { LinkOutcomeParam, LinkResult, ReportedOutcome, StatusView } from '@cartlink/wire';
 import { z } from 'zod';
+import { resolveBasePath } from './base-path.js';
 import { LinkingRequestError } from './errors.js';
 import { type LinkingSubject, timingSafeEqualStrings } from './link-transactions.js';
 import type { Linking, Locale } from './linking.js';
@@ -232,7 +233,7 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<unknown
 export function createLinkingHandler(
   options: LinkingHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  const basePath = (options.basePath ?? '/cartlink').replace(/\/+$/, '');
+  const basePath = resolveBasePath(options.basePath);
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024;
   const { linking } = options;
 
@@ -265,20 +266,22 @@ export function createLinkingHandler(
     return `${path}${back.search}`;
   }
 
-  async function authorize(request: Request, subject: LinkingRequestSubject): Promise<Response> {
+  async function authorize(
+    request: Request,
+    subject: LinkingSubject,
+    expectedCsrfToken: string | undefined,
+  ): Promise<Response> {
     const form = await readFormBody(request, maxBodyBytes);
-    const expected = subject.csrfToken;
-    if (!expected) {
+    if (!expectedCsrfToken) {
       throw new LinkingRequestError(403, 'csrf_token_unavailable', 'Links cannot start without a CSRF token');
     }
     const submitted = form.getAll(CSRF_FIELD);
-    if (submitted.length !== 1 || !timingSafeEqualStrings(submitted[0] ?? '', expected)) {
+    if (submitted.length !== 1 || !timingSafeEqualStrings(submitted[0] ?? '', expectedCsrfToken)) {
       throw new LinkingRequestError(403, 'csrf_token_invalid', 'The form has expired; reload the page');
     }
-    const linkingSubject: LinkingSubject = { sessionId: subject.sessionId, userId: subject.userId };
-    const limit = options.limitLinkStart ? await options.limitLinkStart(linkingSubject, request) : null;
+    const limit = options.limitLinkStart ? await options.limitLinkStart(subject, request) : null;
     if (limit) return throttled(request, limit);
-    const { authorizationUrl } = await linking.startLink(linkingSubject);
+    const { authorizationUrl } = await linking.startLink(subject);
     return redirect(authorizationUrl);
   }
 
@@ -310,7 +313,7 @@ export function createLinkingHandler(
 
     switch (action) {
       case 'authorize':
-        return authorize(request, subject);
+        return authorize(request, linkingSubject, subject.csrfToken);
       case 'status':
         return json(200, (await linking.getStatus(linkingSubject, localeOption)) satisfies StatusView);
       case 'verify':

@@ -374,6 +374,19 @@ describe('completing a link', () => {
     expect((await f.linking.completeLink(alex, { error: 'invalid_scope', state })).outcome).toBe('failed');
   });
 
+  it.each([
+    ['a Deny', 'access_denied'],
+    ['an empty error', ''],
+  ])('refuses a code that comes with %s as failed, exchanging nothing', async (_, error) => {
+    const { state, codeChallenge } = await startLink();
+    const code = f.fake.issueCode(1, { codeChallenge });
+    expect(await f.linking.completeLink(alex, { code, state, error })).toMatchObject({
+      outcome: 'failed',
+      detail: 'authorization-error',
+    });
+    expect(f.fake.count('exchange')).toBe(0);
+  });
+
   it('reports a callback without a code as failed', async () => {
     const { state } = await startLink();
     expect(await f.linking.completeLink(alex, { state })).toMatchObject({
@@ -445,7 +458,10 @@ describe('completing a link', () => {
     expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
   });
 
-  it('reports failed when Connect says success but its status right after says not linked', async () => {
+  it('reports failed, to the shopper and to the listener, when Connect says success but its status right after says not linked', async () => {
+    const events: unknown[] = [];
+    await f.close();
+    f = await createLinkingFixture({ onEvent: (event) => events.push(event) });
     f.fake.users.set(alex.userId, { linkedTo: null, active: true });
     const { state, codeChallenge } = await startLink();
     f.fake.overrides.set('link', () => json(200, { success: true }));
@@ -457,6 +473,12 @@ describe('completing a link', () => {
       outcome: 'failed',
       detail: 'unexpected-response',
       status: { state: 'unlinked' },
+    });
+    expect(events).toContainEqual({
+      type: 'link-completed',
+      userId: alex.userId,
+      outcome: 'failed',
+      detail: 'unexpected-response',
     });
     expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
   });
@@ -526,12 +548,16 @@ describe('issuer check (RFC 9207)', () => {
     expect((await f.linking.completeLink(alex, { code, state, iss: issuer })).outcome).toBe('linked');
   });
 
-  it('refuses a wrong iss before exchanging the code (mix-up attack)', async () => {
+  // An empty iss is a wrong one, not a missing one.
+  it.each([
+    ['a wrong', 'https://evil.example'],
+    ['an empty', ''],
+  ])('refuses %s iss before exchanging the code (mix-up attack)', async (_, iss) => {
     await f.close();
     f = await createLinkingFixture({ issuer });
     const { state, codeChallenge } = await startLink();
     const code = f.fake.issueCode(1, { codeChallenge });
-    const result = await f.linking.completeLink(alex, { code, state, iss: 'https://evil.example' });
+    const result = await f.linking.completeLink(alex, { code, state, iss });
     expect(result).toMatchObject({ outcome: 'failed', detail: 'issuer-mismatch' });
     expect(f.fake.count('exchange')).toBe(0);
   });
@@ -554,6 +580,18 @@ describe('issuer check (RFC 9207)', () => {
       state: second.state,
     });
     expect(accepted.outcome).toBe('linked');
+  });
+
+  it('refuses a wrong iss on a Deny too, as a mix-up rather than a cancellation', async () => {
+    await f.close();
+    f = await createLinkingFixture({ issuer });
+    const { state } = await startLink();
+    const result = await f.linking.completeLink(alex, {
+      error: 'access_denied',
+      state,
+      iss: 'https://evil.example',
+    });
+    expect(result).toMatchObject({ outcome: 'failed', detail: 'issuer-mismatch' });
   });
 
   it('refuses to start when an issuer is required but not configured', async () => {

@@ -7,6 +7,8 @@
  */
 import {
   AlreadyLinkedError,
+  type AuthorizationResponse,
+  AuthorizationResponseError,
   type ConnectClient,
   ConnectError,
   ConnectNetworkError,
@@ -14,7 +16,9 @@ import {
   ConnectTimeoutError,
   ConnectUnavailableError,
   type CreateUserInput,
+  InvalidClientError,
   InvalidLinkingTokenError,
+  parseAuthorizationResponse,
   RateLimitedError,
   UserAlreadyExistsError,
   UserNotActiveError,
@@ -243,6 +247,27 @@ export type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'o
 /** Purge expired link transactions after this many link starts, so the table stays small without a job. */
 const PURGE_EVERY_N_TRANSACTIONS = 100;
 
+/** The failure each rule of the authorization response that a callback can break is reported as. */
+const RESPONSE_REJECTION_DETAIL: Record<AuthorizationResponseError['reason'], LinkFailureDetail> = {
+  issuer_mismatch: 'issuer-mismatch',
+  missing_issuer: 'issuer-missing',
+  no_code_or_error: 'code-missing',
+  code_and_error: 'authorization-error',
+  // A callback holds one value a name, and a callback without a state never gets this far.
+  duplicate_parameter: 'authorization-error',
+  missing_state: 'state-missing',
+};
+
+/** The callback's parameters under their OAuth names, for `parseAuthorizationResponse` of `@cartlink/connect`. */
+function toAuthorizationResponseParams(callback: AuthorizationCallback): URLSearchParams {
+  const params = new URLSearchParams();
+  const { code, state, iss, error } = callback;
+  for (const [name, value] of Object.entries({ code, state, iss, error })) {
+    if (value !== undefined) params.set(name, value);
+  }
+  return params;
+}
+
 /**
  * Creates the linking core.
  * @example
@@ -407,12 +432,8 @@ export function createLinking(options: LinkingOptions): Linking {
     if (error instanceof UserNotActiveError) return { outcome: 'user-not-active', detail: 'user-not-active' };
     if (error instanceof InvalidLinkingTokenError)
       return { outcome: 'failed', detail: 'linking-token-rejected' };
-    if (error instanceof ConnectOAuthError) {
-      return {
-        outcome: 'failed',
-        detail: error.error === 'invalid_client' ? 'client-rejected' : 'code-rejected',
-      };
-    }
+    if (error instanceof InvalidClientError) return { outcome: 'failed', detail: 'client-rejected' };
+    if (error instanceof ConnectOAuthError) return { outcome: 'failed', detail: 'code-rejected' };
     if (
       error instanceof ConnectNetworkError ||
       error instanceof ConnectTimeoutError ||
@@ -483,27 +504,29 @@ export function createLinking(options: LinkingOptions): Linking {
     }
     const { transaction } = consumed;
 
-    // RFC 9207: refuse a response that names another authorization server (mix-up attack).
-    if (resolved.issuer !== undefined) {
-      if (callback.iss === undefined) {
-        if (resolved.requireIssuer) return finish('failed', 'issuer-missing', { fresh: false });
-      } else if (callback.iss !== resolved.issuer) {
-        return finish('failed', 'issuer-mismatch', { fresh: false });
-      }
+    // Connect's reading of the response also refuses one that names another authorization server
+    // (RFC 9207, the mix-up attack), before its code or error is looked at.
+    let response: AuthorizationResponse;
+    try {
+      response = parseAuthorizationResponse(toAuthorizationResponseParams(callback), {
+        expectedIssuer: resolved.issuer,
+        requireIssuer: resolved.requireIssuer,
+      });
+    } catch (error) {
+      if (!(error instanceof AuthorizationResponseError)) throw error;
+      return finish('failed', RESPONSE_REJECTION_DETAIL[error.reason], { fresh: false });
     }
-
-    if (callback.error !== undefined) {
-      return callback.error === 'access_denied'
+    if ('error' in response) {
+      return response.error === 'access_denied'
         ? finish('cancelled', 'access-denied', { fresh: false })
         : finish('failed', 'authorization-error', { fresh: false });
     }
-    if (!callback.code) return finish('failed', 'code-missing', { fresh: false });
 
     try {
       // The code is exchanged once, here, and never retried: a second redemption would revoke the
       // tokens of the first (RFC 6749 §4.1.2).
       const linkingToken = await connect.exchangeAuthorizationCode({
-        code: callback.code,
+        code: response.code,
         redirectUri: transaction.redirectUri,
         ...(transaction.codeVerifier === null ? {} : { codeVerifier: transaction.codeVerifier }),
       });
@@ -515,12 +538,7 @@ export function createLinking(options: LinkingOptions): Linking {
     }
     await storage.linkRecords.markLinked(subject.userId, resolved.now());
     // The seed refreshes the status element after linking: ask Connect for the membership now.
-    const result = await finish('linked', null, { fresh: true });
-    // Connect said "linked" but its own status says otherwise: never show a success the shopper's
-    // next page would contradict (the refresh has already corrected the retailer's record).
-    if (result.status.state === 'unlinked')
-      return { ...result, outcome: 'failed', detail: 'unexpected-response' };
-    return result;
+    return finish('linked', null, { fresh: true });
   }
 
   return {

@@ -10,6 +10,7 @@ import type {
   NextFunction,
   RequestHandler,
 } from 'express';
+import { resolveBasePath } from '../base-path.js';
 import { createLinkingHandler, type LinkingHandlerOptions } from '../handler.js';
 
 /** Builds a web `Request` from an Express request (whose body must not have been consumed yet). */
@@ -58,7 +59,7 @@ export function toExpressHandler(handler: (request: Request) => Promise<Response
  * app.use(createLinkingExpressMiddleware({ linking, getSubject, allowedOrigins: [publicUrl] }));
  */
 export function createLinkingExpressMiddleware(options: LinkingHandlerOptions): RequestHandler {
-  const basePath = (options.basePath ?? '/cartlink').replace(/\/+$/, '');
+  const basePath = resolveBasePath(options.basePath);
   const handle = toExpressHandler(createLinkingHandler(options));
   return (req, res, next) => {
     if (!req.path.startsWith(`${basePath}/`)) {

@@ -3,6 +3,7 @@
  * web-standard handler.
  */
 import { Hono } from 'hono';
+import { resolveBasePath } from '../base-path.js';
 import { createLinkingHandler, type LinkingHandlerOptions } from '../handler.js';
 
 /**
@@ -13,7 +14,7 @@ import { createLinkingHandler, type LinkingHandlerOptions } from '../handler.js'
  */
 export function createLinkingHonoApp(options: LinkingHandlerOptions): Hono {
   const handle = createLinkingHandler(options);
-  const basePath = (options.basePath ?? '/cartlink').replace(/\/+$/, '');
+  const basePath = resolveBasePath(options.basePath);
   const app = new Hono();
   app.all(`${basePath}/*`, (c) => handle(c.req.raw));
   return app;
