@@ -4,6 +4,7 @@
  * form posts with the page's origin, redirects followed by hand so that each hop can be checked, and
  * readers for the fields of the pages it meets.
  */
+import { CookieJar as ShopCookieJar } from '../../../testing/shop-client.js';
 
 /** One HTTP answer, read whole. */
 export interface Page {
@@ -22,15 +23,16 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** Cookies per host name, as a browser keeps them (attributes other than expiry are ignored). */
+/**
+ * Cookies per host name, as a browser keeps them (attributes other than expiry are ignored): one
+ * shopper's jar of the repository's shop client for each host.
+ */
 export class CookieJar {
-  private readonly byHost = new Map<string, Map<string, string>>();
+  private readonly byHost = new Map<string, ShopCookieJar>();
 
   /** The `Cookie` header for a URL, or null. */
   headerFor(url: string): string | null {
-    const cookies = this.byHost.get(new URL(url).hostname);
-    if (cookies === undefined || cookies.size === 0) return null;
-    return [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    return this.byHost.get(new URL(url).hostname)?.header() ?? null;
   }
 
   /** Stores the `Set-Cookie` lines of a response from `url`. */
@@ -38,19 +40,10 @@ export class CookieJar {
     const host = new URL(url).hostname;
     let cookies = this.byHost.get(host);
     if (cookies === undefined) {
-      cookies = new Map();
+      cookies = new ShopCookieJar();
       this.byHost.set(host, cookies);
     }
-    for (const line of setCookies) {
-      const [pair = '', ...attributes] = line.split(';');
-      const index = pair.indexOf('=');
-      if (index <= 0) continue;
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      const expired = attributes.some((attribute) => /^\s*max-age\s*=\s*0\s*$/i.test(attribute));
-      if (expired || value === '') cookies.delete(name);
-      else cookies.set(name, value);
-    }
+    cookies.store(setCookies);
   }
 }
 

@@ -214,6 +214,24 @@ describe('startTestEmulator as a child process', () => {
     await expect(fetch(`${child.url}/_emulator/state`)).rejects.toThrow();
   });
 
+  it('starts with the demo seed by default, whatever EMULATOR_ variables this process has', async () => {
+    const saved = process.env.EMULATOR_ADMIN_TOKEN;
+    process.env.EMULATOR_ADMIN_TOKEN = 'short';
+    try {
+      const child = await startTestEmulator({ child: true });
+      try {
+        expect((await child.admin.state()).instacart_users.map((user) => user.email)).toEqual(
+          Object.values(DEMO_SEED.users),
+        );
+      } finally {
+        await child.stop();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.EMULATOR_ADMIN_TOKEN;
+      else process.env.EMULATOR_ADMIN_TOKEN = saved;
+    }
+  });
+
   it('says why a child could not start', async () => {
     await expect(startTestEmulator({ child: true, issuer: 'not a url' })).rejects.toThrow(/--public-url/);
   });

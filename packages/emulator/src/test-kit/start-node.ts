@@ -156,9 +156,10 @@ async function startChild(options: TestEmulatorOptions): Promise<TestEmulator> {
     if (directory) rmSync(directory, { recursive: true, force: true });
   };
 
+  // The emulator's configuration comes from the flags alone, not from this process's environment.
+  const { EMULATOR_ADMIN_TOKEN: _token, EMULATOR_PUBLIC_HOSTS: _hosts, ...env } = process.env;
   const child = spawn(process.execPath, [...cliCommand(), ...cliArguments(options, scenarioFile)], {
-    // The emulator's own configuration comes from the flags, not from this process's environment.
-    env: { ...process.env, EMULATOR_ADMIN_TOKEN: '', EMULATOR_PUBLIC_HOSTS: '' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
