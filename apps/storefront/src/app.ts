@@ -25,7 +25,7 @@ import { type ClientConnection, createClientAddressResolver } from './client-add
 import { migrateStorefront } from './db/migrations.js';
 import type { StorefrontDatabase } from './db/schema.js';
 import type { StorefrontConfig } from './env.js';
-import { type AppEnv, HttpError } from './http.js';
+import { type AppEnv, createAllowedMethodsLookup, HttpError } from './http.js';
 import { type ConcurrencyLimiter, createConcurrencyLimiter } from './load-shedding.js';
 import { negotiateLocale } from './locale.js';
 import { createLogger, type Logger } from './logger.js';
@@ -307,9 +307,26 @@ export async function createStorefront(
   registerAccountRoutes(app, services);
   registerAdminRoutes(app, services);
 
+  // Every route is registered by now: a path that one of them serves, asked for with another method,
+  // is answered 405 with `Allow`, not "Page not found".
+  const allowedMethods = createAllowedMethodsLookup(app.routes);
+
   app.notFound(async (c) => {
     if (c.get('session') === undefined) c.set('session', null);
     if (c.get('user') === undefined) c.set('user', null);
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return renderHtml(
+        c,
+        services,
+        { title: 'Method not allowed', current: null, status: 405 },
+        errorView(
+          'Method not allowed',
+          "This page can't be used that way. Use the shop's own links and buttons.",
+        ),
+      );
+    }
     return renderHtml(
       c,
       services,

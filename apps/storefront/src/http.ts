@@ -123,3 +123,45 @@ export function signInRedirectTarget(url: URL): string {
   const next = safeNextPath(`${target.pathname}${target.search}`);
   return next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
 }
+
+/** A route as Hono lists it in `app.routes`. */
+export interface RouteEntry {
+  method: string;
+  path: string;
+}
+
+/** A Hono route path (`/orders/:id`, `/assets/*`) as a regular expression over a whole request path. */
+function routePattern(path: string): RegExp {
+  const segments = path.split('/').map((segment) => {
+    if (segment === '*') return '.*';
+    if (segment.startsWith(':')) return '[^/]+';
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${segments.join('/')}$`);
+}
+
+/**
+ * Builds the lookup behind the shop's 405 answers: the methods a path is served with, from the routes
+ * of one method each (routes for every method, such as middleware and the linking endpoints, answer
+ * any method themselves). A path the shop serves, asked for with another method, is not "not found":
+ * it gets 405 with these methods in `Allow` (RFC 9110 §15.5.6). GET brings HEAD, which Hono answers
+ * with the GET route. Empty for a path no route serves.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6
+ * @example
+ * const allowedMethods = createAllowedMethodsLookup(app.routes);
+ * allowedMethods('/signout'); // ['POST']
+ */
+export function createAllowedMethodsLookup(routes: readonly RouteEntry[]): (path: string) => string[] {
+  const compiled = routes
+    .filter((route) => route.method !== 'ALL')
+    .map((route) => ({ method: route.method.toUpperCase(), pattern: routePattern(route.path) }));
+  return (path) => {
+    const methods = new Set<string>();
+    for (const route of compiled) {
+      if (!route.pattern.test(path)) continue;
+      methods.add(route.method);
+      if (route.method === 'GET') methods.add('HEAD');
+    }
+    return [...methods].sort();
+  };
+}

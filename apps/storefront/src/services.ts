@@ -46,7 +46,7 @@ export interface StorefrontServices {
 export interface PageOptions {
   title: string;
   current: NavItem;
-  status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500;
+  status?: 200 | 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500;
   withElements?: boolean;
 }
 

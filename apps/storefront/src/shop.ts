@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSqlStorage, type DeliveryDiscountDecision, toDeliveryDiscount } from '@cartlink/linking';
 import { type Kysely, sql } from 'kysely';
-import { CURRENCY, findProduct, MAX_QUANTITY, type Product } from './catalogue.js';
+import { CURRENCY, findProduct, MAX_QUANTITY, PRODUCTS, type Product } from './catalogue.js';
 import { fromMillis, type StorefrontDatabase, type StorefrontDb } from './db/schema.js';
 
 /** One line of a cart, priced from the catalogue. */
@@ -261,12 +261,18 @@ export async function getOrder(
   };
 }
 
-/** Number of items in the cart, for the header's "Cart (n)". */
+const CATALOGUE_IDS = PRODUCTS.map((product) => product.id);
+
+/**
+ * Number of items in the cart, for the header's "Cart (n)": the same items the cart page lists, so a
+ * line whose product has left the catalogue (which {@link getCart} leaves out) is not counted either.
+ */
 export async function countCartItems(db: StorefrontDb, userId: string): Promise<number> {
   const row = await db
     .selectFrom('shop_cart_items')
     .select((eb) => eb.fn.sum<number | string | null>('quantity').as('count'))
     .where('user_id', '=', userId)
+    .where('product_id', 'in', CATALOGUE_IDS)
     .executeTakeFirst();
   return Number(row?.count ?? 0);
 }
