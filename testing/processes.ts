@@ -201,6 +201,11 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
   /** How long `stop` waits before SIGKILL. @default 5000 */
   stopGraceMs?: number;
+  /**
+   * `'ignore'` sends stdout to /dev/null: for a server that logs a line per request under load (the
+   * runner would read and parse every one), ready by IPC. @default 'keep'
+   */
+  stdout?: 'keep' | 'ignore';
 }
 
 /** The command and arguments that run a TypeScript file through tsx's loader, as one Node process. */
@@ -270,10 +275,14 @@ function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) =
  */
 export async function startServer(options: ServerOptions): Promise<ChildServer> {
   const ipc = options.ipc === true || options.ready === 'ipc';
+  if (options.stdout === 'ignore' && options.ready !== 'ipc') {
+    throw new Error(`${options.name}: a server whose stdout is ignored must say it is ready over IPC`);
+  }
+  const stdout = options.stdout === 'ignore' ? 'ignore' : 'pipe';
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', stdout, 'pipe', 'ipc'] : ['ignore', stdout, 'pipe'],
     detached: true,
   });
   const pid = track(child, options.name);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ShopClient } from '../../../testing/shop-client';
 import { hashSessionId } from './sessions.js';
-import { createMemoryLogger, createTestShop, type TestClient, type TestShop } from './test-support.js';
+import { createMemoryLogger, createTestShop, type TestShop } from './test-support.js';
 import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
@@ -33,7 +34,7 @@ async function startAuditedShop() {
   ]);
 
   /** A client whose cookies and CSRF tokens are all remembered as secrets. */
-  function client(): TestClient {
+  function client(): ShopClient {
     const created = shop.client();
     const send = created.request.bind(created);
     created.request = async (path, init) => {
@@ -53,7 +54,7 @@ async function startAuditedShop() {
    * `POST /cartlink/authorize` does), has "Instacart" authorize it, and posts the callback as the
    * status element does.
    */
-  async function linkAlex(signedIn: TestClient): Promise<string> {
+  async function linkAlex(signedIn: ShopClient): Promise<string> {
     const instacartUserId = shop.emulator.createInstacartUser({
       email: `audit-${Math.random().toString(36).slice(2)}@instacart.test`,
       password: 'instacart',

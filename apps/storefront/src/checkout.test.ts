@@ -1,13 +1,8 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  linkAccount,
-  readAttribute,
-  startLink,
-  type TestClient,
-  type TestShop,
-} from './test-support.js';
+import { readAttribute, type ShopClient } from '../../../testing/shop-client';
+import { startLink } from '../../../testing/shop-steps';
+import { createTestShop, linkAccount, type TestShop } from './test-support.js';
 import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS[0]?.id ?? '';
@@ -21,7 +16,7 @@ afterEach(async () => {
 
 interface Scenario {
   shop: TestShop;
-  client: TestClient;
+  client: ShopClient;
   clock: { now: Date };
 }
 
@@ -289,7 +284,7 @@ describe('profile page', () => {
     expect(readAttribute(page.text, 'cartlink-status', 'authorization-url')).toBeUndefined();
     expect(readAttribute(page.text, 'cartlink-status', 'authorize-endpoint')).toBe('/cartlink/authorize');
     expect(readAttribute(page.text, 'cartlink-status', 'csrf-token')).toBe(client.csrfToken);
-    const authorizationUrl = await startLink(client);
+    const authorizationUrl = (await startLink(client)).authorizationUrl;
     expect(authorizationUrl.origin + authorizationUrl.pathname).toBe('http://emulator.test/oauth/authorize');
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe('http://shop.test/account/profile');
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
@@ -315,7 +310,7 @@ describe('profile page', () => {
 
   it('changes nothing on a GET with code and state: it renders loading and leaves them to the element', async () => {
     const { client, shop } = await startWithCart();
-    const state = (await startLink(client)).searchParams.get('state');
+    const state = (await startLink(client)).authorizationUrl.searchParams.get('state');
     const transactions = await shop.shop.db.selectFrom('cartlink_link_transactions').selectAll().execute();
     const before = shop.emulator.getRequests().length;
     const page = await client.get(`/account/profile?code=abc&state=${state}`);
@@ -340,7 +335,7 @@ describe('profile page', () => {
   it('refuses a replayed callback and one from another session', async () => {
     const { client, shop } = await startWithCart();
     const instacartUser = createMember(shop, 'replay@instacart.test', true);
-    const url = await startLink(client);
+    const url = (await startLink(client)).authorizationUrl;
     const code = shop.emulator.authorizeForTest({
       instacartUserId: instacartUser,
       clientId: 'cartlink-demo',

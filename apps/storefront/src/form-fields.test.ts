@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { type ShopClient, unescapeHtml } from '../../../testing/shop-client';
 import { MAX_QUANTITY } from './catalogue.js';
 import { integerField, parseFields } from './form-fields.js';
 import { HttpError } from './http.js';
-import { createTestShop, type TestClient, type TestShop, unescapeHtml } from './test-support.js';
+import { createTestShop, type TestShop } from './test-support.js';
 
 /** Values that `Number()` or `parseInt()` would read as some number (or NaN), and the shop refuses. */
 const MALFORMED = [
@@ -63,8 +64,8 @@ describe('integerField', () => {
 
 describe('malformed numbers over HTTP', () => {
   let testShop: TestShop;
-  let alex: TestClient;
-  let admin: TestClient;
+  let alex: ShopClient;
+  let admin: ShopClient;
 
   beforeAll(async () => {
     testShop = await createTestShop();

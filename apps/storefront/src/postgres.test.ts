@@ -1,7 +1,9 @@
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres.js';
-import { createTestShop, EMULATOR_URL, startLink, TestClient, type TestShop } from './test-support.js';
+import type { ShopClient } from '../../../testing/shop-client';
+import { startLink } from '../../../testing/shop-steps';
+import { createTestShop, EMULATOR_URL, type TestShop } from './test-support.js';
 
 // Without a PostgreSQL server this suite says so and is skipped; under CI=true a missing server fails.
 const available = await isPostgresAvailable();
@@ -27,9 +29,8 @@ describe.skipIf(!available)('several storefront instances on one PostgreSQL data
   });
 
   /** The same browser tab, its next request served by the other instance. */
-  function moveTo(client: TestClient, shop: TestShop): TestClient {
-    const moved = new TestClient(shop.shop);
-    for (const [name, value] of client.cookies) moved.cookies.set(name, value);
+  function moveTo(client: ShopClient, shop: TestShop): ShopClient {
+    const moved = shop.client({ jar: client.jar });
     moved.csrfToken = client.csrfToken;
     return moved;
   }
@@ -59,7 +60,7 @@ describe.skipIf(!available)('several storefront instances on one PostgreSQL data
       password: 'instacart',
       instacartplusMember: true,
     });
-    const url = await startLink(moveTo(onB, a));
+    const url = (await startLink(moveTo(onB, a))).authorizationUrl;
     const code = a.emulator.authorizeForTest({
       instacartUserId: member.id,
       clientId: 'cartlink-demo',

@@ -2,7 +2,8 @@ import { createEmulator } from '@cartlink/emulator';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, isPostgresAvailable, type TestDatabase } from '../../../testing/postgres.js';
-import type { Storefront, StorefrontDeps } from './app.js';
+import type { ShopClient, ShopResponse } from '../../../testing/shop-client';
+import type { StorefrontDeps } from './app.js';
 import { createConcurrencyLimiter } from './load-shedding.js';
 import { createRateLimits, RATE_LIMIT_TABLE } from './rate-limits.js';
 import type { RunningStorefront } from './server-node.js';
@@ -11,8 +12,6 @@ import {
   createTestShop,
   EMULATOR_URL,
   startTestServer,
-  TestClient,
-  type TestResponse,
   type TestShop,
 } from './test-support.js';
 import { DEMO_PASSWORD, DEMO_USERS } from './users.js';
@@ -24,22 +23,17 @@ const alexId = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id;
  * A client whose requests arrive from `remoteAddress`, as the Node server passes the socket's peer
  * in the Hono env (see `server-node.ts`).
  */
-function clientFrom(testShop: TestShop, remoteAddress: string): TestClient {
-  const { app } = testShop.shop;
-  const fromPeer = {
-    ...testShop.shop,
-    app: { request: (input: string, init: RequestInit) => app.request(input, init, { remoteAddress }) },
-  } as unknown as Storefront;
-  return new TestClient(fromPeer);
+function clientFrom(testShop: TestShop, remoteAddress: string): ShopClient {
+  return testShop.client({ remoteAddress });
 }
 
 /** Loads the sign-in form, then posts it. */
 async function attempt(
-  client: TestClient,
+  client: ShopClient,
   email: string,
   password: string,
   headers: Record<string, string> = {},
-): Promise<TestResponse> {
+): Promise<ShopResponse> {
   await client.get('/signin');
   return client.post('/signin', { email, password }, headers);
 }
@@ -99,14 +93,14 @@ describe('sign-in and link-start throttling (memory store, one instance)', () =>
 
   it('answers an unknown email exactly as a known one, so the limit tells no one which accounts exist', async () => {
     const { testShop, lines } = await start({ SIGNIN_ACCOUNT_LIMIT: '2' });
-    const answers: TestResponse[] = [];
+    const answers: ShopResponse[] = [];
     for (const email of ['alex@example.com', 'nobody@example.com']) {
       const client = clientFrom(testShop, '198.51.100.7');
       expect((await attempt(client, email, WRONG)).status).toBe(401);
       expect((await attempt(client, email, WRONG)).status).toBe(401);
       answers.push(await attempt(client, email, WRONG));
     }
-    const [known, unknown] = answers as [TestResponse, TestResponse];
+    const [known, unknown] = answers as [ShopResponse, ShopResponse];
     expect([known.status, unknown.status]).toEqual([429, 429]);
     expect(unknown.headers.get('retry-after')).toMatch(/^\d+$/);
     const withoutNumbers = (text: string) => text.replace(/\d+/g, 'N');

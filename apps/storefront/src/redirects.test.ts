@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ShopClient, unescapeHtml } from '../../../testing/shop-client';
 import { signInRedirectTarget } from './http.js';
 import { safeNextPath } from './security.js';
-import { createTestShop, TEST_ORIGIN, type TestClient, type TestShop, unescapeHtml } from './test-support.js';
+import { createTestShop, TEST_ORIGIN, type TestShop } from './test-support.js';
 
 /**
  * `next` values (as the server receives them, after the query string or form is decoded) that must
@@ -157,7 +158,7 @@ describe('the sign-in redirect over HTTP', () => {
     return new URL(location ?? '', TEST_ORIGIN);
   }
 
-  async function signedIn(): Promise<TestClient> {
+  async function signedIn(): Promise<ShopClient> {
     const client = testShop.client();
     expect((await client.signIn('casey@example.com')).status).toBe(303);
     return client;

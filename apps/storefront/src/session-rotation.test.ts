@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ShopClient } from '../../../testing/shop-client';
 import { createSessionStore, hashSessionId } from './sessions.js';
-import { createTestShop, type TestClient, type TestShop } from './test-support.js';
+import { createTestShop, type TestShop } from './test-support.js';
 import { DEMO_USERS } from './users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
@@ -19,7 +20,7 @@ async function start(): Promise<TestShop> {
 }
 
 /** A state and code for the client's session, as `POST /cartlink/authorize` and "Allow" would give. */
-async function callbackFor(shop: TestShop, client: TestClient): Promise<{ code: string; state: string }> {
+async function callbackFor(shop: TestShop, client: ShopClient): Promise<{ code: string; state: string }> {
   const instacartUserId = shop.emulator.createInstacartUser({
     email: `rotation-${Math.random().toString(36).slice(2)}@instacart.test`,
     password: 'instacart',

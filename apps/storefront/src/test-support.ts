@@ -1,9 +1,12 @@
 /**
- * @module Helpers for the storefront's tests: a shop wired to an in-process emulator, a cookie-keeping
- * client for `app.request()`, and small HTML readers. Used only by `*.test.ts`.
+ * @module Helpers for the storefront's tests: a shop wired to an in-process emulator, its shoppers (the
+ * repository's one shop client, `testing/shop-client.ts`, calling the app in process), and linking
+ * without a browser. Used only by `*.test.ts`.
  */
 import { Writable } from 'node:stream';
 import { createEmulator, type Emulator } from '@cartlink/emulator';
+import { type CookieJar, ShopClient } from '../../../testing/shop-client';
+import { postCallback, startLink } from '../../../testing/shop-steps';
 import { createStorefront, type Storefront, type StorefrontDeps } from './app.js';
 import type { ElementsBundleSource } from './assets.js';
 import { type EnvSource, parseEnv } from './env.js';
@@ -49,8 +52,11 @@ export function createMemoryLogger(): { logger: Logger; lines: () => Array<Recor
 export interface TestShop {
   shop: Storefront;
   emulator: Emulator;
-  /** A new client with its own cookie jar. */
-  client(): TestClient;
+  /**
+   * A new shopper (its own cookie jar) calling the shop in process; `remoteAddress` is the peer the
+   * Node server would pass (see `server-node.ts`), for the per-address limits.
+   */
+  client(options?: { remoteAddress?: string; jar?: CookieJar }): ShopClient;
   close(): Promise<void>;
 }
 
@@ -85,7 +91,15 @@ export async function createTestShop(
   return {
     shop,
     emulator,
-    client: () => new TestClient(shop),
+    client: (clientOptions = {}) =>
+      new ShopClient(config.publicUrl, {
+        send: async (request) =>
+          shop.app.fetch(
+            request,
+            clientOptions.remoteAddress === undefined ? {} : { remoteAddress: clientOptions.remoteAddress },
+          ),
+        ...(clientOptions.jar ? { jar: clientOptions.jar } : {}),
+      }),
     close: () => shop.close(),
   };
 }
@@ -115,156 +129,24 @@ export async function startTestServer(env: EnvSource = {}): Promise<RunningStore
   );
 }
 
-/** A response with its body read. */
-export interface TestResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** All `Set-Cookie` values. */
-  setCookies: string[];
-}
-
-/** A client for `app.request()` that keeps cookies, like a browser tab. */
-export class TestClient {
-  readonly cookies = new Map<string, string>();
-  /** The last page's CSRF token, when it had a form. */
-  csrfToken: string | undefined;
-
-  constructor(readonly shop: Storefront) {}
-
-  private get origin(): string {
-    return this.shop.config.publicUrl;
-  }
-
-  /** Sends a request with the jar's cookies and keeps the ones set. */
-  async request(path: string, init: RequestInit = {}): Promise<TestResponse> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has('cookie')) {
-      headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
-    }
-    const response = await this.shop.app.request(`${this.origin}${path}`, { ...init, headers });
-    const setCookies = response.headers.getSetCookie();
-    for (const cookie of setCookies) {
-      const [pair = '', ...attributes] = cookie.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      const cleared = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute));
-      if (cleared || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    const text = await response.text();
-    const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1];
-    if (token) this.csrfToken = token;
-    return { status: response.status, headers: response.headers, text, setCookies };
-  }
-
-  get(path: string): Promise<TestResponse> {
-    return this.request(path);
-  }
-
-  /**
-   * Posts a form from one of the shop's pages: same Origin and the last CSRF token, unless the
-   * fields or `headers` say otherwise.
-   */
-  post(
-    path: string,
-    fields: Record<string, string> = {},
-    headers: Record<string, string> = {},
-  ): Promise<TestResponse> {
-    const body = new URLSearchParams({ ...(this.csrfToken ? { _csrf: this.csrfToken } : {}), ...fields });
-    return this.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...headers },
-      body: body.toString(),
-    });
-  }
-
-  /** Signs in (loading the sign-in page first for its CSRF token). */
-  async signIn(email: string, password = 'cartlink-demo', next?: string): Promise<TestResponse> {
-    await this.get('/signin');
-    return this.post('/signin', { email, password, ...(next ? { next } : {}) });
-  }
-
-  /** Posts JSON to a linking endpoint as the status element does. */
-  postJson(path: string, body: unknown): Promise<TestResponse> {
-    return this.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: this.origin },
-      body: JSON.stringify(body),
-    });
-  }
-}
-
-/** Decodes the HTML entities our templates produce. */
-export function unescapeHtml(text: string): string {
-  return text
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** The value of an attribute on the first `<tag ...>` in the page, or undefined. */
-export function readAttribute(page: string, tag: string, attribute: string): string | undefined {
-  const element = new RegExp(`<${tag}\\b[^>]*>`).exec(page)?.[0];
-  if (!element) return undefined;
-  const value = new RegExp(`\\s${attribute}="([^"]*)"`).exec(element)?.[1];
-  return value === undefined ? undefined : unescapeHtml(value);
-}
-
-/**
- * Presses "Link Instacart account" the way the browser does: loads the profile page, posts the
- * element's form (its `csrf-token` as `_csrf`) to `/cartlink/authorize`, and returns the response
- * (a 303 whose `Location` is the authorization URL, unless the start was refused).
- */
-export async function pressLink(
-  client: TestClient,
-  headers: Record<string, string> = {},
-): Promise<TestResponse> {
-  const profile = await client.get('/account/profile');
-  const csrfToken = readAttribute(profile.text, 'cartlink-status', 'csrf-token');
-  if (!csrfToken) throw new Error('The profile page rendered no csrf-token for the Link form');
-  // The profile page is sent with `Referrer-Policy: no-referrer`, so Chromium posts its forms with
-  // `Origin: null` and `Sec-Fetch-Site: same-origin`.
-  return client.post(
-    '/cartlink/authorize',
-    { _csrf: csrfToken },
-    { origin: 'null', 'sec-fetch-site': 'same-origin', ...headers },
-  );
-}
-
-/** Presses "Link Instacart account" and returns the authorization URL its 303 points to. */
-export async function startLink(client: TestClient): Promise<URL> {
-  const response = await pressLink(client);
-  const location = response.headers.get('location');
-  if (response.status !== 303 || !location) {
-    throw new Error(`POST /cartlink/authorize answered ${response.status}: ${response.text}`);
-  }
-  return new URL(location);
-}
-
 /**
  * Links the signed-in client's shopper to an Instacart account the way the browser would: presses
- * "Link Instacart account" on the profile page, has the emulator authorize the URL it redirects to
- * for `instacartUserId` (as if the shopper pressed Allow), and posts `code` and `state` to
- * `/cartlink/link`.
+ * "Link Instacart account" on the profile page, has the in-process emulator authorize the URL it
+ * redirects to for `instacartUserId` (as if the shopper pressed Allow; no Connect call, so the
+ * emulator's request log holds only the shop's), and posts `code` and `state` to `/cartlink/link`.
  */
 export async function linkAccount(
   testShop: TestShop,
-  client: TestClient,
+  client: ShopClient,
   instacartUserId: number,
 ): Promise<{ outcome: string; status: { state: string } }> {
-  const url = await startLink(client);
+  const link = await startLink(client);
   const code = testShop.emulator.authorizeForTest({
     instacartUserId,
-    clientId: url.searchParams.get('client_id') ?? '',
-    redirectUri: url.searchParams.get('redirect_uri') ?? '',
-    ...(url.searchParams.get('code_challenge')
-      ? { codeChallenge: url.searchParams.get('code_challenge') ?? '' }
-      : {}),
+    clientId: link.clientId,
+    redirectUri: link.redirectUri,
+    ...(link.codeChallenge ? { codeChallenge: link.codeChallenge } : {}),
   });
-  const response = await client.postJson('/cartlink/link', { code, state: url.searchParams.get('state') });
-  return JSON.parse(response.text) as { outcome: string; status: { state: string } };
+  const answer = await postCallback(client, { code, state: link.state });
+  return JSON.parse(answer.response.text) as { outcome: string; status: { state: string } };
 }

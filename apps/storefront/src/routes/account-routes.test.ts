@@ -4,15 +4,9 @@
  * form's redirect reach the authorization server.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  linkAccount,
-  pressLink,
-  readAttribute,
-  startLink,
-  type TestClient,
-  type TestShop,
-} from '../test-support.js';
+import { readAttribute, type ShopClient } from '../../../../testing/shop-client';
+import { pressLink, startLink } from '../../../../testing/shop-steps';
+import { createTestShop, linkAccount, type TestShop } from '../test-support.js';
 
 let testShop: TestShop | undefined;
 
@@ -21,7 +15,7 @@ afterEach(async () => {
   testShop = undefined;
 });
 
-async function signedIn(env: Record<string, string> = {}): Promise<{ shop: TestShop; client: TestClient }> {
+async function signedIn(env: Record<string, string> = {}): Promise<{ shop: TestShop; client: ShopClient }> {
   testShop = await createTestShop({ env });
   const client = testShop.client();
   await client.signIn('alex@example.com');

@@ -5,14 +5,15 @@
  * quantities.)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ShopClient, unescapeHtml } from '../../../../testing/shop-client';
 import { MAX_QUANTITY } from '../catalogue.js';
-import { createTestShop, type TestClient, type TestShop, unescapeHtml } from '../test-support.js';
+import { createTestShop, type TestShop } from '../test-support.js';
 import { DEMO_USERS } from '../users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
 
 let testShop: TestShop;
-let alex: TestClient;
+let alex: ShopClient;
 
 beforeAll(async () => {
   testShop = await createTestShop();

@@ -8,14 +8,8 @@
  */
 import { createEmulator } from '@cartlink/emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  EMULATOR_URL,
-  linkAccount,
-  type TestClient,
-  type TestShop,
-  unescapeHtml,
-} from '../test-support.js';
+import { type ShopClient, unescapeHtml } from '../../../../testing/shop-client';
+import { createTestShop, EMULATOR_URL, linkAccount, type TestShop } from '../test-support.js';
 import { DEMO_USERS } from '../users.js';
 
 const ALEX = DEMO_USERS.find((user) => user.email === 'alex@example.com')?.id ?? '';
@@ -41,7 +35,7 @@ afterEach(async () => {
 
 interface Scenario {
   shop: TestShop;
-  alex: TestClient;
+  alex: ShopClient;
   clock: { now: Date };
   /** Sets the shared clock to `T0 + ms`. */
   at(ms: number): void;
@@ -101,7 +95,7 @@ interface CheckoutShown {
   text: string;
 }
 
-async function showCheckout(alex: TestClient): Promise<CheckoutShown> {
+async function showCheckout(alex: ShopClient): Promise<CheckoutShown> {
   const page = await alex.get('/checkout');
   const marker = /<dd data-delivery-fee-cents="(\d+)">(.*?)<\/dd>/.exec(page.text);
   return {
@@ -123,7 +117,7 @@ async function ledgerOf(shop: TestShop) {
 }
 
 /** Places the order at the fee the page showed; returns the order id from the redirect. */
-async function placeOrder(alex: TestClient, expectedFeeCents: number): Promise<string> {
+async function placeOrder(alex: ShopClient, expectedFeeCents: number): Promise<string> {
   const placed = await alex.post('/checkout', { expected_fee_cents: String(expectedFeeCents) });
   expect(placed.status).toBe(303);
   const location = placed.headers.get('location') ?? '';

@@ -8,13 +8,8 @@
 import { createEmulator } from '@cartlink/emulator';
 import { createSqlStorage } from '@cartlink/linking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  EMULATOR_URL,
-  linkAccount,
-  type TestClient,
-  type TestShop,
-} from '../test-support.js';
+import type { ShopClient } from '../../../../testing/shop-client';
+import { createTestShop, EMULATOR_URL, linkAccount, type TestShop } from '../test-support.js';
 import { DEMO_USERS } from '../users.js';
 import { formatDateTime } from '../views/shop-views.js';
 
@@ -34,7 +29,7 @@ let januaryOrder = '';
 let februaryOrder = '';
 
 /** Alex places an order of one milk at `at`, with $0 delivery. */
-async function placeDiscountedOrder(alex: TestClient, at: string): Promise<string> {
+async function placeDiscountedOrder(alex: ShopClient, at: string): Promise<string> {
   await alex.get('/');
   await alex.post('/cart/items', { product_id: 'milk' });
   clock.now = new Date(at);
@@ -64,7 +59,7 @@ afterAll(async () => {
 });
 
 /** The admin, signed in at the clock's current time. */
-async function signInAdmin(): Promise<TestClient> {
+async function signInAdmin(): Promise<ShopClient> {
   const admin = testShop.client();
   expect((await admin.signIn('admin@example.com')).status).toBe(303);
   return admin;

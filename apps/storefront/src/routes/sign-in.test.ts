@@ -6,14 +6,8 @@
  */
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  EMULATOR_URL,
-  linkAccount,
-  type TestClient,
-  type TestShop,
-  unescapeHtml,
-} from '../test-support.js';
+import { type ShopClient, unescapeHtml } from '../../../../testing/shop-client';
+import { createTestShop, EMULATOR_URL, linkAccount, type TestShop } from '../test-support.js';
 import { DEMO_USERS } from '../users.js';
 
 const CASEY = DEMO_USERS.find((user) => user.email === 'casey@example.com')?.id ?? '';
@@ -52,7 +46,7 @@ async function startWithClock(
 }
 
 /** Whether the client's session belongs to a signed-in shopper (a protected page opens). */
-async function isSignedIn(client: TestClient): Promise<boolean> {
+async function isSignedIn(client: ShopClient): Promise<boolean> {
   const response = await client.get('/orders');
   return response.status === 200;
 }

@@ -6,15 +6,8 @@
  */
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestShop,
-  EMULATOR_URL,
-  linkAccount,
-  readAttribute,
-  type TestClient,
-  type TestShop,
-  unescapeHtml,
-} from '../test-support.js';
+import { readAttribute, type ShopClient, unescapeHtml } from '../../../../testing/shop-client';
+import { createTestShop, EMULATOR_URL, linkAccount, type TestShop } from '../test-support.js';
 import { DEMO_USERS } from '../users.js';
 
 const idOf = (email: string) => DEMO_USERS.find((user) => user.email === email)?.id ?? '';
@@ -36,7 +29,7 @@ afterAll(async () => {
   await testShop.close();
 });
 
-async function signIn(email: string): Promise<TestClient> {
+async function signIn(email: string): Promise<ShopClient> {
   const client = testShop.client();
   expect((await client.signIn(email)).status).toBe(303);
   return client;
@@ -46,7 +39,7 @@ async function signIn(email: string): Promise<TestClient> {
 async function signInLinked(
   email: string,
   membership: { instacartplusMember: boolean; expiredAt?: Date | null },
-): Promise<TestClient> {
+): Promise<ShopClient> {
   const client = await signIn(email);
   const { id } = testShop.emulator.createInstacartUser({
     email: `card-${email}`,
@@ -63,7 +56,7 @@ function pastFreshnessWindow(): void {
 }
 
 /** The status card as the profile page paints it. */
-async function cardOf(client: TestClient, headers: Record<string, string> = {}) {
+async function cardOf(client: ShopClient, headers: Record<string, string> = {}) {
   const page = await client.request('/account/profile', { headers });
   expect(page.status).toBe(200);
   const attribute = (name: string) => readAttribute(page.text, 'cartlink-status', name);
@@ -167,7 +160,7 @@ function errorPageOf(response: { status: number; headers: Headers; text: string 
 const HTML = 'text/html; charset=UTF-8';
 
 describe('error pages', () => {
-  let alex: TestClient;
+  let alex: ShopClient;
 
   beforeAll(async () => {
     alex = await signIn('alex@example.com');

@@ -14,7 +14,7 @@ import type {
   instacartUserPatchSchema,
   settingsBodySchema,
 } from '../validation.js';
-import { type EmulatorAdmin, EmulatorAdminError } from './admin-client.js';
+import { EmulatorAdmin, EmulatorAdminError } from './admin-client.js';
 import { startTestEmulator, type TestEmulator } from './start-node.js';
 
 describe('the admin client types', () => {
@@ -180,6 +180,30 @@ describe('EmulatorAdmin against an emulator in process', () => {
       ['GET', '/v2/fulfillment/users/nobody/link', 401],
     ]);
     expect((await admin.openApi()).openapi).toBe('3.1.0');
+  });
+
+  it('issues codes for an application it registered, with the secret it remembered', async () => {
+    await admin.registerApp({
+      client_id: 'qa-shop',
+      client_secret: 'qa-shop-secret',
+      name: 'QA shop',
+      redirect_uris: [redirectUri],
+    });
+    const shopper = await admin.seedShopper('member');
+    expect(
+      await admin.authorizeCode({ instacartUserId: shopper.id, clientId: 'qa-shop', redirectUri }),
+    ).toMatch(/\S{20,}/);
+    const other = new EmulatorAdmin(running.url, {
+      app: { clientId: 'qa-shop', clientSecret: 'qa-shop-secret' },
+    });
+    expect(await other.authorizeCode({ instacartUserId: shopper.id, redirectUri })).toMatch(/\S{20,}/);
+    await expect(
+      new EmulatorAdmin(running.url).authorizeCode({
+        instacartUserId: shopper.id,
+        clientId: 'qa-shop',
+        redirectUri,
+      }),
+    ).rejects.toThrow(/no client secret known for qa-shop/);
   });
 
   it('throws EmulatorAdminError with the field of a refused body', async () => {

@@ -106,6 +106,13 @@ export interface EmulatorAdminOptions {
    * @default 30000
    */
   timeoutMs?: number;
+  /**
+   * The application {@link EmulatorAdmin.authorizeCode} acts for when not told otherwise. The
+   * secrets of applications registered through {@link EmulatorAdmin.registerApp} are remembered too.
+   *
+   * @default the demo application
+   */
+  app?: { clientId: string; clientSecret: string };
 }
 
 /** An Instacart account made by {@link EmulatorAdmin.seedShopper}, with what logs it in. */
@@ -138,12 +145,12 @@ export interface CodeRequest {
   /** An S256 PKCE challenge to bind the code to (from the authorization URL). */
   codeChallenge?: string | null;
   /**
-   * The application's credentials, for the fulfillment token the sandbox call needs.
+   * The application the code is issued to (its fulfillment token makes the sandbox call).
    *
-   * @default the demo application's
+   * @default the client's `app` option, the demo application unless told otherwise
    */
   clientId?: string;
-  /** @default the demo application's secret */
+  /** @default the secret the client knows for `clientId` (the `app` option, or a `registerApp` call) */
   clientSecret?: string;
 }
 
@@ -173,6 +180,9 @@ function freshEmail(): string {
 export class EmulatorAdmin {
   private readonly send: (request: Request) => Promise<Response>;
   private readonly fulfillmentTokens = new Map<string, Promise<string>>();
+  /** Client secrets by client id: the default application's and those registered through this client. */
+  private readonly secrets = new Map<string, string>();
+  private readonly defaultClientId: string;
 
   /**
    * @param url the emulator's base URL, e.g. `http://127.0.0.1:4010` (in process: its issuer)
@@ -182,6 +192,9 @@ export class EmulatorAdmin {
     private readonly options: EmulatorAdminOptions = {},
   ) {
     this.send = options.fetch ?? ((request) => fetch(request));
+    const app = options.app ?? DEMO_SEED.app;
+    this.defaultClientId = app.clientId;
+    this.secrets.set(app.clientId, app.clientSecret);
   }
 
   /**
@@ -220,6 +233,8 @@ export class EmulatorAdmin {
   /** Registers an OAuth application, or replaces the one with the same `client_id`. */
   async registerApp(app: AppInput): Promise<void> {
     await this.call('POST', '/_emulator/apps', app);
+    this.secrets.set(app.client_id, app.client_secret);
+    this.fulfillmentTokens.delete(app.client_id);
   }
 
   /** Creates an Instacart account; a taken email is a 409. */
@@ -316,8 +331,8 @@ export class EmulatorAdmin {
    * moved past its expiry.
    */
   async authorizeCode(request: CodeRequest): Promise<string> {
-    const clientId = request.clientId ?? DEMO_SEED.app.clientId;
-    const clientSecret = request.clientSecret ?? DEMO_SEED.app.clientSecret;
+    const clientId = request.clientId ?? this.defaultClientId;
+    const clientSecret = request.clientSecret ?? this.secretOf(clientId);
     const body = {
       redirect_uri: request.redirectUri,
       scope: 'account_linking',
@@ -350,12 +365,19 @@ export class EmulatorAdmin {
    * Fetches (and keeps) the application's fulfillment token now, for a test that is about to put
    * faults on the token endpoint but still wants {@link authorizeCode} to work.
    */
-  async prepareSandbox(
-    clientId: string = DEMO_SEED.app.clientId,
-    clientSecret: string = DEMO_SEED.app.clientSecret,
-  ): Promise<void> {
+  async prepareSandbox(clientId: string = this.defaultClientId, clientSecret?: string): Promise<void> {
     this.fulfillmentTokens.delete(clientId);
-    await this.fulfillmentToken(clientId, clientSecret);
+    await this.fulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
+  }
+
+  private secretOf(clientId: string): string {
+    const secret = this.secrets.get(clientId);
+    if (secret === undefined) {
+      throw new Error(
+        `EmulatorAdmin: no client secret known for ${clientId}: pass clientSecret, register the application through this client, or give the app option`,
+      );
+    }
+    return secret;
   }
 
   private fulfillmentToken(clientId: string, clientSecret: string): Promise<string> {
