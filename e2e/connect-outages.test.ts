@@ -3,38 +3,26 @@
  * and still works; checkout keeps $0 delivery on a recent verification (the grace rule, recorded as
  * such) and charges the fee, saying why, once that verification is too old.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
 import {
   addFirstItemToCart,
   checkoutFeeCents,
-  closeBrowser,
   dialogTitle,
   expectNoAxeViolations,
   linkAtInstacart,
-  openShopper,
-  type ShopperPage,
-  type Stack,
+  SUCCESS_TITLE,
   screenshot,
   settledStatus,
   signIn,
   signOut,
-  startStack,
 } from './support';
 
-let stack: Stack;
+const stack = useE2eStack({ env: { DELIVERY_GRACE_SECONDS: '900' } });
 let shopper: ShopperPage;
 
 beforeAll(async () => {
-  stack = await startStack({ DELIVERY_GRACE_SECONDS: '900' });
   shopper = await openShopper(stack);
-});
-
-afterAll(async () => {
-  expect(shopper.cspViolations).toEqual([]);
-  expect(shopper.foreignRequests).toEqual([]);
-  await shopper.context.close();
-  await closeBrowser();
-  await stack?.close();
 });
 
 describe('when Instacart Connect is down', () => {
@@ -42,19 +30,15 @@ describe('when Instacart Connect is down', () => {
     const { page } = shopper;
     await signIn(page, stack.shopUrl, 'alex@example.com', '/account/profile');
     await linkAtInstacart(page, 'plus@instacart.test');
-    expect(await dialogTitle(page)).toBe('Your accounts are linked');
+    expect(await dialogTitle(page)).toBe(SUCCESS_TITLE);
     await page.keyboard.press('Escape');
     await addFirstItemToCart(page, stack.shopUrl);
   });
 
   it('shows unavailable on the profile page, with a retry, and the page still works', async () => {
     const { page } = shopper;
-    const fault = await stack.admin('POST', 'faults', {
-      method: 'GET',
-      path: '/v2/fulfillment/users/*/link',
-      status: 503,
-    });
-    expect(fault.status).toBe(201);
+    // The admin client throws unless the emulator accepted the fault.
+    await stack.admin.addFault({ method: 'GET', path: '/v2/fulfillment/users/*/link', status: 503 });
     // Past the minute in which a page load may reuse the last verification.
     stack.clock.offsetMs = 2 * 60_000;
     await page.goto(`${stack.shopUrl}/account/profile`);

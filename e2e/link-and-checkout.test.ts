@@ -2,33 +2,21 @@
  * The happy path, as a shopper and then the finance team would take it: link an Instacart+ account
  * from the profile page, get $0 delivery at checkout, and find the order in the reconciliation report.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
 import {
   addFirstItemToCart,
-  closeBrowser,
   dialogTitle,
   expectNoAxeViolations,
   linkAtInstacart,
-  openShopper,
-  type ShopperPage,
-  type Stack,
+  SUCCESS_TITLE,
   screenshot,
   settledStatus,
   signIn,
   signOut,
-  startStack,
 } from './support';
 
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-
-afterAll(async () => {
-  await closeBrowser();
-  await stack?.close();
-});
+const stack = useE2eStack();
 
 /** MM/DD/YYYY of an ISO instant, as en-US shows it. */
 function usDate(iso: string): string {
@@ -43,12 +31,6 @@ describe('linking an Instacart+ account and checking out with $0 delivery', () =
 
   beforeAll(async () => {
     shopper = await openShopper(stack);
-  });
-
-  afterAll(async () => {
-    expect(shopper.cspViolations).toEqual([]);
-    expect(shopper.foreignRequests).toEqual([]);
-    await shopper.context.close();
   });
 
   it('shows the catalogue and the sign-in page', async () => {
@@ -92,19 +74,14 @@ describe('linking an Instacart+ account and checking out with $0 delivery', () =
     const callback = await linkAtInstacart(page, 'plus@instacart.test', 'Allow', async (consentPage) => {
       await screenshot(consentPage, 'emulator-consent');
       // Slow the code exchange down once, so the status element's loading state can be seen.
-      const fault = await stack.admin('POST', 'faults', {
-        method: 'POST',
-        path: '/v2/oauth/token',
-        delay_ms: 1500,
-        times: 1,
-      });
-      expect(fault.status).toBe(201);
+      // The admin client throws unless the emulator accepted the fault.
+      await stack.admin.addFault({ method: 'POST', path: '/v2/oauth/token', delay_ms: 1500, times: 1 });
     });
     expect(new URL(callback).searchParams.has('code')).toBe(true);
     await page.locator('cartlink-status[state="loading"]').waitFor();
     expect(await page.getByRole('progressbar').count()).toBe(1);
     await screenshot(page, 'status-loading');
-    expect(await dialogTitle(page)).toBe('Your accounts are linked');
+    expect(await dialogTitle(page)).toBe(SUCCESS_TITLE);
     // The element took code and state out of the address bar before posting them.
     expect(new URL(page.url()).search).toBe('');
     await screenshot(page, 'dialog-success');
@@ -178,14 +155,10 @@ describe('linking an Instacart+ account and checking out with $0 delivery', () =
     const file = await download;
     const path = await file.path();
     const { readFile } = await import('node:fs/promises');
+    // The CSV's columns, quoting and periods are the report's own tests (routes/reconciliation.test.ts);
+    // here, that the browser downloads it under its name with this order in it.
     const csv = await readFile(path, 'utf8');
-    const [header, row] = csv.split('\r\n');
-    expect(header).toBe(
-      'order_id,placed_at,user_id,waived_cents,currency,instacartplus_member,expired_at,verified_at,verification',
-    );
-    expect(row?.split(',').slice(0, 1)).toEqual([orderId]);
-    expect(row?.split(',').slice(3, 6)).toEqual(['399', 'USD', 'true']);
-    expect(row?.endsWith(',fresh')).toBe(true);
+    expect(csv.split('\r\n')[1]?.startsWith(`${orderId},`)).toBe(true);
     expect(file.suggestedFilename()).toMatch(
       /^corner-market-delivery-discounts-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/,
     );

@@ -3,37 +3,22 @@
  * linked to another shopper, the `state` was tampered with, or an old callback URL is opened again.
  * Each ends in the failure dialog, with the status element still usable.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
 import {
-  closeBrowser,
   dialogTitle,
   expectNoAxeViolations,
+  FAILURE_TITLE,
   linkAtInstacart,
-  openShopper,
-  type ShopperPage,
-  type Stack,
+  pressLinkInBrowser,
+  SUCCESS_TITLE,
   screenshot,
   settledStatus,
   signIn,
-  startStack,
 } from './support';
 
-let stack: Stack;
+const stack = useE2eStack();
 const shoppers: ShopperPage[] = [];
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-
-afterAll(async () => {
-  for (const shopper of shoppers) {
-    expect(shopper.cspViolations).toEqual([]);
-    expect(shopper.foreignRequests).toEqual([]);
-    await shopper.context.close();
-  }
-  await closeBrowser();
-  await stack?.close();
-});
 
 async function shopperOnProfile(email: string): Promise<ShopperPage> {
   const shopper = await openShopper(stack);
@@ -42,8 +27,6 @@ async function shopperOnProfile(email: string): Promise<ShopperPage> {
   expect(await settledStatus(shopper.page)).toBe('unlinked');
   return shopper;
 }
-
-const FAILURE_TITLE = "We couldn't link your accounts";
 
 describe('linking failures', () => {
   it('shows the failure dialog when the shopper presses Deny', async () => {
@@ -70,7 +53,7 @@ describe('linking failures', () => {
   it('links Alex to plus@', async () => {
     const alex = await shopperOnProfile('alex@example.com');
     replayUrl = await linkAtInstacart(alex.page, 'plus@instacart.test');
-    expect(await dialogTitle(alex.page)).toBe('Your accounts are linked');
+    expect(await dialogTitle(alex.page)).toBe(SUCCESS_TITLE);
   });
 
   it('refuses the Instacart account Alex linked for Blair', async () => {
@@ -102,12 +85,7 @@ describe('linking failures', () => {
   it('refuses a tampered state', async () => {
     const { page } = await shopperOnProfile('casey@example.com');
     // Casey presses Link; the state of the authorization URL its 303 led to is then tampered with.
-    const authorize = page.waitForRequest(
-      (request) => new URL(request.url()).pathname === '/oauth/authorize' && request.isNavigationRequest(),
-    );
-    await page.getByRole('button', { name: 'Link Instacart account' }).click();
-    const authorizationUrl = new URL((await authorize).url());
-    const state = authorizationUrl.searchParams.get('state') ?? '';
+    const { authorizationUrl, state } = await pressLinkInBrowser(page);
     authorizationUrl.searchParams.set('state', `${state.slice(0, -2)}xx`);
     await page.goto(authorizationUrl.toString());
     await page.getByLabel('Email').fill('basic@instacart.test');

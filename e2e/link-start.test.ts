@@ -5,39 +5,24 @@
  * allow the authorization server); past the storefront's `LINK_START_LIMIT` the shopper comes back to
  * the profile page and the failure dialog says to wait.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { openShopper, type ShopperPage, shopUserId, useE2eStack } from '../testing/e2e-stack';
 import {
-  closeBrowser,
   dialogTitle,
   expectNoAxeViolations,
-  openShopper,
-  type ShopperPage,
-  type Stack,
+  FAILURE_TITLE,
   screenshot,
   settledStatus,
   signIn,
-  startStack,
 } from './support';
 
 /** Link starts a session may make in the limiter's window, in this stack. */
 const LINK_START_LIMIT = 2;
 
-let stack: Stack;
-const shoppers: ShopperPage[] = [];
-
-beforeAll(async () => {
-  stack = await startStack({ LINK_START_LIMIT: String(LINK_START_LIMIT) });
-});
-
-afterAll(async () => {
-  for (const shopper of shoppers) await shopper.context.close();
-  await closeBrowser();
-  await stack?.close();
-});
+const stack = useE2eStack({ env: { LINK_START_LIMIT: String(LINK_START_LIMIT) } });
 
 async function shopperOnProfile(email: string): Promise<ShopperPage> {
   const shopper = await openShopper(stack);
-  shoppers.push(shopper);
   await signIn(shopper.page, stack.shopUrl, email, '/account/profile');
   expect(await settledStatus(shopper.page)).toBe('unlinked');
   return shopper;
@@ -53,20 +38,11 @@ async function linkTransactionsOf(userId: string): Promise<number> {
   return rows.length;
 }
 
-async function userIdOf(email: string): Promise<string> {
-  const user = await stack.shop.storefront.db
-    .selectFrom('shop_users')
-    .select('id')
-    .where('email', '=', email)
-    .executeTakeFirstOrThrow();
-  return user.id;
-}
-
 describe('starting a link', () => {
   it('writes nothing on page views, then the Link form reaches Instacart’s log-in page', async () => {
     const shopper = await shopperOnProfile('alex@example.com');
     const { page } = shopper;
-    const alex = await userIdOf('alex@example.com');
+    const alex = shopUserId('alex@example.com');
     await page.reload();
     await page.goto(`${stack.shopUrl}/account/profile`);
     expect(await settledStatus(page)).toBe('unlinked');
@@ -81,7 +57,7 @@ describe('starting a link', () => {
     expect(new URLSearchParams(sent.postData() ?? '').get('_csrf')).toBeTruthy();
 
     await page.getByRole('button', { name: 'Log in' }).waitFor();
-    expect(new URL(page.url()).origin).toBe(new URL(stack.emulator.url).origin);
+    expect(new URL(page.url()).origin).toBe(new URL(stack.emulatorUrl).origin);
     expect(await page.getByLabel('Email').count()).toBe(1);
     expect(await page.getByLabel('Password').count()).toBe(1);
     expect(await linkTransactionsOf(alex)).toBe(1);
@@ -92,7 +68,7 @@ describe('starting a link', () => {
   it(`ends in the failure dialog "throttled" after ${LINK_START_LIMIT} link starts`, async () => {
     const shopper = await shopperOnProfile('blair@example.com');
     const { page } = shopper;
-    const blair = await userIdOf('blair@example.com');
+    const blair = shopUserId('blair@example.com');
     for (let start = 0; start < LINK_START_LIMIT; start++) {
       await page.getByRole('button', { name: 'Link Instacart account' }).click();
       await page.getByRole('button', { name: 'Log in' }).waitFor();
@@ -102,7 +78,7 @@ describe('starting a link', () => {
     expect(await linkTransactionsOf(blair)).toBe(LINK_START_LIMIT);
 
     await page.getByRole('button', { name: 'Link Instacart account' }).click();
-    expect(await dialogTitle(page)).toBe("We couldn't link your accounts");
+    expect(await dialogTitle(page)).toBe(FAILURE_TITLE);
     expect(await page.getByRole('dialog').textContent()).toContain(
       'You started linking too many times. Wait a few minutes, then try again.',
     );

@@ -2,34 +2,22 @@
  * French for Canadian shoppers: the shop picks the elements' locale from the browser's
  * Accept-Language, and the status element and results dialog speak it, dates included.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
 import {
-  closeBrowser,
   dialogTitle,
   expectNoAxeViolations,
   linkAtInstacart,
-  openShopper,
-  type ShopperPage,
-  type Stack,
   screenshot,
   settledStatus,
   signIn,
-  startStack,
 } from './support';
 
-let stack: Stack;
+const stack = useE2eStack();
 let shopper: ShopperPage;
 
 beforeAll(async () => {
-  stack = await startStack();
   shopper = await openShopper(stack, { locale: 'fr-CA' });
-});
-
-afterAll(async () => {
-  expect(shopper.cspViolations).toEqual([]);
-  await shopper.context.close();
-  await closeBrowser();
-  await stack?.close();
 });
 
 describe('a shopper whose browser prefers French', () => {
@@ -48,9 +36,7 @@ describe('a shopper whose browser prefers French', () => {
     expect(await settledStatus(page)).toBe('linked-active');
     expect(await page.getByRole('button', { name: 'Gérer Instacart+' }).isVisible()).toBe(true);
     // The emulator's record of the subscription's end, shown in fr-CA as YYYY-MM-DD (UTC).
-    const state = (await (await stack.admin('GET', 'state')).json()) as {
-      instacart_users: Array<{ email: string; expired_at: string | null }>;
-    };
+    const state = await stack.admin.state();
     const plus = state.instacart_users.find((user) => user.email === 'plus@instacart.test');
     const expected = new Date(plus?.expired_at ?? '').toISOString().slice(0, 10);
     expect(await page.getByText(expected).count()).toBeGreaterThan(0);

@@ -8,51 +8,28 @@
  * `iss`: `CONNECT_ISSUER` is the emulator's issuer, `CONNECT_REQUIRE_ISSUER=true`, and the emulator's
  * `issuer_param` switch is on, so every genuine callback below carries `iss`.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../testing/browser';
-import { dialogTitle, settledStatus, signIn } from '../support';
-import {
-  authorizeCode,
-  codeExchanges,
-  FAILURE_TITLE,
-  linkedAccountOf,
-  newInstacartAccount,
-  postCallback,
-  pressLinkInBrowser,
-  randomState,
-  resetLinks,
-  type SecurityStack,
-  shopperClient,
-  shopUserId,
-  startLink,
-  startSecurityStack,
-  usersLinkedTo,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openShopper, shopUserId, useE2eStack } from '../../testing/e2e-stack';
+import { postCallback, startLink } from '../../testing/shop-steps';
+import { dialogTitle, FAILURE_TITLE, pressLinkInBrowser, settledStatus, signIn } from '../support';
+import { codeExchanges, linkedAccountOf, randomState, resetLinks, usersLinkedTo } from './harness';
 
-let stack: SecurityStack;
-let browser: Browser;
+const stack = useE2eStack({
+  issuerParam: true,
+  env: (emulatorUrl) => ({ CONNECT_ISSUER: emulatorUrl, CONNECT_REQUIRE_ISSUER: 'true' }),
+});
 let issuer: string;
 const ALEX = shopUserId('alex@example.com');
 const BLAIR = shopUserId('blair@example.com');
 
-beforeAll(async () => {
-  stack = await startSecurityStack({
-    issuerParam: true,
-    env: (emulatorUrl) => ({ CONNECT_ISSUER: emulatorUrl, CONNECT_REQUIRE_ISSUER: 'true' }),
-  });
-  issuer = stack.emulator.emulator.issuer;
-  browser = await launchBrowser();
+beforeAll(() => {
+  issuer = stack.emulator.issuer;
 });
 
 afterEach(async () => {
   stack.clock.offsetMs = 0;
   await resetLinks(stack);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 /**
@@ -62,8 +39,7 @@ afterAll(async () => {
 async function victimOnProfile(
   email: string,
 ): Promise<{ page: Page; state: string; codeChallenge: string | undefined; close: () => Promise<void> }> {
-  const context = await browser.newContext({ locale: 'en-US' });
-  const page = await context.newPage();
+  const { page, context } = await openShopper(stack);
   await signIn(page, stack.shopUrl, email, '/account/profile');
   expect(await settledStatus(page)).toBe('unlinked');
   const { state, codeChallenge } = await pressLinkInBrowser(page);
@@ -77,10 +53,10 @@ function callbackUrl(rawQuery: string): string {
 
 describe('state', () => {
   it('refuses a callback without state (and the same code with its state links)', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
 
     const withoutState = await postCallback(alex, { code, iss: issuer });
     expect(withoutState.outcome).toBe('state-invalid');
@@ -96,10 +72,10 @@ describe('state', () => {
   });
 
   it('refuses a wrong state: random, and the real one with one character changed', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
     const flipped = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
 
     for (const wrong of [randomState(), flipped, `${state}x`, state.slice(0, -1)]) {
@@ -113,20 +89,20 @@ describe('state', () => {
   });
 
   it("refuses a state issued to another session: another shopper's, and the same shopper's other session", async () => {
-    const alexFirst = await shopperClient(stack, 'alex@example.com');
-    const alexSecond = await shopperClient(stack, 'alex@example.com');
-    const blair = await shopperClient(stack, 'blair@example.com');
-    const account = newInstacartAccount(stack);
+    const alexFirst = await stack.signInClient('alex@example.com');
+    const alexSecond = await stack.signInClient('alex@example.com');
+    const blair = await stack.signInClient('blair@example.com');
+    const account = (await stack.admin.seedShopper()).id;
 
     // Blair replays Alex's state and code in Blair's session.
     const stolen = await startLink(alexFirst);
-    const stolenCode = authorizeCode(stack, account, stolen.codeChallenge);
+    const stolenCode = await stack.authorizeCode(account, stolen.codeChallenge);
     const byBlair = await postCallback(blair, { code: stolenCode, state: stolen.state, iss: issuer });
     expect(byBlair.outcome).toBe('state-invalid');
 
     // Alex's other session (another browser) presents the first session's state.
     const other = await startLink(alexFirst);
-    const otherCode = authorizeCode(stack, account, other.codeChallenge);
+    const otherCode = await stack.authorizeCode(account, other.codeChallenge);
     const bySecondSession = await postCallback(alexSecond, {
       code: otherCode,
       state: other.state,
@@ -144,10 +120,10 @@ describe('state', () => {
   });
 
   it('refuses a callback replayed after success, without exchanging the code again', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
     expect((await postCallback(alex, { code, state, iss: issuer })).outcome).toBe('linked');
 
     const replay = await postCallback(alex, { code, state, iss: issuer });
@@ -157,10 +133,10 @@ describe('state', () => {
   });
 
   it('lets only one of five simultaneous copies of a callback through, with one code exchange', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => postCallback(alex, { code, state, iss: issuer })),
     );
@@ -175,10 +151,10 @@ describe('state', () => {
   });
 
   it('refuses a state replayed after a failed attempt (a state is spent by its first use)', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const goodCode = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const goodCode = await stack.authorizeCode(account, codeChallenge);
 
     const failed = await postCallback(alex, { code: 'not-a-code', state, iss: issuer });
     expect(failed.outcome).toBe('failed');
@@ -190,12 +166,12 @@ describe('state', () => {
   });
 
   it('refuses an expired state (storefront clock moved past the 10-minute link-transaction TTL)', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const early = await startLink(alex);
     const late = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const earlyCode = authorizeCode(stack, account, early.codeChallenge);
-    const lateCode = authorizeCode(stack, account, late.codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const earlyCode = await stack.authorizeCode(account, early.codeChallenge);
+    const lateCode = await stack.authorizeCode(account, late.codeChallenge);
 
     // Control: just inside the TTL a transaction of the same age still links.
     stack.clock.offsetMs = 590_000;
@@ -216,10 +192,10 @@ describe('forced linking and code injection', () => {
   it("does not link a signed-in victim who opens the attacker's callback URL", async () => {
     // The attacker, with their own shop account and their own Instacart account, gets a code for a
     // state of their own session...
-    const attacker = await shopperClient(stack, 'blair@example.com');
+    const attacker = await stack.signInClient('blair@example.com');
     const attackerLink = await startLink(attacker);
-    const attackerAccount = newInstacartAccount(stack);
-    const code = authorizeCode(stack, attackerAccount, attackerLink.codeChallenge);
+    const attackerAccount = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(attackerAccount, attackerLink.codeChallenge);
     const url = callbackUrl(new URLSearchParams({ code, state: attackerLink.state, iss: issuer }).toString());
 
     // ...and the victim, signed in, is made to open it.
@@ -235,14 +211,14 @@ describe('forced linking and code injection', () => {
   });
 
   it("refuses a victim's stolen code played in the attacker's own session (PKCE verifier mismatch)", async () => {
-    const victim = await shopperClient(stack, 'alex@example.com');
+    const victim = await stack.signInClient('alex@example.com');
     const victimLink = await startLink(victim);
     expect(victimLink.codeChallenge, 'PKCE must be on (CONNECT_USE_PKCE defaults to true)').toBeDefined();
-    const victimAccount = newInstacartAccount(stack);
+    const victimAccount = (await stack.admin.seedShopper()).id;
     // The victim consented in their session: this code is bound to the victim's PKCE challenge.
-    const stolenCode = authorizeCode(stack, victimAccount, victimLink.codeChallenge);
+    const stolenCode = await stack.authorizeCode(victimAccount, victimLink.codeChallenge);
 
-    const attacker = await shopperClient(stack, 'blair@example.com');
+    const attacker = await stack.signInClient('blair@example.com');
     const attackerLink = await startLink(attacker);
     const answer = await postCallback(attacker, { code: stolenCode, state: attackerLink.state, iss: issuer });
     // Without PKCE the exchange would succeed and the attacker's shop account would be linked to the
@@ -258,7 +234,7 @@ describe('forced linking and code injection', () => {
 
 describe('error responses', () => {
   it('treats error=access_denied with a valid state as a cancellation that spends the state', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
     const callsBefore = stack.connectCalls.length;
     const exchangesBefore = codeExchanges(stack).length;
@@ -272,9 +248,9 @@ describe('error responses', () => {
         .filter((call) => call.method === 'POST' && call.path.startsWith('/v2/fulfillment/')),
     ).toEqual([]);
     // The state is spent: a code arriving later for it does not link.
-    const account = newInstacartAccount(stack);
+    const account = (await stack.admin.seedShopper()).id;
     const late = await postCallback(alex, {
-      code: authorizeCode(stack, account, codeChallenge),
+      code: await stack.authorizeCode(account, codeChallenge),
       state,
       iss: issuer,
     });
@@ -283,7 +259,7 @@ describe('error responses', () => {
   });
 
   it('answers error=access_denied with an invalid state as state-invalid, leaving the real state usable', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
     const forged = await postCallback(alex, { error: 'access_denied', state: randomState(), iss: issuer });
     expect(forged.outcome).toBe('state-invalid');
@@ -291,9 +267,9 @@ describe('error responses', () => {
     expect(withoutState.outcome).toBe('state-invalid');
 
     // Control: the forged denials did not cancel the shopper's real transaction.
-    const account = newInstacartAccount(stack);
+    const account = (await stack.admin.seedShopper()).id;
     const real = await postCallback(alex, {
-      code: authorizeCode(stack, account, codeChallenge),
+      code: await stack.authorizeCode(account, codeChallenge),
       state,
       iss: issuer,
     });
@@ -376,8 +352,8 @@ describe('duplicated parameters (RFC 6749 §3.1: a parameter must not be sent mo
   ])('refuses a callback with %s', async (_label, buildQuery) => {
     const victim = await victimOnProfile('alex@example.com');
     try {
-      const account = newInstacartAccount(stack);
-      const code = authorizeCode(stack, account, victim.codeChallenge);
+      const account = (await stack.admin.seedShopper()).id;
+      const code = await stack.authorizeCode(account, victim.codeChallenge);
       await victim.page.goto(
         callbackUrl(
           `${buildQuery(encodeURIComponent(code), encodeURIComponent(victim.state))}&iss=${encodeURIComponent(issuer)}`,
@@ -394,10 +370,10 @@ describe('duplicated parameters (RFC 6749 §3.1: a parameter must not be sent mo
 
 describe('issuer (RFC 9207)', () => {
   it('refuses a callback whose iss names another authorization server', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
     const answer = await postCallback(alex, { code, state, iss: 'http://evil.test' });
     expect(answer.outcome).toBe('failed');
     expect(linkedAccountOf(stack, ALEX)).toBeNull();
@@ -406,7 +382,7 @@ describe('issuer (RFC 9207)', () => {
     // Control: with the right issuer the same kind of callback links.
     const again = await startLink(alex);
     const answerOk = await postCallback(alex, {
-      code: authorizeCode(stack, account, again.codeChallenge),
+      code: await stack.authorizeCode(account, again.codeChallenge),
       state: again.state,
       iss: issuer,
     });
@@ -414,10 +390,10 @@ describe('issuer (RFC 9207)', () => {
   });
 
   it('refuses a callback without iss when the shop requires it (CONNECT_ISSUER + CONNECT_REQUIRE_ISSUER=true)', async () => {
-    const alex = await shopperClient(stack, 'alex@example.com');
+    const alex = await stack.signInClient('alex@example.com');
     const { state, codeChallenge } = await startLink(alex);
-    const account = newInstacartAccount(stack);
-    const code = authorizeCode(stack, account, codeChallenge);
+    const account = (await stack.admin.seedShopper()).id;
+    const code = await stack.authorizeCode(account, codeChallenge);
     const answer = await postCallback(alex, { code, state });
     expect(answer.outcome, 'a callback without iss must be refused when the issuer is required').toBe(
       'failed',

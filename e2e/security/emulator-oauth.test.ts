@@ -5,11 +5,12 @@
  * endpoint. Only the emulator runs here: no storefront takes part in these attacks.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type RunningEmulator, startEmulator } from '@cartlink/emulator';
+import { startTestEmulator, type TestEmulator } from '@cartlink/emulator/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient } from './harness';
+import { ShopClient } from '../../testing/shop-client';
+import { authorizePath, logInAtEmulator } from './harness';
 
-let emulator: RunningEmulator;
+let emulator: TestEmulator;
 const SHOP = { clientId: 'cartlink-demo', secret: 'cartlink-demo-secret' };
 const REGISTERED = 'http://localhost:3000/account/profile';
 const OTHER = {
@@ -118,12 +119,8 @@ function linkUser(userId: string, linkingToken: string): Promise<Answer> {
   );
 }
 
-function moveClock(seconds: number): Promise<Answer> {
-  return call('POST', '/_emulator/clock', { advance_seconds: seconds });
-}
-
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, seed: 'demo' });
+  emulator = await startTestEmulator();
   for (const app of [
     {
       client_id: OTHER.clientId,
@@ -138,7 +135,8 @@ beforeAll(async () => {
       redirect_uris: [TWO_URIS.first, TWO_URIS.second],
     },
   ]) {
-    expect((await call('POST', '/_emulator/apps', app)).status).toBe(201);
+    // The admin client throws unless the emulator registered it.
+    await emulator.admin.registerApp(app);
   }
   shopToken = await fulfillmentToken(SHOP);
   const created = await call(
@@ -152,11 +150,11 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // Every test that moves the clock moves it back; this is the safety net.
-  await call('POST', '/_emulator/clock', { now: new Date().toISOString() });
+  await emulator.admin.setClock({ now: new Date().toISOString() });
 });
 
 afterAll(async () => {
-  await emulator?.close();
+  await emulator?.stop();
 });
 
 describe('the token endpoint', () => {
@@ -186,14 +184,14 @@ describe('the token endpoint', () => {
     const early = await sandboxCode();
     const late = await sandboxCode();
     try {
-      await moveClock(590);
+      await emulator.admin.advanceClock(590);
       expect((await redeem(early)).status, 'a 590-second-old code still works').toBe(200);
-      await moveClock(11);
+      await emulator.admin.advanceClock(11);
       const expired = await redeem(late);
       expect(expired.status).toBe(400);
       expect(expired.json.error).toBe('invalid_grant');
     } finally {
-      await moveClock(-601);
+      await emulator.admin.advanceClock(-601);
     }
   });
 
@@ -283,47 +281,32 @@ describe('bearer tokens', () => {
     const asBearer = await probe(linking.json.access_token as string);
     expect(asBearer.status).toBe(401);
     try {
-      await moveClock(86_401);
+      await emulator.admin.advanceClock(86_401);
       const expired = await probe(token);
       expect(expired.status).toBe(401);
       expect(expired.headers.get('www-authenticate')).toContain('invalid_token');
     } finally {
-      await moveClock(-86_401);
+      await emulator.admin.advanceClock(-86_401);
     }
   });
 });
 
 describe('the authorization endpoint', () => {
-  let browserLike: HttpClient;
+  let browserLike: ShopClient;
+  const authorize = (redirectUri: string, extra: Record<string, string> = {}) =>
+    authorizePath({ clientId: SHOP.clientId, redirectUri }, extra);
 
   beforeAll(async () => {
     // A logged-in Instacart session: a redirect URI that slipped through would reach consent and a code.
-    browserLike = new HttpClient(emulator.url);
-    const page = await (await browserLike.get(`/oauth/authorize?${authorizeQuery(REGISTERED)}`)).text();
-    const login = await browserLike.postForm('/oauth/login', {
-      csrf_token: /name="csrf_token" value="([^"]+)"/.exec(page)?.[1] ?? '',
-      authorization_id: /name="authorization_id" value="([^"]+)"/.exec(page)?.[1] ?? '',
-      email: 'plus@instacart.test',
-      password: 'instacart',
-    });
+    browserLike = new ShopClient(emulator.url);
+    const login = await logInAtEmulator(browserLike, authorize(REGISTERED), 'plus@instacart.test');
     expect(login.status).toBe(303);
   });
 
-  function authorizeQuery(redirectUri: string, extra: Record<string, string> = {}): string {
-    return new URLSearchParams({
-      response_type: 'code',
-      client_id: SHOP.clientId,
-      scope: 'account_linking',
-      state: 'attack-state',
-      redirect_uri: redirectUri,
-      ...extra,
-    }).toString();
-  }
-
   it('shows the consent page for the registered redirect URI (control)', async () => {
-    const response = await browserLike.get(`/oauth/authorize?${authorizeQuery(REGISTERED)}`);
+    const response = await browserLike.get(authorize(REGISTERED));
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain('Authorization Required');
+    expect(response.text).toContain('Authorization Required');
   });
 
   it.each([
@@ -351,8 +334,8 @@ describe('the authorization endpoint', () => {
     ['a trailing dot in the host', 'http://localhost.:3000/account/profile'],
   ])('shows an error page, never a redirect, for a redirect_uri with %s', async (_label, redirectUri) => {
     for (const extra of [{}, { response_type: 'token' }] as Array<Record<string, string>>) {
-      const response = await browserLike.get(`/oauth/authorize?${authorizeQuery(redirectUri, extra)}`);
-      const body = await response.text();
+      const response = await browserLike.get(authorize(redirectUri, extra));
+      const body = response.text;
       expect(response.status, redirectUri).toBeGreaterThanOrEqual(400);
       expect(response.status, redirectUri).toBeLessThan(500);
       expect(response.headers.get('location'), redirectUri).toBeNull();

@@ -11,18 +11,12 @@ import { join } from 'node:path';
 import { createEmulator, type Emulator } from '@cartlink/emulator';
 import { createStorefront, parseEnv, type Storefront } from '@cartlink/storefront';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  csrfFieldOf,
-  HttpClient,
-  parseSetCookie,
-  type SecurityStack,
-  shopperClient,
-  signInOverHttp,
-  startLink,
-  startSecurityStack,
-} from './harness';
+import { useE2eStack } from '../../testing/e2e-stack';
+import { ShopClient, type ShopResponse } from '../../testing/shop-client';
+import { addToCart, checkoutPage, placeOrder, startLink } from '../../testing/shop-steps';
+import { authorizePath, emulatorFormFields, parseSetCookie } from './harness';
 
-let stack: SecurityStack;
+const stack = useE2eStack();
 
 interface Seen {
   label: string;
@@ -35,9 +29,9 @@ const shopResponses: Seen[] = [];
 const emulatorPages: Seen[] = [];
 const tokenResponses: Seen[] = [];
 
-async function record(into: Seen[], label: string, response: Promise<Response>): Promise<Seen> {
+async function record(into: Seen[], label: string, response: Promise<ShopResponse>): Promise<Seen> {
   const answer = await response;
-  const seen = { label, status: answer.status, headers: answer.headers, body: await answer.text() };
+  const seen = { label, status: answer.status, headers: answer.headers, body: answer.text };
   into.push(seen);
   return seen;
 }
@@ -74,12 +68,11 @@ function cspProblems(value: string | null): string[] {
 }
 
 beforeAll(async () => {
-  stack = await startSecurityStack({ logLevel: 'silent' });
-  const shop = (client: HttpClient, label: string, path: string, init?: RequestInit) =>
+  const shop = (client: ShopClient, label: string, path: string, init?: RequestInit) =>
     record(shopResponses, label, client.request(path, init));
 
   // A visitor.
-  const visitor = new HttpClient(stack.shopUrl);
+  const visitor = new ShopClient(stack.shopUrl);
   for (const path of [
     '/',
     '/signin',
@@ -100,15 +93,10 @@ beforeAll(async () => {
     ...stack.shop.storefront.assets.byPath.keys(),
   ])
     await shop(visitor, `visitor GET ${path}`, path);
-  const signInForm = shopResponses.find((seen) => seen.label === 'visitor GET /signin')?.body ?? '';
   await record(
     shopResponses,
     'visitor POST /signin (wrong password)',
-    visitor.postForm('/signin', {
-      _csrf: csrfFieldOf(signInForm),
-      email: 'alex@example.com',
-      password: 'nope',
-    }),
+    visitor.signIn('alex@example.com', 'nope'),
   );
   await record(
     shopResponses,
@@ -118,15 +106,10 @@ beforeAll(async () => {
   await record(shopResponses, 'visitor POST /cartlink/verify', visitor.postJson('/cartlink/verify', {}));
 
   // A shopper with an order.
-  const alex = await shopperClient(stack, 'alex@example.com');
-  const catalogue = await (await alex.get('/')).text();
-  await alex.postForm('/cart/items', { _csrf: csrfFieldOf(catalogue), product_id: 'coffee' });
-  const checkout = await (await alex.get('/checkout')).text();
-  const placed = await alex.postForm('/checkout', {
-    _csrf: csrfFieldOf(checkout),
-    expected_fee_cents: '399',
-  });
-  const orderPath = placed.headers.get('location') ?? '/orders/none';
+  const alex = await stack.signInClient('alex@example.com');
+  await addToCart(alex, 'coffee');
+  const placed = await placeOrder(alex, await checkoutPage(alex));
+  const orderPath = placed.response.location ?? '/orders/none';
   for (const path of [
     '/',
     '/signin',
@@ -176,7 +159,7 @@ beforeAll(async () => {
   );
 
   // The admin.
-  const admin = await shopperClient(stack, 'admin@example.com');
+  const admin = await stack.signInClient('admin@example.com');
   for (const path of [
     '/admin/reconciliation',
     '/admin/reconciliation?from=nonsense',
@@ -186,31 +169,19 @@ beforeAll(async () => {
     await shop(admin, `admin GET ${path}`, path);
 
   // The emulator's pages, and its token endpoint.
-  const instacart = new HttpClient(stack.emulator.url);
-  const authorize = (params: Record<string, string>) =>
-    `/oauth/authorize?${new URLSearchParams({
-      response_type: 'code',
-      client_id: stack.clientId,
-      scope: 'account_linking',
-      state: 'headers-state',
-      redirect_uri: stack.redirectUri,
-      ...params,
-    })}`;
-  const loginPage = await record(emulatorPages, 'emulator log-in page', instacart.get(authorize({})));
+  const instacart = new ShopClient(stack.emulatorUrl);
+  const loginPage = await record(emulatorPages, 'emulator log-in page', instacart.get(authorizePath(stack)));
   await record(
     emulatorPages,
     'emulator error page (unknown client)',
-    instacart.get(authorize({ client_id: 'nobody' })),
+    instacart.get(authorizePath(stack, { client_id: 'nobody' })),
   );
   await record(
     emulatorPages,
     'emulator error page (unregistered redirect)',
-    instacart.get(authorize({ redirect_uri: 'http://evil.test/cb' })),
+    instacart.get(authorizePath(stack, { redirect_uri: 'http://evil.test/cb' })),
   );
-  const fields = {
-    csrf_token: /name="csrf_token" value="([^"]+)"/.exec(loginPage.body)?.[1] ?? '',
-    authorization_id: /name="authorization_id" value="([^"]+)"/.exec(loginPage.body)?.[1] ?? '',
-  };
+  const fields = emulatorFormFields(loginPage.body);
   await record(
     emulatorPages,
     'emulator log-in page (wrong password)',
@@ -221,16 +192,17 @@ beforeAll(async () => {
     email: 'plus@instacart.test',
     password: 'instacart',
   });
-  await record(emulatorPages, 'emulator consent page', instacart.get(authorize({})));
+  await record(emulatorPages, 'emulator consent page', instacart.get(authorizePath(stack)));
   for (const path of ['/store/account/instacart-plus', '/signup?next=%2Fstore', '/_emulator/'])
     await record(emulatorPages, `emulator GET ${path}`, instacart.get(path));
 
+  // As a server calls it: no cookie, no Origin.
   const token = (body: Record<string, string>) =>
-    fetch(`${stack.emulator.url}/v2/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: stack.clientId, client_secret: stack.clientSecret, ...body }),
-    });
+    new ShopClient(stack.emulatorUrl).postJson(
+      '/v2/oauth/token',
+      { client_id: stack.clientId, client_secret: stack.clientSecret, ...body },
+      { origin: null },
+    );
   await record(
     tokenResponses,
     'client_credentials',
@@ -242,10 +214,6 @@ beforeAll(async () => {
     token({ grant_type: 'authorization_code', code: 'nope', redirect_uri: stack.redirectUri }),
   );
   await record(tokenResponses, 'unsupported grant', token({ grant_type: 'password' }));
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 describe('storefront response headers', () => {
@@ -358,9 +326,9 @@ describe('emulator response headers', () => {
 
 describe('cookies over http', () => {
   it('flags the session cookie HttpOnly, SameSite=Lax, Path=/ without Domain; rotates it at sign-in; clears it at sign-out', async () => {
-    const client = new HttpClient(stack.shopUrl);
+    const client = new ShopClient(stack.shopUrl);
     const form = await client.get('/signin');
-    const visitorCookie = parseSetCookie(form.headers.getSetCookie()[0] ?? '');
+    const visitorCookie = parseSetCookie(form.setCookies[0] ?? '');
     expect(visitorCookie.name).toBe('cm_session');
     const check = (cookie: typeof visitorCookie) => {
       expect(cookie.attributes.has('httponly')).toBe(true);
@@ -370,27 +338,23 @@ describe('cookies over http', () => {
     };
     check(visitorCookie);
 
-    await client.postForm('/signin', {
-      _csrf: csrfFieldOf(await form.text()),
-      email: 'blair@example.com',
-      password: 'cartlink-demo',
-    });
+    await client.post('/signin', { email: 'blair@example.com', password: 'cartlink-demo' });
     const signedIn = client.cookies.get('cm_session') ?? '';
     expect(signedIn).not.toBe('');
     expect(signedIn, 'a new session id at sign-in').not.toBe(visitorCookie.value);
     check(parseSetCookie(client.setCookies.at(-1) ?? ''));
     // The pre-sign-in id (which a fixation attack could have planted) is worth nothing now.
     const probe = (value: string) =>
-      new HttpClient(stack.shopUrl).get('/cart', { cookie: `cm_session=${value}` });
+      new ShopClient(stack.shopUrl).get('/cart', { cookie: `cm_session=${value}` });
     const planted = await probe(visitorCookie.value);
     expect(planted.status).toBe(303);
-    expect(planted.headers.get('location')).toMatch(/^\/signin/);
+    expect(planted.location).toMatch(/^\/signin/);
     expect((await client.get('/cart')).status).toBe(200);
 
-    const page = await (await client.get('/cart')).text();
-    const signOut = await client.postForm('/signout', { _csrf: csrfFieldOf(page) });
+    await client.get('/cart');
+    const signOut = await client.post('/signout');
     expect(signOut.status).toBe(303);
-    const cleared = parseSetCookie(signOut.headers.getSetCookie()[0] ?? '');
+    const cleared = parseSetCookie(signOut.setCookies[0] ?? '');
     expect(cleared.name).toBe('cm_session');
     expect(cleared.value).toBe('');
     expect(
@@ -402,16 +366,10 @@ describe('cookies over http', () => {
   });
 
   it("flags the emulator's session cookie HttpOnly, SameSite=Lax, Path=/; rotates it at log-in and log-out", async () => {
-    const client = new HttpClient(stack.emulator.url);
-    const query = new URLSearchParams({
-      response_type: 'code',
-      client_id: stack.clientId,
-      scope: 'account_linking',
-      state: 'cookie-state',
-      redirect_uri: stack.redirectUri,
-    });
-    const page = await client.get(`/oauth/authorize?${query}`);
-    const first = parseSetCookie(page.headers.getSetCookie()[0] ?? '');
+    const client = new ShopClient(stack.emulatorUrl);
+    const authorize = authorizePath(stack);
+    const page = await client.get(authorize);
+    const first = parseSetCookie(page.setCookies[0] ?? '');
     expect(first.name).toBe('instacart_emulator_session');
     const check = (cookie: typeof first) => {
       expect(cookie.attributes.has('httponly')).toBe(true);
@@ -420,39 +378,30 @@ describe('cookies over http', () => {
       expect(cookie.attributes.has('domain')).toBe(false);
     };
     check(first);
-    const body = await page.text();
-    const hidden = (html: string) => ({
-      csrf_token: /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '',
-      authorization_id: /name="authorization_id" value="([^"]+)"/.exec(html)?.[1] ?? '',
-    });
     const login = await client.postForm('/oauth/login', {
-      ...hidden(body),
+      ...emulatorFormFields(page.text),
       email: 'plus@instacart.test',
       password: 'instacart',
     });
     expect(login.status).toBe(303);
-    const loggedIn = parseSetCookie(login.headers.getSetCookie()[0] ?? '');
+    const loggedIn = parseSetCookie(login.setCookies[0] ?? '');
     check(loggedIn);
     expect(loggedIn.value, 'a new session id at log-in').not.toBe(first.value);
     // Probed with a separate client, so that the answer's new cookie does not replace this one's.
     const probe = (value: string) =>
-      new HttpClient(stack.emulator.url).get(`/oauth/authorize?${query}`, {
-        cookie: `instacart_emulator_session=${value}`,
-      });
+      new ShopClient(stack.emulatorUrl).get(authorize, { cookie: `instacart_emulator_session=${value}` });
     const planted = await probe(first.value);
-    expect(await planted.text()).not.toContain('Authorization Required');
+    expect(planted.text).not.toContain('Authorization Required');
 
-    const consent = await (await client.get(`/oauth/authorize?${query}`)).text();
+    const consent = (await client.get(authorize)).text;
     expect(consent).toContain('Authorization Required');
-    const logout = await client.postForm('/oauth/logout', hidden(consent));
+    const logout = await client.postForm('/oauth/logout', emulatorFormFields(consent));
     expect(logout.status).toBe(303);
-    const loggedOut = parseSetCookie(logout.headers.getSetCookie()[0] ?? '');
+    const loggedOut = parseSetCookie(logout.setCookies[0] ?? '');
     check(loggedOut);
     expect(loggedOut.value).not.toBe(loggedIn.value);
     const stale = await probe(loggedIn.value);
-    expect(await stale.text(), 'the logged-out session no longer consents').not.toContain(
-      'Authorization Required',
-    );
+    expect(stale.text, 'the logged-out session no longer consents').not.toContain('Authorization Required');
   });
 });
 
@@ -499,7 +448,7 @@ describe('over https', () => {
   });
 
   it('sends Strict-Transport-Security on every response of an https shop', async () => {
-    const client = new HttpClient(origin, (request) => shop.fetch(request));
+    const client = new ShopClient(origin, { send: (request) => shop.fetch(request) });
     const seen: Seen[] = [];
     for (const path of [
       '/',
@@ -511,7 +460,7 @@ describe('over https', () => {
       ...shop.assets.byPath.keys(),
     ])
       await record(seen, `visitor GET ${path}`, client.get(path));
-    await signInOverHttp(client, 'alex@example.com');
+    expect((await client.signIn('alex@example.com')).status).toBe(303);
     for (const path of [
       '/',
       '/account/profile',
@@ -538,9 +487,9 @@ describe('over https', () => {
   });
 
   it('names the session cookie __Host- and flags it Secure, HttpOnly, SameSite=Lax, Path=/; rotates it; clears it', async () => {
-    const client = new HttpClient(origin, (request) => shop.fetch(request));
+    const client = new ShopClient(origin, { send: (request) => shop.fetch(request) });
     const form = await client.get('/signin');
-    const visitor = parseSetCookie(form.headers.getSetCookie()[0] ?? '');
+    const visitor = parseSetCookie(form.setCookies[0] ?? '');
     const check = (cookie: typeof visitor) => {
       expect(cookie.name).toBe('__Host-cm_session');
       expect(cookie.attributes.has('secure')).toBe(true);
@@ -550,36 +499,26 @@ describe('over https', () => {
       expect(cookie.attributes.has('domain')).toBe(false);
     };
     check(visitor);
-    const signIn = await client.postForm('/signin', {
-      _csrf: csrfFieldOf(await form.text()),
-      email: 'alex@example.com',
-      password: 'cartlink-demo',
-    });
+    const signIn = await client.post('/signin', { email: 'alex@example.com', password: 'cartlink-demo' });
     expect(signIn.status).toBe(303);
-    const rotated = parseSetCookie(signIn.headers.getSetCookie()[0] ?? '');
+    const rotated = parseSetCookie(signIn.setCookies[0] ?? '');
     check(rotated);
     expect(rotated.value).not.toBe(visitor.value);
-    const page = await (await client.get('/cart')).text();
-    const signOut = await client.postForm('/signout', { _csrf: csrfFieldOf(page) });
-    const cleared = parseSetCookie(signOut.headers.getSetCookie()[0] ?? '');
+    await client.get('/cart');
+    const signOut = await client.post('/signout');
+    const cleared = parseSetCookie(signOut.setCookies[0] ?? '');
     check(cleared);
     expect(cleared.value).toBe('');
     expect(cleared.attributes.get('max-age')).toBe('0');
   });
 
   it("names the emulator's session cookie __Host- and flags it Secure over https", async () => {
-    const client = new HttpClient(emulatorOrigin, (request) => emulator.fetch(request));
+    const client = new ShopClient(emulatorOrigin, { send: (request) => emulator.fetch(request) });
     const page = await client.get(
-      `/oauth/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: 'cartlink-demo',
-        scope: 'account_linking',
-        state: 's',
-        redirect_uri: `${origin}/account/profile`,
-      })}`,
+      authorizePath({ clientId: 'cartlink-demo', redirectUri: `${origin}/account/profile` }),
     );
     expect(page.status).toBe(200);
-    const cookie = parseSetCookie(page.headers.getSetCookie()[0] ?? '');
+    const cookie = parseSetCookie(page.setCookies[0] ?? '');
     expect(cookie.attributes.has('secure')).toBe(true);
     expect(cookie.attributes.has('httponly')).toBe(true);
     expect(cookie.attributes.get('path')).toBe('/');
@@ -590,8 +529,8 @@ describe('over https', () => {
   // Last in this block: it closes the shop's database to make every page fail.
   it('keeps the headers on the 500 error page (the database gone)', async () => {
     // Signed in, so that every request needs the database for its session.
-    const client = new HttpClient(origin, (request) => shop.fetch(request));
-    await signInOverHttp(client, 'blair@example.com');
+    const client = new ShopClient(origin, { send: (request) => shop.fetch(request) });
+    expect((await client.signIn('blair@example.com')).status).toBe(303);
     await shop.close();
     closed = true;
     const seen: Seen[] = [];

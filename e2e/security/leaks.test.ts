@@ -10,26 +10,22 @@
  *   callbacks' states;
  * - for the logs also the session cookies and CSRF tokens.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../testing/browser';
-import { dialogTitle, signIn } from '../support';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openShopper, useE2eStack } from '../../testing/e2e-stack';
+import { ShopClient } from '../../testing/shop-client';
 import {
-  authorizeCode,
-  codeExchanges,
+  dialogTitle,
   FAILURE_TITLE,
-  linkThroughEmulator,
-  newInstacartAccount,
-  newInstacartLogin,
+  linkAtInstacart,
   pressLinkInBrowser,
-  type SecurityStack,
   SUCCESS_TITLE,
-  startSecurityStack,
-  waitForStatus,
-} from './harness';
+  settledStatus,
+  signIn,
+} from '../support';
+import { codeExchanges } from './harness';
 
-let stack: SecurityStack;
-let browser: Browser;
+const stack = useE2eStack({ issuerParam: true, logLevel: 'trace' });
 
 interface SeenRequest {
   url: string;
@@ -46,7 +42,6 @@ interface SeenResponse {
 const requests: SeenRequest[] = [];
 const responses: SeenResponse[] = [];
 const pending: Array<Promise<unknown>> = [];
-const contexts: BrowserContext[] = [];
 const callbackUrls: string[] = [];
 let addressBarAfterCallback = '';
 let requestsAfterCallback = 0;
@@ -54,8 +49,7 @@ let callbackResponse: SeenResponse | undefined;
 
 /** A browser context whose every request (with its Referer) and response (with its body) is kept. */
 async function instrumentedPage(): Promise<Page> {
-  const context = await browser.newContext({ locale: 'en-US' });
-  contexts.push(context);
+  const { page, context } = await openShopper(stack);
   context.on('request', (request) => {
     const entry: SeenRequest = { url: request.url(), referer: undefined, at: Date.now() };
     requests.push(entry);
@@ -81,28 +75,25 @@ async function instrumentedPage(): Promise<Page> {
       })().catch(() => undefined),
     );
   });
-  return context.newPage();
+  return page;
 }
 
 /** The link transaction the profile page's Link button starts. */
 async function profileTransaction(page: Page): Promise<{ state: string; codeChallenge: string | undefined }> {
-  expect(await waitForStatus(page)).toBe('unlinked');
+  expect(await settledStatus(page)).toBe('unlinked');
   return pressLinkInBrowser(page);
 }
 
 beforeAll(async () => {
-  stack = await startSecurityStack({ issuerParam: true, logLevel: 'trace' });
-  browser = await launchBrowser();
-
   // 1. Alex links through the emulator's real pages, then shops as a member.
   const alex = await instrumentedPage();
   await signIn(alex, stack.shopUrl, 'alex@example.com', '/account/profile');
-  expect(await waitForStatus(alex)).toBe('unlinked');
-  const login = newInstacartLogin(stack, true);
+  expect(await settledStatus(alex)).toBe('unlinked');
+  const login = await stack.admin.seedShopper('member');
   const callbackSeen = alex.waitForResponse(
     (response) => new URL(response.url()).pathname === '/account/profile' && response.url().includes('code='),
   );
-  const callbackUrl = await linkThroughEmulator(alex, stack.emulator.url, login.email);
+  const callbackUrl = await linkAtInstacart(alex, login.email);
   callbackUrls.push(callbackUrl);
   const callbackAt = Date.now();
   const served = await callbackSeen;
@@ -133,7 +124,7 @@ beforeAll(async () => {
   const badCallback = `${stack.shopUrl}/account/profile?${new URLSearchParams({
     code: `bad-${blairLink.state.slice(0, 10)}-not-issued`,
     state: blairLink.state,
-    iss: stack.emulator.emulator.issuer,
+    iss: stack.emulator.issuer,
   })}`;
   callbackUrls.push(badCallback);
   await blair.goto(badCallback);
@@ -143,8 +134,11 @@ beforeAll(async () => {
   const casey = await instrumentedPage();
   await signIn(casey, stack.shopUrl, 'casey@example.com', '/account/profile');
   const caseyLink = await profileTransaction(casey);
-  const caseyCode = authorizeCode(stack, newInstacartAccount(stack), caseyLink.codeChallenge);
-  stack.emulator.emulator.addFault({
+  const caseyCode = await stack.authorizeCode(
+    (await stack.admin.seedShopper('member')).id,
+    caseyLink.codeChallenge,
+  );
+  stack.emulator.addFault({
     method: 'POST',
     path: '/v2/oauth/token',
     status: 400,
@@ -157,7 +151,7 @@ beforeAll(async () => {
   const caseyCallback = `${stack.shopUrl}/account/profile?${new URLSearchParams({
     code: caseyCode,
     state: caseyLink.state,
-    iss: stack.emulator.emulator.issuer,
+    iss: stack.emulator.issuer,
   })}`;
   callbackUrls.push(caseyCallback);
   await casey.goto(caseyCallback);
@@ -181,12 +175,6 @@ beforeAll(async () => {
   }
   for (const page of [alex, blair, casey, admin]) await page.waitForLoadState('networkidle');
   await Promise.all(pending);
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await stack?.close();
 });
 
 /** The secret values of the run, by kind. */
@@ -307,11 +295,15 @@ describe('the flow leaves no secret behind', () => {
   it("keeps codes, tokens and the client secret out of the emulator's pages, state and request log", async () => {
     const { codes, verifiers, linkingTokens, fulfillmentTokens, clientSecret } = collectSecrets();
     const bodies = responses
-      .filter((response) => response.url.startsWith(stack.emulator.url))
+      .filter((response) => response.url.startsWith(stack.emulatorUrl))
       .map((response) => response.body);
-    for (const path of ['/_emulator/state', '/_emulator/requests', '/_emulator/', '/_emulator/settings']) {
-      bodies.push(await (await fetch(`${stack.emulator.url}${path}`)).text());
-    }
+    bodies.push(
+      JSON.stringify(await stack.admin.state()),
+      JSON.stringify(await stack.admin.requests()),
+      JSON.stringify(await stack.admin.settings()),
+      // The admin page, as an operator's browser shows it (the admin client reads only the JSON).
+      (await new ShopClient(stack.emulatorUrl).get('/_emulator/')).text,
+    );
     expect(
       bodies.flatMap((body) =>
         findSecrets(body, { codes, verifiers, linkingTokens, fulfillmentTokens, clientSecret }),

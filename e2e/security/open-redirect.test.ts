@@ -7,23 +7,20 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../testing/browser';
-import { type Stack, startStack } from '../support';
+import { getBrowser, useE2eStack } from '../../testing/e2e-stack';
+import { submitSignIn } from '../support';
 
-let stack: Stack;
-let browser: Browser;
+// Many sign-ins of one account from one address: the throttle (tested on its own) must not be what
+// stops them here. They run one at a time, so the password-check queue never waits.
+const stack = useE2eStack({ env: { SIGNIN_ACCOUNT_LIMIT: '100000', SIGNIN_ADDRESS_LIMIT: '100000' } });
 let evil: Server;
 let evilHost: string;
 /** Every request the attacker's server received. */
 const evilHits: string[] = [];
 
 beforeAll(async () => {
-  // Many sign-ins of one account from one address: the throttle (tested on its own) must not be what
-  // stops them here. They run one at a time, so the password-check queue never waits.
-  stack = await startStack({ SIGNIN_ACCOUNT_LIMIT: '100000', SIGNIN_ADDRESS_LIMIT: '100000' });
-  browser = await launchBrowser();
   evil = createServer((request, response) => {
     evilHits.push(request.url ?? '');
     response.setHeader('content-type', 'text/html; charset=utf-8');
@@ -36,8 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   evil?.closeAllConnections();
   await new Promise<void>((resolve) => (evil ? evil.close(() => resolve()) : resolve()));
-  await browser?.close();
-  await stack?.close();
 });
 
 /** The query-string values of `next` as an attacker writes them into a link (`HOST` is the attacker). */
@@ -67,7 +62,7 @@ const PAYLOADS = [
 
 /** Opens the link in a fresh context, counting navigations that leave the shop. */
 async function openContext(): Promise<{ context: BrowserContext; offSite: string[] }> {
-  const context = await browser.newContext({ locale: 'en-US' });
+  const context = await (await getBrowser()).newContext({ locale: 'en-US' });
   const offSite: string[] = [];
   context.on('request', (request) => {
     if (new URL(request.url()).origin !== stack.shopUrl) offSite.push(request.url());
@@ -87,10 +82,7 @@ describe('the sign-in redirect keeps the browser on the shop', () => {
       try {
         const page = await context.newPage();
         await page.goto(`${stack.shopUrl}/signin?next=${raw}`);
-        await page.getByLabel('Email').fill('casey@example.com');
-        await page.getByLabel('Password').fill('cartlink-demo');
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL((url) => url.pathname !== '/signin');
+        await submitSignIn(page, 'casey@example.com');
         await page.waitForLoadState('load');
         const landed = new URL(page.url());
         expect(`${landed.origin}${landed.pathname}`).toBe(`${stack.shopUrl}/`);
@@ -111,10 +103,8 @@ describe('the sign-in redirect keeps the browser on the shop', () => {
       signedIn = await openContext();
       const page = await signedIn.context.newPage();
       await page.goto(`${stack.shopUrl}/signin`);
-      await page.getByLabel('Email').fill('blair@example.com');
-      await page.getByLabel('Password').fill('cartlink-demo');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL((url) => url.pathname === '/');
+      await submitSignIn(page, 'blair@example.com');
+      expect(new URL(page.url()).pathname).toBe('/');
     });
 
     afterAll(async () => {
@@ -139,10 +129,7 @@ describe('the sign-in redirect keeps the browser on the shop', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${stack.shopUrl}/signin?next=${encodeURIComponent('/orders')}`);
-      await page.getByLabel('Email').fill('alex@example.com');
-      await page.getByLabel('Password').fill('cartlink-demo');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL((url) => url.pathname !== '/signin');
+      await submitSignIn(page, 'alex@example.com');
       expect(new URL(page.url()).pathname).toBe('/orders');
       expect(offSite).toEqual([]);
     } finally {

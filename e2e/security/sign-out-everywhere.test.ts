@@ -3,28 +3,16 @@
  * whose referrer policy is `no-referrer`, so the browser sends `Origin: null`) ends the account's
  * session in another browser too, while another shopper stays signed in.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../testing/browser';
-import { type Stack, signIn, startStack } from '../support';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openShopper, useE2eStack } from '../../testing/e2e-stack';
+import { signIn } from '../support';
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const stack = useE2eStack();
 
 /** A new browser (its own cookies) signed in as `email` on the profile page. */
 async function signedInBrowser(email: string): Promise<Page> {
-  const context = await browser.newContext({ locale: 'en-US' });
-  const page = await context.newPage();
+  const { page } = await openShopper(stack);
   await signIn(page, stack.shopUrl, email, '/account/profile');
   expect(new URL(page.url()).pathname).toBe('/account/profile');
   return page;
@@ -35,21 +23,17 @@ describe('sign out everywhere', () => {
     const here = await signedInBrowser('casey@example.com');
     const laptop = await signedInBrowser('casey@example.com');
     const other = await signedInBrowser('blair@example.com');
-    try {
-      await here.getByRole('button', { name: 'Sign out everywhere' }).click();
-      await here.waitForURL(`${stack.shopUrl}/`);
-      expect(await here.getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
+    await here.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await here.waitForURL(`${stack.shopUrl}/`);
+    expect(await here.getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
 
-      // The other browser of the same account is signed out: its next page asks it to sign in.
-      await laptop.goto(`${stack.shopUrl}/account/profile`);
-      expect(new URL(laptop.url()).pathname).toBe('/signin');
+    // The other browser of the same account is signed out: its next page asks it to sign in.
+    await laptop.goto(`${stack.shopUrl}/account/profile`);
+    expect(new URL(laptop.url()).pathname).toBe('/signin');
 
-      // Another shopper is untouched.
-      await other.goto(`${stack.shopUrl}/account/profile`);
-      expect(new URL(other.url()).pathname).toBe('/account/profile');
-      expect(await other.getByRole('button', { name: 'Sign out', exact: true }).isVisible()).toBe(true);
-    } finally {
-      for (const page of [here, laptop, other]) await page.context().close();
-    }
+    // Another shopper is untouched.
+    await other.goto(`${stack.shopUrl}/account/profile`);
+    expect(new URL(other.url()).pathname).toBe('/account/profile');
+    expect(await other.getByRole('button', { name: 'Sign out', exact: true }).isVisible()).toBe(true);
   });
 });
