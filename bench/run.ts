@@ -5,122 +5,196 @@
  *
  * `--smoke` runs the same code paths with tiny durations and counts (CI): it fails only when a step
  * crashes or a deterministic count goal is wrong (Connect calls, token requests, bundle bytes), never
- * on a timing. Options: `--out <file>` (default `bench/results.json`; in smoke mode a temporary
- * file), `--latency <ms>` (L, default 20, or `BENCH_LATENCY_MS`).
+ * on a timing. Options: `--out <file>` (default `bench/results.json`; in smoke mode or with `--only`
+ * a temporary file), `--latency <ms>` (L, default 20, or `BENCH_LATENCY_MS`), `--only <step>` (one of
+ * {@link STEPS}' names or `memory`, repeatable: those steps alone, with whatever they need first).
  *
  * @see bench/README.md
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EmulatorAdmin } from '@cartlink/emulator/testing';
 import { DEMO_PASSWORD } from '@cartlink/storefront';
 import { buildElementsBundle } from '../packages/elements/src/build-bundle-node.js';
-import { type BenchContext, FULL_SIZES, PEER_APP, SMOKE_SIZES, STOREFRONT_APP } from './lib/context';
-import type { ProfileSummary } from './lib/cpu-profile';
-import { registerApp } from './lib/emulator-admin';
-import { signIn } from './lib/http';
-import { benchPath, type ChildServer, startChild } from './lib/processes';
-import { startEmulatorServer, startPeerServer, startStorefrontServer } from './lib/servers';
+import { ShopClient } from '../testing/shop-client';
+import {
+  type BenchContext,
+  FULL_SIZES,
+  PEER_APP,
+  type Shopper,
+  SMOKE_SIZES,
+  STOREFRONT_APP,
+  shopperWithSession,
+} from './lib/context';
+import { report, type StepResults } from './lib/report';
+import {
+  benchPath,
+  runningServers,
+  startEmulatorServer,
+  startPeerServer,
+  startStorefrontServer,
+  stopAllServers,
+} from './lib/servers';
 import { round } from './lib/stats';
-import { fmt, ratio, renderTable, type TableRow } from './lib/table';
 import { runColdBurstStep } from './steps/cold-burst';
-import { runLinkingStep } from './steps/linking';
+import { linkContextShoppers, runLinkingStep } from './steps/linking';
 import { runLoggingWhatIf } from './steps/logging-what-if';
+import { type MemoryBaselines, measureIdleMemory, measureMemoryBaselines } from './steps/memory';
 import { runProfilePageStep } from './steps/profile-page';
 import { runStatusCachedStep } from './steps/status-cached';
 import { runStatusFreshStep } from './steps/status-fresh';
+
+/** A step the runner takes once the servers are up and the shoppers signed in. */
+interface BenchStep {
+  /** What `--only` calls it. */
+  name: string;
+  /** The line printed when it starts. */
+  title(ctx: BenchContext): string;
+  /** Needs the demo shopper and the peer's shopper linked (what step 3 leaves behind). */
+  needsLinkedShoppers: boolean;
+  run(ctx: BenchContext, results: StepResults): Promise<void>;
+}
+
+/**
+ * The steps in the order a full run takes them. Step 6 (`memory`) is not among them: it is read
+ * around the servers' start, before any request, and step 1 reads the RSS under load.
+ */
+const STEPS: readonly BenchStep[] = [
+  {
+    name: 'linking',
+    title: () => 'step 3: linking',
+    needsLinkedShoppers: false,
+    run: async (ctx, results) => {
+      results.linking = await runLinkingStep(ctx);
+    },
+  },
+  {
+    name: 'status-fresh',
+    title: () => 'step 2: status that must ask Connect',
+    needsLinkedShoppers: true,
+    run: async (ctx, results) => {
+      results.fresh = await runStatusFreshStep(ctx);
+    },
+  },
+  {
+    name: 'status-cached',
+    title: () => 'step 1: status with a recent verification, against the floor (+ RSS loaded, CPU profile)',
+    needsLinkedShoppers: true,
+    run: async (ctx, results) => {
+      results.cached = await runStatusCachedStep(ctx);
+    },
+  },
+  {
+    name: 'logging-what-if',
+    title: () => 'step 1, what-if: the same load on a second instance that logs only warnings',
+    needsLinkedShoppers: true,
+    run: async (ctx, results) => {
+      results.logging = await runLoggingWhatIf(ctx);
+    },
+  },
+  {
+    name: 'profile-page',
+    title: () => 'step 5: the profile page in Chromium',
+    needsLinkedShoppers: true,
+    run: async (ctx, results) => {
+      results.page = await runProfilePageStep(ctx);
+    },
+  },
+  {
+    name: 'cold-burst',
+    title: (ctx) => `step 4: cold burst of ${ctx.sizes.burstSize} concurrent status calls`,
+    needsLinkedShoppers: false,
+    run: async (ctx, results) => {
+      // The burst brings its own fresh servers; the warm storefront would only share the machine.
+      await ctx.storefront.stop();
+      results.burst = await runColdBurstStep(ctx);
+    },
+  },
+];
+const STEP_NAMES = ['memory', ...STEPS.map((step) => step.name)];
 
 const { values: options } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
     latency: { type: 'string' },
+    only: { type: 'string', multiple: true },
   },
 });
 const smoke = options.smoke ?? false;
 const latencyMs = Number(options.latency ?? process.env.BENCH_LATENCY_MS ?? '20');
 if (!Number.isInteger(latencyMs) || latencyMs < 1) throw new Error('--latency must be a whole number of ms');
+const only = options.only;
+for (const name of only ?? []) {
+  if (!STEP_NAMES.includes(name)) throw new Error(`--only ${name}: the steps are ${STEP_NAMES.join(', ')}`);
+}
+const selected = (name: string) => only === undefined || only.includes(name);
 const sizes = smoke ? SMOKE_SIZES : FULL_SIZES;
 const tmpDir = mkdtempSync(join(tmpdir(), 'cartlink-bench-'));
+// A smoke run or a run of some steps never overwrites the committed results.
 const outPath =
-  options.out ?? (smoke ? join(tmpdir(), 'cartlink-bench-smoke-results.json') : benchPath('results.json'));
+  options.out ??
+  (smoke || only
+    ? join(tmpdir(), `cartlink-bench-${smoke ? 'smoke' : only?.join('+')}-results.json`)
+    : benchPath('results.json'));
 const profilePath = (name: string) =>
   join(tmpdir(), `cartlink-bench-${name}${smoke ? '-smoke' : ''}.cpuprofile`);
 
 const runStarted = performance.now();
-// Other work on the machine shows here: the one-minute load average when the run started and ended.
 const loadAtStart = round(loadavg()[0] ?? 0);
 const elapsed = () => `${((performance.now() - runStarted) / 1000).toFixed(1)} s`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-/** "Idle": this long after the server said it was ready, before any request. */
-const IDLE_SETTLE_MS = 3000;
 const DEMO_SHOPPER = { email: 'alex@example.com', id: '5d1f0c3e-8a4b-4c6e-9f21-a1e0c0de0001' };
 
-const running = new Set<ChildServer>();
-async function track(start: Promise<ChildServer>): Promise<ChildServer> {
-  const child = await start;
-  running.add(child);
-  const stop = child.stop;
-  child.stop = async () => {
-    running.delete(child);
-    await stop();
-  };
-  return child;
-}
-async function stopAll(): Promise<void> {
-  await Promise.allSettled([...running].map((child) => child.stop()));
-}
 process.once('SIGINT', () => {
-  void stopAll().finally(() => process.exit(130));
+  void stopAllServers().finally(() => process.exit(130));
 });
 
-async function main(): Promise<number> {
-  log(
-    `Cartlink bench (${smoke ? 'smoke' : 'full'}), L = ${latencyMs} ms, ${cpus().length} CPUs, Node ${process.version}`,
-  );
-
+/** Builds the elements bundle once (the peer serves it; its size is a goal) and writes it for the servers. */
+async function buildBundle(): Promise<{ path: string; gzipBytes: number }> {
   log(`[${elapsed()}] elements bundle`);
   const bundle = await buildElementsBundle();
-  const bundlePath = join(tmpDir, 'cartlink-elements.js');
-  writeFileSync(bundlePath, bundle.code);
+  const path = join(tmpDir, 'cartlink-elements.js');
+  writeFileSync(path, bundle.code);
+  return { path, gzipBytes: bundle.gzipBytes };
+}
 
-  log(
-    `[${elapsed()}] step 6, baselines: RSS of a bare node+tsx process and of a storefront given a prebuilt bundle`,
-  );
-  const idle = await track(startChild('node+tsx', 'servers/idle.ts', {}));
-  await sleep(1000);
-  const rssBaseline = round(idle.rssMb(), 1);
-  await idle.stop();
-
+/**
+ * Starts the emulator, the storefront and the peer, registers the two OAuth applications, and signs
+ * the shoppers in. With `memory` selected, its baselines are read before the storefront starts and its
+ * idle RSS after, before any request to it.
+ */
+async function startBench(bundlePath: string, results: StepResults): Promise<BenchContext> {
   log(`[${elapsed()}] starting the emulator, the storefront and the peer`);
-  const emulator = await track(startEmulatorServer(latencyMs));
-  const prebuilt = await track(
-    startStorefrontServer(emulator.url, join(tmpDir, 'prebuilt.db'), {
-      name: 'storefront (prebuilt bundle)',
-      prebuiltBundlePath: bundlePath,
-    }),
-  );
-  await sleep(IDLE_SETTLE_MS);
-  const rssIdlePrebuilt = round(prebuilt.rssMb(), 1);
-  await prebuilt.stop();
-
+  const emulator = await startEmulatorServer(latencyMs);
+  let baselines: MemoryBaselines | undefined;
+  if (selected('memory')) {
+    log(
+      `[${elapsed()}] step 6, baselines: RSS of a bare node+tsx process and of a storefront given a prebuilt bundle`,
+    );
+    baselines = await measureMemoryBaselines({ tmpDir, bundlePath }, emulator.url);
+  }
   const storefrontDatabasePath = join(tmpDir, 'storefront.db');
-  const storefront = await track(startStorefrontServer(emulator.url, storefrontDatabasePath));
-  const peer = await track(startPeerServer(emulator.url, bundlePath));
-  await registerApp(emulator.url, STOREFRONT_APP, [
+  const storefront = await startStorefrontServer(emulator.url, storefrontDatabasePath);
+  const peer = await startPeerServer(emulator.url, bundlePath);
+  const admin = new EmulatorAdmin(emulator.url);
+  const register = (app: typeof STOREFRONT_APP | typeof PEER_APP, redirectUris: string[]) =>
+    admin.registerApp({
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      name: app.name,
+      redirect_uris: redirectUris,
+    });
+  await register(STOREFRONT_APP, [
     'http://localhost:3000/account/profile',
     `${storefront.url}/account/profile`,
   ]);
-  await registerApp(emulator.url, PEER_APP, [`${peer.url}/profile`]);
-  await sleep(IDLE_SETTLE_MS);
-  const rssIdle = round(storefront.rssMb(), 1);
-  log(
-    `  storefront RSS at idle ${rssIdle} MB (prebuilt bundle ${rssIdlePrebuilt} MB, bare node+tsx ${rssBaseline} MB)`,
-  );
+  await register(PEER_APP, [`${peer.url}/profile`]);
+  if (baselines) results.memory = await measureIdleMemory(storefront, baselines, log);
 
-  const ctx: BenchContext = {
+  return {
     smoke,
     sizes,
     latencyMs,
@@ -128,329 +202,69 @@ async function main(): Promise<number> {
     profilePath,
     bundlePath,
     emulator,
+    admin,
     storefront,
     storefrontDatabasePath,
     peer,
-    shopperCookie: await signIn(storefront.url, DEMO_SHOPPER.email, DEMO_PASSWORD),
-    shopperId: DEMO_SHOPPER.id,
+    shopper: await signInDemoShopper(storefront.url),
+    peerShopper: shopperWithSession(
+      peer.url,
+      'peer-shopper-1',
+      await peer.call<string>('create-session', { userId: 'peer-shopper-1', firstName: 'Peer' }),
+    ),
     log,
   };
+}
 
-  log(`[${elapsed()}] step 3: linking`);
-  const linking = await runLinkingStep(ctx);
-  const peerSession = { cookie: linking.peerCookie };
+/** alex@example.com, signed in through the storefront's form as a browser does. */
+async function signInDemoShopper(storefrontUrl: string): Promise<Shopper> {
+  const client = new ShopClient(storefrontUrl);
+  const answer = await client.signIn(DEMO_SHOPPER.email, DEMO_PASSWORD);
+  if (answer.status !== 303) throw new Error(`POST /signin for ${DEMO_SHOPPER.email}: ${answer.status}`);
+  return { id: DEMO_SHOPPER.id, client };
+}
 
-  log(`[${elapsed()}] step 2: status that must ask Connect`);
-  const fresh = await runStatusFreshStep(ctx, peerSession);
-
-  log(
-    `[${elapsed()}] step 1: status with a recent verification, against the floor (+ RSS loaded, CPU profile)`,
-  );
-  const cached = await runStatusCachedStep(ctx);
-
-  log(`[${elapsed()}] step 1, what-if: the same load on a second instance that logs only warnings`);
-  const logging = await runLoggingWhatIf(ctx, () =>
-    track(
-      startStorefrontServer(emulator.url, storefrontDatabasePath, {
-        name: 'storefront (LOG_LEVEL=warn)',
-        env: { LOG_LEVEL: 'warn' },
-      }),
-    ),
-  );
-
-  log(`[${elapsed()}] step 5: the profile page in Chromium`);
-  const page = await runProfilePageStep(ctx, peerSession);
-
-  await storefront.stop();
-
-  log(`[${elapsed()}] step 4: cold burst of ${sizes.burstSize} concurrent status calls`);
-  const burst = await runColdBurstStep(ctx, {
-    emulator: () => track(startEmulatorServer(latencyMs, 'emulator (cold burst)')),
-    storefront: (emulatorUrl, databasePath) =>
-      track(startStorefrontServer(emulatorUrl, databasePath, { name: 'storefront (cold burst)' })),
-  });
-
-  await stopAll();
-  const durationSec = round((performance.now() - runStarted) / 1000, 1);
-
-  const results = {
-    generated_at: new Date().toISOString(),
-    mode: smoke ? 'smoke' : 'full',
-    latency_ms: latencyMs,
-    machine: {
-      cpus: cpus().length,
-      cpu_model: cpus()[0]?.model ?? 'unknown',
-      memory_mb: Math.round(totalmem() / 1024 / 1024),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      load_average_1m: { start: loadAtStart, end: round(loadavg()[0] ?? 0) },
-    },
-    duration_sec: durationSec,
-    // The issue's keys.
-    status_cached_ratio: cached.status_cached_ratio,
-    status_fresh_overhead_ms: fresh.status_fresh_overhead_ms,
-    peer_status_fresh_ms: fresh.peer_status_fresh_ms,
-    link_existing_calls: linking.link_existing_calls,
-    link_new_calls: linking.link_new_calls,
-    peer_link_new_calls: linking.peer_link_new_calls,
-    link_existing_server_ms: linking.link_existing_server_ms,
-    link_new_server_ms: linking.link_new_server_ms,
-    peer_link_existing_server_ms: linking.peer_link_existing_server_ms,
-    peer_link_new_server_ms: linking.peer_link_new_server_ms,
-    cold_burst_token_requests: burst.cold_burst_token_requests,
-    cold_burst_p99_ms: burst.cold_burst_p99_ms,
-    profile_status_visible_ms: page.profile_status_visible_ms,
-    peer_profile_status_visible_ms: page.peer_profile_status_visible_ms,
-    elements_gzip_bytes: bundle.gzipBytes,
-    rss_idle_mb: rssIdle,
-    rss_loaded_mb: cached.rss_loaded_mb,
-    // Beside them.
-    status_cached_ratio_bare: cached.status_cached_ratio_bare,
-    status_cached_cpu_ratio: cached.status_cached_cpu_ratio,
-    status_cached_logging_cpu_share: logging.logging_cpu_share,
-    status_fresh_direct_overhead_ms: fresh.direct_overhead_ms,
-    status_fresh_ours_minus_direct_ms: fresh.ours_minus_direct_ms,
-    peer_link_existing_calls: linking.peer_link_existing_calls,
-    peer_link_new_with_status_ms: linking.peer_link_new_with_status_ms,
-    peer_link_existing_with_status_ms: linking.peer_link_existing_with_status_ms,
-    peer_cold_burst_token_requests: burst.peer_cold_burst_token_requests,
-    peer_cold_burst_p99_ms: burst.peer_cold_burst_p99_ms,
-    rss_idle_prebuilt_bundle_mb: rssIdlePrebuilt,
-    rss_node_tsx_baseline_mb: rssBaseline,
-    raw: {
-      status_cached: cached,
-      status_cached_logging_what_if: logging,
-      status_fresh: fresh,
-      linking: { ...linking, peerCookie: undefined },
-      cold_burst: burst,
-      profile_page: page,
-    },
-  };
-
-  const goals = [
-    { key: 'link_existing_calls', ok: linking.link_existing_calls === 2 },
-    { key: 'link_new_calls', ok: linking.link_new_calls === 3 },
-    { key: 'peer_link_new_calls', ok: linking.peer_link_new_calls === 4 },
-    { key: 'cold_burst_token_requests', ok: burst.cold_burst_token_requests === 1 },
-    { key: 'elements_gzip_bytes', ok: bundle.gzipBytes <= 12_288 },
-  ];
-  const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
-  const L = latencyMs;
-  const s = cached.sides;
-  const row = (metric: string, ours: string, other = '', ratioText = '', goal = '', met = ''): TableRow => ({
-    metric,
-    ours,
-    other,
-    ratio: ratioText,
-    goal,
-    met,
-  });
-  const rows: TableRow[] = [
-    row(
-      '1 status cached, req/s (vs floor)',
-      fmt(s.ours.rps),
-      fmt(s.floor.rps),
-      fmt(cached.status_cached_ratio, 3),
-      '>= 0.85',
-      yes(cached.status_cached_ratio >= 0.85),
-    ),
-    row(
-      '1 status cached, p50 ms (vs floor)',
-      fmt(s.ours.latency.p50),
-      fmt(s.floor.latency.p50),
-      ratio(s.ours.latency.p50, s.floor.latency.p50),
-    ),
-    row(
-      '1 status cached, p99 ms (vs floor)',
-      fmt(s.ours.latency.p99),
-      fmt(s.floor.latency.p99),
-      ratio(s.ours.latency.p99, s.floor.latency.p99),
-    ),
-    row(
-      '1 status cached, server CPU µs/request',
-      fmt(s.ours.cpuUsPerRequest, 1),
-      fmt(s.floor.cpuUsPerRequest, 1),
-      fmt(cached.status_cached_cpu_ratio, 3),
-    ),
-    row(
-      '1 status cached, req/s (vs bare floor)',
-      fmt(s.ours.rps),
-      fmt(s.floor_bare.rps),
-      fmt(cached.status_cached_ratio_bare, 3),
-      'info',
-    ),
-    row(
-      '1 status cached, CPU µs/req, logs info vs warn',
-      fmt(logging.info.cpuUsPerRequest, 1),
-      fmt(logging.warn.cpuUsPerRequest, 1),
-      ratio(logging.info.cpuUsPerRequest, logging.warn.cpuUsPerRequest),
-      'info',
-    ),
-    row(
-      '2 status fresh, p50 ms (vs peer)',
-      fmt(fresh.ours.p50),
-      fmt(fresh.peer.p50),
-      ratio(fresh.ours.p50, fresh.peer.p50),
-      `peer ~2L = ${2 * L}`,
-    ),
-    row(
-      '2 status fresh, p99 ms (vs peer)',
-      fmt(fresh.ours.p99),
-      fmt(fresh.peer.p99),
-      ratio(fresh.ours.p99, fresh.peer.p99),
-    ),
-    row(
-      '2 status fresh, p50 - L ms (vs direct call)',
-      fmt(fresh.status_fresh_overhead_ms),
-      fmt(fresh.direct_overhead_ms),
-      '',
-      '<= 3',
-      yes(fresh.status_fresh_overhead_ms <= 3),
-    ),
-    row('2 status fresh, p50 ms (vs direct call)', fmt(fresh.ours.p50), fmt(fresh.direct.p50)),
-    row(
-      '2 status fresh, server CPU ms/request',
-      fmt(fresh.cpu_ms_per_request.ours, 3),
-      fmt(fresh.cpu_ms_per_request.peer, 3),
-      ratio(fresh.cpu_ms_per_request.ours, fresh.cpu_ms_per_request.peer),
-    ),
-    row(
-      '2 status fresh, Connect requests/request',
-      fmt(fresh.connect_calls_per_request.ours),
-      fmt(fresh.connect_calls_per_request.peer),
-    ),
-    row(
-      '3 link existing user, Connect calls',
-      fmt(linking.link_existing_calls),
-      fmt(linking.peer_link_existing_calls),
-      '',
-      '2',
-      yes(linking.link_existing_calls === 2),
-    ),
-    row(
-      '3 link new user, Connect calls',
-      fmt(linking.link_new_calls),
-      fmt(linking.peer_link_new_calls),
-      '',
-      '3 (peer 4)',
-      yes(linking.link_new_calls === 3 && linking.peer_link_new_calls === 4),
-    ),
-    row(
-      '3 link, token requests new / existing',
-      `${linking.link_new_token_requests} / ${linking.link_existing_token_requests}`,
-      `${linking.peer_link_new_token_requests} / ${linking.peer_link_existing_token_requests}`,
-    ),
-    row(
-      '3 link existing user, server ms (*)',
-      fmt(linking.link_existing_server_ms),
-      fmt(linking.peer_link_existing_server_ms),
-      ratio(linking.link_existing_server_ms, linking.peer_link_existing_server_ms),
-    ),
-    row(
-      '3 link new user, server ms (*)',
-      fmt(linking.link_new_server_ms),
-      fmt(linking.peer_link_new_server_ms),
-      ratio(linking.link_new_server_ms, linking.peer_link_new_server_ms),
-    ),
-    row(
-      '3 link existing user + status, ms',
-      fmt(linking.link_existing_server_ms),
-      fmt(linking.peer_link_existing_with_status_ms),
-      ratio(linking.link_existing_server_ms, linking.peer_link_existing_with_status_ms),
-    ),
-    row(
-      '3 link new user + status, ms',
-      fmt(linking.link_new_server_ms),
-      fmt(linking.peer_link_new_with_status_ms),
-      ratio(linking.link_new_server_ms, linking.peer_link_new_with_status_ms),
-    ),
-    row(
-      `4 cold burst (${sizes.burstSize}), token requests`,
-      fmt(burst.cold_burst_token_requests),
-      fmt(burst.peer_cold_burst_token_requests),
-      '',
-      '1',
-      yes(burst.cold_burst_token_requests === 1),
-    ),
-    row(
-      `4 cold burst (${sizes.burstSize}), p99 ms`,
-      fmt(burst.cold_burst_p99_ms),
-      fmt(burst.peer_cold_burst_p99_ms),
-      ratio(burst.cold_burst_p99_ms, burst.peer_cold_burst_p99_ms),
-    ),
-    row(
-      '4 cold burst, server CPU ms/call',
-      fmt(burst.ours.cpuMsPerCall.server, 3),
-      fmt(burst.peer.cpuMsPerCall.server, 3),
-      ratio(burst.ours.cpuMsPerCall.server, burst.peer.cpuMsPerCall.server),
-    ),
-    row(
-      '4 cold burst, emulator CPU ms/call',
-      fmt(burst.ours.cpuMsPerCall.emulator, 3),
-      fmt(burst.peer.cpuMsPerCall.emulator, 3),
-      ratio(burst.ours.cpuMsPerCall.emulator, burst.peer.cpuMsPerCall.emulator),
-    ),
-    row(
-      '5 profile page, status shown ms (vs peer)',
-      fmt(page.profile_status_visible_ms),
-      fmt(page.peer_profile_status_visible_ms),
-      ratio(page.profile_status_visible_ms, page.peer_profile_status_visible_ms),
-    ),
-    row(
-      '5 profile page, HTML first byte ms',
-      fmt(page.ours_response_start_ms),
-      fmt(page.peer_response_start_ms),
-      ratio(page.ours_response_start_ms, page.peer_response_start_ms),
-    ),
-    row(
-      '5 elements bundle, gzip bytes',
-      fmt(bundle.gzipBytes),
-      '',
-      '',
-      '<= 12288',
-      yes(bundle.gzipBytes <= 12_288),
-    ),
-    row('6 storefront RSS idle MB (vs node+tsx)', fmt(rssIdle, 1), fmt(rssBaseline, 1)),
-    row('6 storefront RSS idle, prebuilt bundle MB', fmt(rssIdlePrebuilt, 1)),
-    row('6 storefront RSS after step 1 MB', fmt(cached.rss_loaded_mb, 1)),
-  ];
-
-  const table = renderTable(rows);
-  const describe = (profile: ProfileSummary) => ({
-    busy_ms: profile.busyMs,
-    cost_centres: profile.costCentres.map((row) => `${row.name} ${row.percent}%`),
-    by_package: profile.attributedByPackage.slice(0, 8).map((row) => `${row.name} ${row.percent}%`),
-    top_self: profile.topSelfFunctions.slice(0, 6).map((row) => `${row.name} ${row.percent}%`),
-  });
-  const profiles = {
-    status_cached: describe(cached.profile),
-    status_fresh: describe(fresh.profile),
-    cold_burst: describe(burst.profile),
-  };
-  writeFileSync(outPath, `${JSON.stringify({ ...results, profiles, table }, null, 2)}\n`);
-
-  log('');
-  log(table);
-  log('');
-  log(
-    `(*) ours answers with the refreshed status (one more Connect call, ${linking.link_status_refresh_calls} per link); ` +
-      `the peer's link handler does not, see "link + status".`,
-  );
-  for (const [name, profile] of Object.entries(profiles)) {
-    log(`CPU profile of the storefront, ${name.replace('_', ' ')} (busy ${profile.busy_ms} ms):`);
-    log(`  on the stack:      ${profile.cost_centres.join(', ')}`);
-    log(`  innermost package: ${profile.by_package.join(', ')}`);
-    log(`  top self time:     ${profile.top_self.join(', ')}`);
+/** Takes the selected steps in order; links the shoppers first when a step needs it and step 3 is not run. */
+async function runSteps(ctx: BenchContext, results: StepResults): Promise<void> {
+  let linked = false;
+  for (const step of STEPS.filter((candidate) => selected(candidate.name))) {
+    if (step.needsLinkedShoppers && !linked) {
+      log(`[${elapsed()}] (linking the demo shopper and the peer's, unmeasured: step 3 is not run)`);
+      await linkContextShoppers(ctx);
+      linked = true;
+    }
+    log(`[${elapsed()}] ${step.title(ctx)}`);
+    await step.run(ctx, results);
+    if (step.name === 'linking') linked = true;
   }
-  log(`  profiles (in ${tmpdir()}): ${cached.profile.file}, ${fresh.profile.file}, ${burst.profile.file}`);
-  log(
-    `Results: ${outPath}. Run took ${durationSec} s; load average ${loadAtStart} at start, ` +
-      `${results.machine.load_average_1m.end} at the end (${cpus().length} CPUs).`,
-  );
+}
 
-  const failed = goals.filter((goal) => !goal.ok);
+async function main(): Promise<number> {
+  const steps = only ? `, steps ${only.join(', ')}` : '';
+  log(
+    `Cartlink bench (${smoke ? 'smoke' : 'full'}${steps}), L = ${latencyMs} ms, ${cpus().length} CPUs, Node ${process.version}`,
+  );
+  const bundle = await buildBundle();
+  const results: StepResults = { bundle: { gzipBytes: bundle.gzipBytes } };
+  const ctx = await startBench(bundle.path, results);
+  await runSteps(ctx, results);
+  await stopAllServers();
+
+  const failed = report(
+    results,
+    {
+      mode: smoke ? 'smoke' : 'full',
+      only,
+      latencyMs,
+      burstSize: sizes.burstSize,
+      loadAtStart,
+      durationSec: round((performance.now() - runStarted) / 1000, 1),
+    },
+    outPath,
+    log,
+  );
   if (failed.length > 0) {
-    log(`Count goals not met: ${failed.map((goal) => goal.key).join(', ')}`);
+    log(`Count goals not met: ${failed.join(', ')}`);
     return 1;
   }
   return 0;
@@ -463,12 +277,12 @@ try {
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
-  for (const child of running) {
-    const tail = child.stderrTail().trim();
-    if (tail) process.stderr.write(`--- ${child.name} stderr ---\n${tail}\n`);
+  for (const server of runningServers()) {
+    const tail = server.stderrTail().trim();
+    if (tail) process.stderr.write(`--- ${server.name} stderr ---\n${tail}\n`);
   }
 } finally {
-  await stopAll();
+  await stopAllServers();
   rmSync(tmpDir, { recursive: true, force: true });
 }
 process.exit(code);

@@ -1,8 +1,11 @@
 /**
- * @module What every step gets: the mode, L, the running servers, the signed-in sessions, and the
- * helpers that start fresh servers (the cold burst needs its own).
+ * @module What every step gets: the mode, L, the running servers, the emulator's admin client, and the
+ * shoppers' signed-in sessions.
  */
-import type { ChildServer } from './processes';
+import type { EmulatorAdmin } from '@cartlink/emulator/testing';
+import type { ChildServer } from '../../testing/processes';
+import { ShopClient } from '../../testing/shop-client';
+import { verify } from '../../testing/shop-steps';
 
 /** The OAuth application of the storefront (docs/product.md's demo application). */
 export const STOREFRONT_APP = {
@@ -78,12 +81,47 @@ export interface BenchContext {
   /** The elements bundle built once by the runner, for the peer's page. */
   bundlePath: string;
   emulator: ChildServer;
+  /** The emulator's admin API and sandbox authorize call. */
+  admin: EmulatorAdmin;
   storefront: ChildServer;
   /** The storefront's SQLite file (a second instance on it serves the same sessions). */
   storefrontDatabasePath: string;
   peer: ChildServer;
-  /** The `Cookie` header of alex@example.com, signed in through the form. */
-  shopperCookie: string;
-  shopperId: string;
+  /**
+   * alex@example.com, signed in through the form. Linked by step 3 (or before the first step that
+   * needs it), and the session it holds is the current one after each link.
+   */
+  shopper: Shopper;
+  /** The peer's first shopper (`peer-shopper-1`), linked with the demo shopper by the same step. */
+  peerShopper: Shopper;
   log(line: string): void;
+}
+
+/** A shopper: the shop's user id and the client that holds the session. */
+export interface Shopper {
+  id: string;
+  client: ShopClient;
+}
+
+/** The `Cookie` header of a shopper's session, for load generators and lean timed loops. */
+export function cookieHeader(shopper: Shopper): string {
+  return shopper.client.jar.header() ?? '';
+}
+
+/** A shopper whose session the server made over IPC (`create-sessions`, `create-session`). */
+export function shopperWithSession(origin: string, id: string, cookie: string): Shopper {
+  const client = new ShopClient(origin);
+  client.jar.store([cookie]);
+  return { id, client };
+}
+
+/**
+ * A fresh membership verification (`POST /cartlink/verify`): the status requests after it reuse it
+ * for the 60 s window. Throws unless the shopper is linked and a member.
+ */
+export async function verifyLinked(shopper: Shopper): Promise<void> {
+  const { http, status } = await verify(shopper.client);
+  if (status?.state !== 'linked-active') {
+    throw new Error(`POST /cartlink/verify: ${status?.state ?? http}, expected linked-active`);
+  }
 }

@@ -5,12 +5,11 @@
  * (a fulfillment token is `client_credentials`, a code exchange `authorization_code`), because the
  * emulator's own request log keeps no bodies and only the last 1,000 entries.
  *
- * Bench-only control (over IPC): `calls` (and reset them), `authorize` (an authorization code as if
- * the shopper had pressed Allow: the emulator's `authorizeForTest`). Everything else, the admin API
- * included, is the emulator's own.
+ * Bench-only control (over IPC): `calls` (and `reset-calls`). Everything else, the admin API and the
+ * sandbox authorize call included, is the emulator's own, reached over HTTP through `EmulatorAdmin`.
  */
 import type { AddressInfo } from 'node:net';
-import { createEmulator, type Emulator, type TestAuthorization } from '@cartlink/emulator';
+import { createEmulator, type Emulator } from '@cartlink/emulator';
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { announceReady, serveControl } from './control';
 
@@ -78,7 +77,6 @@ serveControl({
     calls = [];
     return null;
   },
-  authorize: (args) => ({ code: emulator?.authorizeForTest(args as TestAuthorization) }),
   stop: () => {
     server.close();
     if ('closeAllConnections' in server) server.closeAllConnections();

@@ -7,14 +7,17 @@
  * it. The same burst against the peer (which fetches a token per request by design) shows what that
  * sharing saves. A second burst on another fresh pair runs under the CPU profiler, to show where the
  * storefront's time goes when a thousand shoppers arrive at once.
+ *
+ * The burst is sent with a bare `fetch` per shopper, not the shop client: the runner shares the two
+ * cores with the servers, and a thousand clients' jars, timeout signals and body scans would be work
+ * on the same machine at the very moment the p99 is taken.
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { readCalls, resetCalls } from '../lib/connect-calls';
 import type { BenchContext } from '../lib/context';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
-import { readCalls, resetCalls } from '../lib/emulator-admin';
-import { now } from '../lib/http';
-import type { ChildServer } from '../lib/processes';
+import { type ChildServer, startEmulatorServer, startStorefrontServer } from '../lib/servers';
 import { round, type Summary, summarize } from '../lib/stats';
 
 export interface BurstSide {
@@ -47,10 +50,10 @@ async function burst(
 ): Promise<Omit<BurstSide, 'tokenRequests' | 'statusCalls' | 'cpuMsPerCall'>> {
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
-  const started = now();
+  const started = performance.now();
   await Promise.all(
     cookies.map(async (cookie) => {
-      const sent = now();
+      const sent = performance.now();
       let outcome: string;
       try {
         const response = await fetch(url, { headers: { Accept: 'application/json', Cookie: cookie } });
@@ -60,33 +63,29 @@ async function burst(
       } catch (error) {
         outcome = `error-${(error as Error).message}`;
       }
-      latencies.push(now() - sent);
+      latencies.push(performance.now() - sent);
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }),
   );
   return {
     size: cookies.length,
     latency: summarize(latencies),
-    wallMs: Math.round(now() - started),
+    wallMs: Math.round(performance.now() - started),
     outcomes,
   };
 }
 
-export async function runColdBurstStep(
-  ctx: BenchContext,
-  start: {
-    emulator: () => Promise<ChildServer>;
-    storefront: (emulatorUrl: string, databasePath: string) => Promise<ChildServer>;
-  },
-): Promise<ColdBurstResult> {
+export async function runColdBurstStep(ctx: BenchContext): Promise<ColdBurstResult> {
   const size = ctx.sizes.burstSize;
 
   /** A fresh emulator and storefront, one burst (profiled or not), both stopped after. */
   async function oursBurst(run: string, profileFile?: string): Promise<BurstSide> {
-    const emulator = await start.emulator();
+    const emulator = await startEmulatorServer(ctx.latencyMs, 'emulator (cold burst)');
     let storefront: ChildServer | undefined;
     try {
-      storefront = await start.storefront(emulator.url, join(ctx.tmpDir, `cold-burst-${run}.db`));
+      storefront = await startStorefrontServer(emulator.url, join(ctx.tmpDir, `cold-burst-${run}.db`), {
+        name: 'storefront (cold burst)',
+      });
       // One shopper per call: nothing could be shared between them but the fulfillment token.
       const userIds = await storefront.call<string[]>('create-users', { count: size });
       const cookies = await storefront.call<string[]>('create-sessions', { count: size, userIds });

@@ -7,54 +7,32 @@
  * for a new shopper, POST /cartlink/verify after an unlink, since the verification stored by the last
  * link is still recent) says unlinked; ours then starts the link as the Link button does
  * (POST /cartlink/authorize with the page's CSRF token; the 303 carries the authorization URL with its
- * state and PKCE challenge), while the peer's status hands the URL out itself; the emulator issues a code for a fresh Instacart+ account as if the shopper had pressed Allow, and the
- * runner posts `code` and `state` as the status element does. Counted from the emulator: the calls of
- * the link sequence (exchange, create, link), fulfillment-token requests, and, apart, the status call
- * our link endpoint makes after linking (the seed refreshes the status element after a link; the
+ * state and PKCE challenge), while the peer's status hands the URL out itself; the emulator's sandbox
+ * authorize call issues a code for a fresh Instacart+ account as if the shopper had pressed Allow, and
+ * the runner posts `code` and `state` as the status element does. Counted from the emulator: the calls
+ * of the link sequence (exchange, create, link), fulfillment-token requests, and, apart, the status
+ * call our link endpoint makes after linking (the seed refreshes the status element after a link; the
  * peer's page would have to call its status route for that, timed separately as "link + status").
  */
-
-import { type BenchContext, PEER_APP, STOREFRONT_APP } from '../lib/context';
+import { jsonOf } from '../../testing/shop-client';
+import { getStatus, postCallback, startLink, verify } from '../../testing/shop-steps';
+import { type CallCounts, readCalls, resetCalls } from '../lib/connect-calls';
 import {
-  authorize,
-  type CallCounts,
-  createInstacartMember,
-  readCalls,
-  resetCalls,
-  unlink,
-} from '../lib/emulator-admin';
-import { getJson, postJson, postJsonInSession, timed } from '../lib/http';
+  type BenchContext,
+  PEER_APP,
+  type Shopper,
+  STOREFRONT_APP,
+  shopperWithSession,
+} from '../lib/context';
 import { median, round } from '../lib/stats';
 
-interface StatusView {
+/** The peer's status: it carries the authorization URL (ours does not: a link starts with a POST). */
+interface PeerStatusView {
   state: string;
-  /** The peer's status carries the authorization URL; ours does not (a link starts with a POST). */
   authorizationUrl?: string | null;
 }
 
-/**
- * "Link Instacart account" on our profile page: reads the status element's `csrf-token`, posts it to
- * `POST /cartlink/authorize`, and returns the authorization URL of the 303.
- */
-async function startOurLink(storefrontUrl: string, cookie: string): Promise<URL> {
-  const page = await fetch(`${storefrontUrl}/account/profile`, { headers: { Cookie: cookie } });
-  const csrf = /<cartlink-status\b[^>]*\scsrf-token="([^"]+)"/.exec(await page.text())?.[1];
-  if (!csrf) throw new Error(`GET /account/profile gave no csrf-token (${page.status})`);
-  const response = await fetch(`${storefrontUrl}/cartlink/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Cookie: cookie,
-      Origin: storefrontUrl,
-    },
-    body: new URLSearchParams({ _csrf: csrf }).toString(),
-  });
-  await response.arrayBuffer();
-  const location = response.headers.get('location');
-  if (response.status !== 303 || !location) throw new Error(`POST /cartlink/authorize: ${response.status}`);
-  return new URL(location);
-}
+type LinkKind = 'new' | 'existing';
 
 interface LinkSample {
   ms: number;
@@ -90,8 +68,7 @@ export interface LinkingResult {
   peer_link_existing_with_status_ms: number;
   /** Shop user ids linked by the samples (the first is the signed-in demo shopper). */
   linkedShopperIds: string[];
-  /** The peer's session of a linked user, for steps 2 and 5. */
-  peerCookie: string;
+  /** The peer's user linked first (the context's peer shopper, for steps 2 and 5). */
   peerUserId: string;
 }
 
@@ -105,80 +82,83 @@ function agreed(samples: readonly LinkSample[], pick: (calls: CallCounts) => num
 /** Samples per case and side run first and not recorded. */
 const WARMUP_SAMPLES = 1;
 
-export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> {
-  const { emulator, storefront, peer } = ctx;
-  const storefrontRedirect = `${storefront.url}/account/profile`;
-  const peerRedirect = `${peer.url}/profile`;
+/** One link of ours, the callback timed as the client sees it and its Connect calls counted. */
+async function linkOurs(ctx: BenchContext, shopper: Shopper, kind: LinkKind): Promise<LinkSample> {
+  if (kind === 'existing') await ctx.admin.unlink(shopper.id, STOREFRONT_APP.clientId);
+  const before = kind === 'new' ? await getStatus(shopper.client) : await verify(shopper.client);
+  if (before.status?.state !== 'unlinked') {
+    throw new Error(`ours (${kind}): expected unlinked, got ${before.status?.state ?? before.http}`);
+  }
+  const link = await startLink(shopper.client);
+  const code = await ctx.admin.authorizeCode({
+    instacartUserId: (await ctx.admin.seedShopper('member')).id,
+    clientId: STOREFRONT_APP.clientId,
+    clientSecret: STOREFRONT_APP.clientSecret,
+    redirectUri: link.redirectUri,
+    codeChallenge: link.codeChallenge ?? null,
+  });
+  await resetCalls(ctx.emulator);
+  // The storefront gives the session a new id when a link succeeds; the client's jar keeps it current.
+  const answer = await postCallback(shopper.client, { code, state: link.state });
+  if (answer.outcome !== 'linked' || answer.status?.state !== 'linked-active') {
+    throw new Error(`ours (${kind}): link ended ${answer.outcome} / ${answer.status?.state ?? answer.http}`);
+  }
+  return { ms: answer.response.ms, calls: await readCalls(ctx.emulator) };
+}
 
+/** One link of the peer's, then the status call its page needs to show the result, timed apart. */
+async function linkPeer(ctx: BenchContext, user: Shopper, kind: LinkKind): Promise<LinkSample> {
+  if (kind === 'existing') await ctx.admin.unlink(user.id, PEER_APP.clientId);
+  const before = jsonOf<PeerStatusView>(await user.client.get('/status'));
+  if (before?.state !== 'unlinked' || !before.authorizationUrl) {
+    throw new Error(`peer (${kind}): expected unlinked with an authorization URL, got ${before?.state}`);
+  }
+  const state = new URL(before.authorizationUrl).searchParams.get('state');
+  const code = await ctx.admin.authorizeCode({
+    instacartUserId: (await ctx.admin.seedShopper('member')).id,
+    clientId: PEER_APP.clientId,
+    clientSecret: PEER_APP.clientSecret,
+    redirectUri: `${ctx.peer.url}/profile`,
+  });
+  await resetCalls(ctx.emulator);
+  const answer = await user.client.postJson('/link', { code, state });
+  const outcome = jsonOf<{ outcome: string }>(answer)?.outcome;
+  if (outcome !== 'linked') throw new Error(`peer (${kind}): link ended ${outcome ?? answer.status}`);
+  const calls = await readCalls(ctx.emulator);
+  const after = await user.client.get('/status');
+  const shown = jsonOf<PeerStatusView>(after)?.state;
+  if (shown !== 'linked-active') throw new Error(`peer (${kind}): status ${shown ?? after.status}`);
+  return { ms: answer.ms, calls, statusAfterMs: after.ms };
+}
+
+/**
+ * Links the demo shopper and the peer's shopper once, unmeasured: what step 3 leaves behind, for a
+ * run of the later steps without it (`--only status-fresh`).
+ */
+export async function linkContextShoppers(ctx: BenchContext): Promise<void> {
+  await linkOurs(ctx, ctx.shopper, 'new');
+  await linkPeer(ctx, ctx.peerShopper, 'new');
+}
+
+export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> {
+  const { storefront, peer } = ctx;
   // Our shoppers: the signed-in demo shopper first (its links are the warm-up, not recorded: the
   // first link of a process pays for JIT, schema compilation and new connections), then bench
-  // shoppers with sessions of their own.
+  // shoppers with sessions of their own; the peer's likewise, its first shopper the context's.
   const extraIds = await storefront.call<string[]>('create-users', { count: ctx.sizes.linkSamples });
   const extraCookies = await storefront.call<string[]>('create-sessions', {
     count: extraIds.length,
     userIds: extraIds,
   });
   const shoppers = [
-    { id: ctx.shopperId, cookie: ctx.shopperCookie },
-    ...extraIds.map((id, i) => ({ id, cookie: extraCookies[i] ?? '' })),
+    ctx.shopper,
+    ...extraIds.map((id, i) => shopperWithSession(storefront.url, id, extraCookies[i] ?? '')),
   ];
-  const peerUsers = await Promise.all(
-    shoppers.map(async (_, i) => {
-      const id = `peer-shopper-${i + 1}`;
-      return { id, cookie: await peer.call<string>('create-session', { userId: id, firstName: 'Peer' }) };
-    }),
-  );
-
-  async function oursSample(shopper: { id: string; cookie: string }, kind: 'new' | 'existing') {
-    if (kind === 'existing') await unlink(emulator.url, shopper.id, STOREFRONT_APP.clientId);
-    const view =
-      kind === 'new'
-        ? await getJson<StatusView>(`${storefront.url}/cartlink/status`, shopper.cookie)
-        : await postJson<StatusView>(`${storefront.url}/cartlink/verify`, {}, shopper.cookie, storefront.url);
-    if (view.state !== 'unlinked') throw new Error(`ours (${kind}): expected unlinked, got ${view.state}`);
-    const params = (await startOurLink(storefront.url, shopper.cookie)).searchParams;
-    const code = await authorize(emulator, {
-      instacartUserId: await createInstacartMember(emulator.url),
-      clientId: STOREFRONT_APP.clientId,
-      redirectUri: storefrontRedirect,
-      ...(params.get('code_challenge') ? { codeChallenge: params.get('code_challenge') ?? '' } : {}),
-    });
-    await resetCalls(emulator);
-    const { ms, value } = await timed(() =>
-      postJsonInSession<{ outcome: string; status: StatusView }>(
-        `${storefront.url}/cartlink/link`,
-        { code, state: params.get('state') },
-        shopper,
-        storefront.url,
-      ),
-    );
-    if (value.outcome !== 'linked' || value.status.state !== 'linked-active') {
-      throw new Error(`ours (${kind}): link ended ${value.outcome} / ${value.status.state}`);
-    }
-    return { ms, calls: await readCalls(emulator) };
-  }
-
-  async function peerSample(user: { id: string; cookie: string }, kind: 'new' | 'existing') {
-    if (kind === 'existing') await unlink(emulator.url, user.id, PEER_APP.clientId);
-    const view = await getJson<StatusView>(`${peer.url}/status`, user.cookie);
-    if (view.state !== 'unlinked' || !view.authorizationUrl) {
-      throw new Error(`peer (${kind}): expected unlinked with an authorization URL, got ${view.state}`);
-    }
-    const params = new URL(view.authorizationUrl).searchParams;
-    const code = await authorize(emulator, {
-      instacartUserId: await createInstacartMember(emulator.url),
-      clientId: PEER_APP.clientId,
-      redirectUri: peerRedirect,
-    });
-    await resetCalls(emulator);
-    const { ms, value } = await timed(() =>
-      postJson<{ outcome: string }>(`${peer.url}/link`, { code, state: params.get('state') }, user.cookie),
-    );
-    if (value.outcome !== 'linked') throw new Error(`peer (${kind}): link ended ${value.outcome}`);
-    const calls = await readCalls(emulator);
-    const after = await timed(() => getJson<StatusView>(`${peer.url}/status`, user.cookie));
-    if (after.value.state !== 'linked-active') throw new Error(`peer (${kind}): status ${after.value.state}`);
-    return { ms, calls, statusAfterMs: after.ms };
+  const peerUsers = [ctx.peerShopper];
+  for (let i = 1; i < shoppers.length; i++) {
+    const id = `peer-shopper-${i + 1}`;
+    const cookie = await peer.call<string>('create-session', { userId: id, firstName: 'Peer' });
+    peerUsers.push(shopperWithSession(peer.url, id, cookie));
   }
 
   const ours: LinkSide = { new: [], existing: [] };
@@ -191,14 +171,14 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
       const record = i >= WARMUP_SAMPLES;
       // Alternate which side goes first, so neither always runs on a machine the other just warmed.
       if (i % 2 === 0) {
-        const sample = await oursSample(shopper, kind);
+        const sample = await linkOurs(ctx, shopper, kind);
         if (record) ours[kind].push(sample);
-        const peerRun = await peerSample(peerUser, kind);
+        const peerRun = await linkPeer(ctx, peerUser, kind);
         if (record) peerSide[kind].push(peerRun);
       } else {
-        const peerRun = await peerSample(peerUser, kind);
+        const peerRun = await linkPeer(ctx, peerUser, kind);
         if (record) peerSide[kind].push(peerRun);
-        const sample = await oursSample(shopper, kind);
+        const sample = await linkOurs(ctx, shopper, kind);
         if (record) ours[kind].push(sample);
       }
     }
@@ -208,11 +188,6 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
       `peer new ${median(peerSide.new.map((s) => s.ms))} ms, existing ${median(peerSide.existing.map((s) => s.ms))} ms`,
   );
 
-  // The demo shopper's session got a new id with each link: later steps go on with the current one.
-  ctx.shopperCookie = shoppers[0]?.cookie ?? ctx.shopperCookie;
-
-  const firstPeer = peerUsers[0];
-  if (!firstPeer) throw new Error('no peer user');
   return {
     ours,
     peer: peerSide,
@@ -246,7 +221,6 @@ export async function runLinkingStep(ctx: BenchContext): Promise<LinkingResult> 
       peerSide.existing.map((s) => round(s.ms + (s.statusAfterMs ?? 0))),
     ),
     linkedShopperIds: shoppers.map((s) => s.id),
-    peerCookie: firstPeer.cookie,
-    peerUserId: firstPeer.id,
+    peerUserId: ctx.peerShopper.id,
   };
 }

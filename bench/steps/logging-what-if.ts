@@ -6,10 +6,10 @@
  * difference in CPU per request is what logging at `info` costs (the request line, with pino's
  * redaction, and its write).
  */
-import type { BenchContext } from '../lib/context';
-import { getJson, postJson } from '../lib/http';
+import { getStatus } from '../../testing/shop-steps';
+import { type BenchContext, cookieHeader, verifyLinked } from '../lib/context';
 import { runLoad } from '../lib/load';
-import type { ChildServer } from '../lib/processes';
+import { type ChildServer, startStorefrontServer } from '../lib/servers';
 import { round } from '../lib/stats';
 
 export interface LoggingSide {
@@ -26,18 +26,20 @@ export interface LoggingWhatIfResult {
   logging_cpu_share: number;
 }
 
-export async function runLoggingWhatIf(
-  ctx: BenchContext,
-  startQuietStorefront: () => Promise<ChildServer>,
-): Promise<LoggingWhatIfResult> {
-  const quiet = await startQuietStorefront();
+export async function runLoggingWhatIf(ctx: BenchContext): Promise<LoggingWhatIfResult> {
+  const quiet = await startStorefrontServer(ctx.emulator.url, ctx.storefrontDatabasePath, {
+    name: 'storefront (LOG_LEVEL=warn)',
+    env: { LOG_LEVEL: 'warn' },
+  });
   try {
-    const cookie = ctx.shopperCookie;
-    await postJson(`${ctx.storefront.url}/cartlink/verify`, {}, cookie, ctx.storefront.url);
+    const cookie = cookieHeader(ctx.shopper);
+    await verifyLinked(ctx.shopper);
     const servers = { info: ctx.storefront, warn: quiet };
     for (const server of Object.values(servers)) {
-      const view = await getJson<{ state: string }>(`${server.url}/cartlink/status`, cookie);
-      if (view.state !== 'linked-active') throw new Error(`${server.name}: status ${view.state}`);
+      // The same shopper on either instance: one database, one session cookie.
+      const { http, status } = await getStatus(ctx.shopper.client.on(server.url));
+      if (status?.state !== 'linked-active')
+        throw new Error(`${server.name}: status ${status?.state ?? http}`);
     }
     const load = (server: ChildServer, durationSec: number) =>
       runLoad({

@@ -12,8 +12,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../testing/browser';
-import type { BenchContext } from '../lib/context';
-import { postJson } from '../lib/http';
+import { type BenchContext, type Shopper, verifyLinked } from '../lib/context';
 import { median, round, type Summary, summarize } from '../lib/stats';
 
 const EXPECTED = 'linked-active';
@@ -52,11 +51,10 @@ export interface ProfilePageResult {
   visible: { ours: Summary; peer: Summary };
 }
 
-async function loadPage(browser: Browser, url: string, cookie: string): Promise<PageLoad> {
+async function loadPage(browser: Browser, url: string, shopper: Shopper): Promise<PageLoad> {
   const context = await browser.newContext();
   try {
-    const [name, ...rest] = cookie.split('=');
-    await context.addCookies([{ name: name ?? '', value: rest.join('='), url }]);
+    await context.addCookies([...shopper.client.cookies].map(([name, value]) => ({ name, value, url })));
     await context.addInitScript(MEASURE_SCRIPT);
     const page = await context.newPage();
     const response = await page.goto(url, { waitUntil: 'load' });
@@ -86,22 +84,19 @@ async function loadPage(browser: Browser, url: string, cookie: string): Promise<
   }
 }
 
-export async function runProfilePageStep(
-  ctx: BenchContext,
-  peer: { cookie: string },
-): Promise<ProfilePageResult> {
+export async function runProfilePageStep(ctx: BenchContext): Promise<ProfilePageResult> {
   const browser = await launchBrowser();
   const ours: PageLoad[] = [];
   const peerLoads: PageLoad[] = [];
   try {
-    const oursPage = () => loadPage(browser, `${ctx.storefront.url}/account/profile`, ctx.shopperCookie);
-    const peerPage = () => loadPage(browser, `${ctx.peer.url}/profile`, peer.cookie);
+    const oursPage = () => loadPage(browser, `${ctx.storefront.url}/account/profile`, ctx.shopper);
+    const peerPage = () => loadPage(browser, `${ctx.peer.url}/profile`, ctx.peerShopper);
     // Warm-up of each (browser start, server JIT), not recorded.
     await oursPage();
     await peerPage();
     for (let i = 0; i < ctx.sizes.pageLoads; i++) {
       // A recent verification, as an ordinary page load has (sign-in verified it; the window is 60 s).
-      await postJson(`${ctx.storefront.url}/cartlink/verify`, {}, ctx.shopperCookie, ctx.storefront.url);
+      await verifyLinked(ctx.shopper);
       if (i % 2 === 0) {
         ours.push(await oursPage());
         peerLoads.push(await peerPage());

@@ -8,10 +8,9 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { BenchContext } from '../lib/context';
+import { readCalls, resetCalls } from '../lib/connect-calls';
+import { type BenchContext, cookieHeader, verifyLinked } from '../lib/context';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../lib/cpu-profile';
-import { readCalls, resetCalls } from '../lib/emulator-admin';
-import { getJson, postJson } from '../lib/http';
 import { type LoadRun, mergeRuns, runLoad } from '../lib/load';
 import { round, type Summary, summarize } from '../lib/stats';
 
@@ -66,13 +65,13 @@ function sideResult(path: string, run: LoadRun, cpuMs: number): SideResult {
 
 export async function runStatusCachedStep(ctx: BenchContext): Promise<StatusCachedResult> {
   const { storefront, sizes } = ctx;
-  const cookie = ctx.shopperCookie;
+  const cookie = cookieHeader(ctx.shopper);
   // A fresh verification, so every status request below reuses it (the window is 60 s).
-  await postJson(`${storefront.url}/cartlink/verify`, {}, cookie, storefront.url);
-  const check = await getJson<{ state: string }>(`${storefront.url}${SIDES.ours}`, cookie);
-  if (check.state !== 'linked-active') throw new Error(`status is ${check.state}, expected linked-active`);
-  await getJson(`${storefront.url}${SIDES.floor}`, cookie);
-  await getJson(`${storefront.url}${SIDES.floor_bare}`, cookie);
+  await verifyLinked(ctx.shopper);
+  for (const path of Object.values(SIDES)) {
+    const answer = await ctx.shopper.client.get(path);
+    if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status}`);
+  }
 
   const load = (side: Side, durationSec: number) =>
     runLoad({
@@ -115,7 +114,7 @@ export async function runStatusCachedStep(ctx: BenchContext): Promise<StatusCach
   );
 
   // The profile: the status route alone, same load, sampled every 100 µs.
-  await postJson(`${storefront.url}/cartlink/verify`, {}, cookie, storefront.url);
+  await verifyLinked(ctx.shopper);
   const file = ctx.profilePath('status-cached');
   await storefront.call('profile-start', { intervalUs: 100 });
   await load('ours', sizes.profileSec);

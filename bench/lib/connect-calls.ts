@@ -1,53 +1,12 @@
 /**
- * @module The emulator's admin API as the runner uses it, and the Connect calls the bench emulator
- * counted (see `servers/emulator.ts`), sorted by kind.
+ * @module The Connect calls the bench's emulator counted (see `servers/emulator.ts`: it keeps every
+ * call it answers and tells the token endpoint's two uses apart), read and cleared over its IPC
+ * channel, and sorted by kind. The emulator's own request log cannot do this: it keeps no bodies and
+ * only the last 1,000 entries.
  */
-import { randomUUID } from 'node:crypto';
+import type { ChildServer } from '../../testing/processes';
 import type { ConnectCall } from '../servers/emulator';
-import { deleteRequest, postJson } from './http';
-import type { ChildServer } from './processes';
 import { round } from './stats';
-
-/** Registers (or replaces) an OAuth application. */
-export async function registerApp(
-  emulatorUrl: string,
-  app: { clientId: string; clientSecret: string; name: string },
-  redirectUris: string[],
-): Promise<void> {
-  await postJson(`${emulatorUrl}/_emulator/apps`, {
-    client_id: app.clientId,
-    client_secret: app.clientSecret,
-    name: app.name,
-    redirect_uris: redirectUris,
-  });
-}
-
-/** A new Instacart account with an active Instacart+ membership (a year, the emulator's default). */
-export async function createInstacartMember(emulatorUrl: string): Promise<number> {
-  const { id } = await postJson<{ id: number }>(`${emulatorUrl}/_emulator/instacart-users`, {
-    email: `member-${randomUUID()}@instacart.test`,
-    password: 'instacart',
-    instacartplus_member: true,
-  });
-  return id;
-}
-
-/** Customer-service unlink of one application's user. */
-export async function unlink(emulatorUrl: string, userId: string, clientId: string): Promise<void> {
-  const status = await deleteRequest(
-    `${emulatorUrl}/_emulator/links/${encodeURIComponent(userId)}?client_id=${encodeURIComponent(clientId)}`,
-  );
-  if (status !== 204) throw new Error(`unlink ${userId}: ${status}`);
-}
-
-/** An authorization code for `instacartUserId`, as if the shopper had pressed Allow. */
-export async function authorize(
-  emulator: ChildServer,
-  input: { instacartUserId: number; clientId: string; redirectUri: string; codeChallenge?: string },
-): Promise<string> {
-  const { code } = await emulator.call<{ code: string }>('authorize', input);
-  return code;
-}
 
 /** Connect calls by kind. `calls` excludes fulfillment-token requests, as the issue counts them. */
 export interface CallCounts {
