@@ -7,35 +7,20 @@
  * must be able to link again.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EmulatorAdmin } from '@cartlink/emulator/testing';
 import { openDatabase } from '@cartlink/linking/node';
 import type { StorefrontDatabase } from '@cartlink/storefront';
 import Database from 'better-sqlite3';
-import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
-import { runLinkFlow } from './lib/flows';
-import {
-  type ChildServer,
-  describeError,
-  findFreePort,
-  mapLimit,
-  Scope,
-  sleep,
-  startEmulatorChild,
-  startStorefrontChild,
-  withTimeout,
-} from './lib/processes';
-import { histogram, type SectionContext } from './lib/report';
-import {
-  addToCart,
-  checkoutPage,
-  type Exchange,
-  getStatus,
-  isShed,
-  placeOrder,
-  ShopClient,
-  signIn,
-  verify,
-} from './lib/shop-client';
-import { createShoppers, SHOPPER_PASSWORD, type Shopper } from './lib/shoppers';
+import { type ChildServer, findFreePort } from '../testing/processes';
+import { isShed, ShopClient, type ShopResponse } from '../testing/shop-client';
+import { addToCart, checkoutPage, getStatus, placeOrder, verify } from '../testing/shop-steps';
+import { runLinkFlow, signIn } from './lib/flows';
+import { compareLinks, registerShop, SHOP_APP, shopLinks } from './lib/instacart';
+import { describeError, histogram, type SectionContext } from './lib/report';
+import { inScope, mapLimit, withTimeout } from './lib/scope';
+import { startEmulatorChild, startStorefrontChild } from './lib/servers';
+import { createShoppers, type Shopper } from './lib/shoppers';
 
 const SECTION = '3 kill -9';
 
@@ -44,11 +29,10 @@ const SECTION = '3 kill -9';
  * again, as a patient browser user would; that answer is the defence working, not a server error.
  */
 const RETRIES_AFTER_SHED = 10;
-const SHOPPER_OPTIONS = { retriesAfterShed: RETRIES_AFTER_SHED };
 
 /** Answers 5xx that are not the storefront shedding load. */
-function serverErrors(exchanges: readonly Exchange[]): number {
-  return exchanges.filter((exchange) => exchange.status >= 500 && !isShed(exchange)).length;
+function serverErrors(responses: readonly ShopResponse[]): number {
+  return responses.filter((response) => response.status >= 500 && !isShed(response)).length;
 }
 
 /** Queries that must all return no rows on a consistent database; each names what it finds. */
@@ -129,25 +113,22 @@ function inspectDatabase(path: string): {
 }
 
 /** Runs section 3. */
-export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
+export function runCrashRecovery(ctx: SectionContext): Promise<void> {
   const { report } = ctx;
-  const scope = new Scope();
   const count = ctx.quick ? 20 : 50;
-  try {
+  return inScope(report, SECTION, 'children stopped', async (scope) => {
     const emulator = await startEmulatorChild(scope, 'emulator (crash)');
     const admin = new EmulatorAdmin(emulator.url);
-    const sandbox = new Sandbox(emulator.url);
     const port = await findFreePort();
     const databasePath = join(ctx.tmpDir, 'crash.db');
     const startShop = (name: string): Promise<ChildServer> =>
       startStorefrontChild(scope, { name, port, databaseUrl: databasePath, emulatorUrl: emulator.url });
     const shop = await startShop('storefront (before kill)');
-    await admin.registerApp([`${shop.url}/account/profile`]);
+    await registerShop(admin, [`${shop.url}/account/profile`]);
     const seeding = await openDatabase<StorefrontDatabase>(databasePath);
     const shoppers = await createShoppers(seeding.db, admin, count, 'crash');
     await seeding.db.destroy();
-    const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));
-    await sandbox.prepare();
+    await admin.prepareSandbox();
 
     // The kill comes right after the k-th "Place order" is sent, while others are mid-link.
     const killAfterOrders = Math.max(3, Math.ceil(count / 4));
@@ -171,14 +152,16 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
       if (++ordersPlaced === killAfterOrders) kill(`the ${killAfterOrders}th order was placed`);
     };
 
-    const exchanges: Exchange[] = [];
-    const clients = shoppers.map(
-      () => new ShopClient(shop.url, undefined, (exchange) => exchanges.push(exchange), SHOPPER_OPTIONS),
-    );
+    const responses: ShopResponse[] = [];
+    const shopperOptions = {
+      observe: (response: ShopResponse) => responses.push(response),
+      retriesAfterShed: RETRIES_AFTER_SHED,
+    };
+    const clients = shoppers.map(() => new ShopClient(shop.url, shopperOptions));
     // Everyone signs in first (scrypt queues them), so the kill meets the linking and ordering steps.
     const signedIn = await Promise.all(
       shoppers.map((shopper, index) =>
-        signIn(clients[index] as ShopClient, shopper.email, SHOPPER_PASSWORD).then((result) => result.ok),
+        signIn(clients[index] as ShopClient, shopper.email).then((result) => result.ok),
       ),
     );
     // Counted from the end of the sign-ins, which a slow machine sheds and the shoppers retry.
@@ -195,7 +178,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
         if (killedAt) return;
         progress[index] = 'add to cart';
         await addToCart(client, 'milk');
-        const result = await runLinkFlow(client, shopper, sandbox, {
+        const result = await runLinkFlow(client, shopper, admin, {
           signIn: false,
           onStep: (step) => {
             progress[index] = step === 'done' ? 'linked' : step;
@@ -219,7 +202,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
       section: SECTION,
       did: `${count} shoppers sign in, then all at once (0–200 ms jitter) add to cart → link → checkout → Place order; kill -9 of the storefront process (pid ${shop.pid}) after: ${killedAt}`,
       expected: 'all signed in; the kill lands mid-flow (some orders placed, some links or orders in flight)',
-      happened: `signed in ${signedIn.filter(Boolean).length}/${count}; where each shopper was at the kill: ${histogram(atKill)}; storefront 5xx before the kill ${serverErrors(exchanges)} (shed and retried: ${exchanges.filter(isShed).length})`,
+      happened: `signed in ${signedIn.filter(Boolean).length}/${count}; where each shopper was at the kill: ${histogram(atKill)}; storefront 5xx before the kill ${serverErrors(responses)} (shed and retried: ${responses.filter(isShed).length})`,
       ok:
         signedIn.every(Boolean) &&
         atKill.some((step) => step === 'order placed') &&
@@ -263,14 +246,12 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
     });
 
     // One fresh verification per shopper (new sign-in), then records and emulator must agree.
-    const fresh = shoppers.map(
-      () => new ShopClient(restarted.url, undefined, (exchange) => exchanges.push(exchange), SHOPPER_OPTIONS),
-    );
-    const before5xx = serverErrors(exchanges);
+    const fresh = shoppers.map(() => new ShopClient(restarted.url, shopperOptions));
+    const before5xx = serverErrors(responses);
     const states = await mapLimit(shoppers, 10, async (shopper, index) => {
       const client = fresh[index] as ShopClient;
       try {
-        const signedIn = await signIn(client, shopper.email, SHOPPER_PASSWORD);
+        const signedIn = await signIn(client, shopper.email);
         if (!signedIn.ok) return `sign-in ${signedIn.status}`;
         return (await verify(client)).status?.state ?? 'no status';
       } catch (error) {
@@ -285,16 +266,8 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
             sqlite.prepare('SELECT user_id FROM cartlink_link_records').all() as Array<{ user_id: string }>
           ).map((row) => row.user_id),
         );
-        const links = await admin.links();
-        return {
-          records,
-          links,
-          onlyDb: [...records].filter((id) => !links.has(id)),
-          onlyEmulator: [...links.keys()].filter((id) => !records.has(id)),
-          wrong: [...links].filter(
-            ([userId, instacartId]) => byId.get(userId)?.instacartUserId !== instacartId,
-          ),
-        };
+        const links = await shopLinks(admin);
+        return { records, links, ...compareLinks(records, links, shoppers) };
       } finally {
         sqlite.close();
       }
@@ -316,7 +289,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
     // unlinks those who are linked, the storefront must notice on the next verification, and then
     // all of them go through the flow once more.
     const unlinked = [...afterVerify.links.keys()];
-    await mapLimit(unlinked, 10, (userId) => admin.unlink(userId));
+    await mapLimit(unlinked, 10, (userId) => admin.unlink(userId, SHOP_APP.clientId));
     const noticed = await mapLimit(shoppers, 10, async (_shopper: Shopper, index) => {
       try {
         return (await verify(fresh[index] as ShopClient)).status?.state ?? 'no status';
@@ -325,7 +298,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
       }
     });
     const relinks = await mapLimit(shoppers, 10, (shopper, index) =>
-      runLinkFlow(fresh[index] as ShopClient, shopper, sandbox, { signIn: false }),
+      runLinkFlow(fresh[index] as ShopClient, shopper, admin, { signIn: false }),
     );
     const finals = await mapLimit(shoppers, 10, async (_shopper: Shopper, index) => {
       try {
@@ -348,7 +321,7 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
     });
     const finalInspection = inspectDatabase(databasePath);
     const end = await compare();
-    const after5xx = serverErrors(exchanges) - before5xx;
+    const after5xx = serverErrors(responses) - before5xx;
     report.add({
       section: SECTION,
       did: `every shopper links again after the restart: customer-service unlink of the ${unlinked.length} linked at Instacart, POST /cartlink/verify, the full link flow; then verify, check out and Place order`,
@@ -364,16 +337,5 @@ export async function runCrashRecovery(ctx: SectionContext): Promise<void> {
         end.onlyEmulator.length === 0 &&
         after5xx === 0,
     });
-  } finally {
-    const failures = await scope.close();
-    if (failures.length > 0) {
-      report.add({
-        section: SECTION,
-        did: 'cleanup',
-        expected: 'children stopped',
-        happened: failures.join('; '),
-        ok: false,
-      });
-    }
-  }
+  });
 }

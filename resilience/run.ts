@@ -3,40 +3,93 @@
  * sections against real child processes on loopback and prints one table (what was done, what was
  * expected, what happened) ending in `mismatches: N`; the exit code is 1 when N > 0.
  *
- * Usage: `tsx resilience/run.ts [--quick] [--only 1,3]`
+ * Usage: `tsx resilience/run.ts [--quick] [--only 1,3,5:storefront] [--list]`
  *   --quick   fewer shoppers, flows and fuzz runs (for CI)
- *   --only    run only the listed sections (1 faults, 2 load, 3 crash, 4 two instances, 5 fuzz)
+ *   --only    run only the listed sections (1 faults, 2 load, 3 crash, 4 two instances, 5 fuzz), or
+ *             only some steps of a section: `1:grace`, `5:emulator-admin` (a section's set-up and
+ *             closing checks always run with it)
+ *   --list    print the sections and their steps, and exit
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCrashRecovery } from './crash-recovery';
-import { runFaultMatrix } from './fault-matrix';
-import { runFuzz } from './fuzz';
-import { closeOpenScopes, describeError, withTimeout } from './lib/processes';
-import { Report, type SectionContext } from './lib/report';
-import { runLoad } from './load';
+import { FAULT_MATRIX_STEPS, runFaultMatrix } from './fault-matrix/index';
+import { FUZZ_STEPS, runFuzz } from './fuzz/index';
+import { describeError, Report, type SectionContext } from './lib/report';
+import { closeOpenScopes, withTimeout } from './lib/scope';
+import { LOAD_STEPS, runLoad } from './load';
 import { runTwoInstances } from './two-instances';
 
 /** The whole run stops here whatever happens: the brief's hard limit is 15 minutes. */
 const HARD_LIMIT_MS = 14 * 60_000;
 
-const SECTIONS: Array<{ id: string; name: string; run: (ctx: SectionContext) => Promise<void> }> = [
-  { id: '1', name: 'faults on each Connect call', run: runFaultMatrix },
-  { id: '2', name: 'shoppers linking at once under 10% faults', run: runLoad },
-  { id: '3', name: 'kill -9 of the storefront mid-flow', run: runCrashRecovery },
-  { id: '4', name: 'two storefront instances on one PostgreSQL', run: runTwoInstances },
-  { id: '5', name: 'fast-check fuzzing of every endpoint', run: runFuzz },
+interface Section {
+  id: string;
+  name: string;
+  /** Named steps `--only <id>:<step>` can pick; none: the section runs whole. */
+  steps: readonly string[];
+  run: (ctx: SectionContext) => Promise<void>;
+}
+
+const SECTIONS: Section[] = [
+  { id: '1', name: 'faults on each Connect call', steps: FAULT_MATRIX_STEPS, run: runFaultMatrix },
+  { id: '2', name: 'shoppers linking at once under 10% faults', steps: LOAD_STEPS, run: runLoad },
+  { id: '3', name: 'kill -9 of the storefront mid-flow', steps: [], run: runCrashRecovery },
+  { id: '4', name: 'two storefront instances on one PostgreSQL', steps: [], run: runTwoInstances },
+  { id: '5', name: 'fast-check fuzzing of every endpoint', steps: FUZZ_STEPS, run: runFuzz },
 ];
+
+/** A command line the runner cannot follow: said in one line, exit code 2. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** What `--only` picked: section id → its chosen steps, or `'all'`. Throws on a name it does not know. */
+function parseOnly(only: string): Map<string, Set<string> | 'all'> {
+  const picked = new Map<string, Set<string> | 'all'>();
+  for (const part of only.split(',').map((text) => text.trim())) {
+    const [id = '', step] = part.split(':');
+    const section = SECTIONS.find((candidate) => candidate.id === id);
+    if (!section) throw new UsageError(`--only: no section ${JSON.stringify(id)} (see --list)`);
+    if (step === undefined) {
+      picked.set(id, 'all');
+      continue;
+    }
+    if (!section.steps.includes(step)) {
+      throw new UsageError(`--only: section ${id} has no step ${JSON.stringify(step)} (see --list)`);
+    }
+    const steps = picked.get(id);
+    if (steps === 'all') continue;
+    picked.set(id, new Set([...(steps ?? []), step]));
+  }
+  return picked;
+}
+
+/** The sections and their steps, for `--list`. */
+function listSections(): string {
+  return SECTIONS.map(
+    (section) =>
+      `${section.id}  ${section.name}${section.steps.length ? `\n     steps: ${section.steps.join(', ')}` : ''}`,
+  ).join('\n');
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      list: { type: 'boolean', default: false },
+    },
     strict: true,
   });
+  if (values.list) {
+    process.stdout.write(`${listSections()}\n`);
+    return 0;
+  }
   const quick = values.quick === true;
-  const only = values.only ? new Set(values.only.split(',').map((part) => part.trim())) : null;
+  const only = values.only ? parseOnly(values.only) : null;
   const report = new Report();
   const tmpDir = mkdtempSync(join(tmpdir(), 'cartlink-resilience-'));
   const started = performance.now();
@@ -72,11 +125,18 @@ async function main(): Promise<number> {
   try {
     for (const section of SECTIONS) {
       if (exiting) break;
-      if (only && !only.has(section.id)) continue;
+      const picked = only ? only.get(section.id) : 'all';
+      if (picked === undefined) continue;
       const sectionStarted = performance.now();
-      process.stderr.write(`section ${section.id}: ${section.name}${quick ? ' (quick)' : ''}\n`);
+      const steps = picked === 'all' ? '' : ` [${[...picked].join(', ')}]`;
+      process.stderr.write(`section ${section.id}: ${section.name}${steps}${quick ? ' (quick)' : ''}\n`);
       try {
-        await section.run({ report, quick, tmpDir });
+        await section.run({
+          report,
+          quick,
+          tmpDir,
+          wants: (step) => picked === 'all' || picked.has(step),
+        });
       } catch (error) {
         report.add({
           section: section.id,
@@ -103,7 +163,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error);
+    console.error(error instanceof UsageError ? error.message : error);
     process.exit(2);
   },
 );

@@ -7,31 +7,18 @@
  * both instances, must each yield exactly one link. Sign-in failures for one account spread over
  * both instances count against one limit (the counts live in PostgreSQL).
  */
+import { EmulatorAdmin } from '@cartlink/emulator/testing';
 import { openDatabase } from '@cartlink/linking/node';
 import type { StorefrontDatabase } from '@cartlink/storefront';
 import { createTestDatabase, isPostgresAvailable } from '../testing/postgres';
-import { EmulatorAdmin, Sandbox } from './lib/emulator-client';
-import {
-  type ChildServer,
-  describeError,
-  findFreePort,
-  mapLimit,
-  Scope,
-  startEmulatorChild,
-  startStorefrontChild,
-} from './lib/processes';
-import { histogram, type SectionContext } from './lib/report';
-import {
-  completeLink,
-  type Exchange,
-  getStatus,
-  profileState,
-  readAuthorizationUrl,
-  readCsrf,
-  ShopClient,
-  signIn,
-  startLink,
-} from './lib/shop-client';
+import { type ChildServer, findFreePort } from '../testing/processes';
+import { ShopClient, type ShopResponse } from '../testing/shop-client';
+import { getStatus, postCallback, profileState, startLink } from '../testing/shop-steps';
+import { consent, signIn } from './lib/flows';
+import { compareLinks, registerShop, shopLinks } from './lib/instacart';
+import { describeError, histogram, type SectionContext } from './lib/report';
+import { inScope, mapLimit } from './lib/scope';
+import { startEmulatorChild, startStorefrontChild } from './lib/servers';
 import { createShoppers, SHOPPER_PASSWORD } from './lib/shoppers';
 
 const SECTION = '4 two instances';
@@ -39,19 +26,12 @@ const SECTION = '4 two instances';
 /** `SIGNIN_ACCOUNT_LIMIT` of both instances: small, so the shared count is seen to trip. */
 const ACCOUNT_LIMIT = 6;
 
-/** Loads the sign-in form on `client`'s instance and posts it. */
-async function postSignIn(client: ShopClient, email: string, password: string): Promise<Exchange> {
-  const page = await client.send('GET', '/signin');
-  return client.send('POST', '/signin', { form: { _csrf: readCsrf(page.body) ?? '', email, password } });
-}
-
 /** Runs section 4. */
-export async function runTwoInstances(ctx: SectionContext): Promise<void> {
+export function runTwoInstances(ctx: SectionContext): Promise<void> {
   const { report } = ctx;
-  const scope = new Scope();
   const count = ctx.quick ? 10 : 20;
   const racers = ctx.quick ? 3 : 6;
-  try {
+  return inScope(report, SECTION, 'children stopped, database dropped', async (scope) => {
     if (!(await isPostgresAvailable())) {
       report.add({
         section: SECTION,
@@ -66,7 +46,6 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
     scope.add('drop the throwaway PostgreSQL database', () => database.drop());
     const emulator = await startEmulatorChild(scope, 'emulator (two instances)');
     const admin = new EmulatorAdmin(emulator.url);
-    const sandbox = new Sandbox(emulator.url);
     const [portA, portB] = [await findFreePort(), await findFreePort()];
     // Both start at once on an empty database: the migrations must not trip over each other.
     const started = await Promise.allSettled(
@@ -98,35 +77,29 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
       ChildServer,
       ChildServer,
     ];
-    await admin.registerApp([`${a.url}/account/profile`, `${b.url}/account/profile`]);
+    await registerShop(admin, [`${a.url}/account/profile`, `${b.url}/account/profile`]);
     const seeding = await openDatabase<StorefrontDatabase>(database.url);
     scope.add('close the seeding connection', () => seeding.db.destroy());
     const shoppers = await createShoppers(seeding.db, admin, count + racers, 'pg');
-    const byId = new Map(shoppers.map((shopper) => [shopper.id, shopper]));
-    await sandbox.prepare();
+    await admin.prepareSandbox();
 
-    const exchanges: Exchange[] = [];
-    const observe = (exchange: Exchange) => exchanges.push(exchange);
+    const responses: ShopResponse[] = [];
+    const observe = (response: ShopResponse) => responses.push(response);
 
     const crossed = await mapLimit(shoppers.slice(0, count), 5, async (shopper, index) => {
       const [first, second] = index % 2 === 0 ? [a, b] : [b, a];
-      const onFirst = new ShopClient(first.url, undefined, observe);
+      const onFirst = new ShopClient(first.url, { observe });
       const onSecond = onFirst.on(second.url);
       try {
-        const signedIn = await signIn(onFirst, shopper.email, SHOPPER_PASSWORD);
+        const signedIn = await signIn(onFirst, shopper.email);
         if (!signedIn.ok) return { outcome: `sign-in ${signedIn.status}`, agree: false, replay: '-' };
         const status = await getStatus(onFirst);
-        // "Link Instacart account" on the first instance: its 303 carries the authorization URL.
-        const url = status.status?.state === 'unlinked' ? (await startLink(onFirst)).authorizationUrl : null;
-        if (!url)
+        if (status.status?.state !== 'unlinked')
           return { outcome: `status ${status.status?.state ?? status.http}`, agree: false, replay: '-' };
-        const request = readAuthorizationUrl(url);
-        const code = await sandbox.authorize(
-          shopper.instacartUserId,
-          request.redirectUri,
-          request.codeChallenge,
-        );
-        const linked = await completeLink(onSecond, { code, state: request.state });
+        // "Link Instacart account" on the first instance: its 303 carries the authorization URL.
+        const link = await startLink(onFirst);
+        const code = await consent(admin, shopper.instacartUserId, link);
+        const linked = await postCallback(onSecond, { code, state: link.state });
         const [statusA, statusB, profileA, profileB] = await Promise.all([
           getStatus(onFirst.on(a.url)),
           getStatus(onFirst.on(b.url)),
@@ -139,7 +112,7 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
           profileA.state === profileB.state &&
           profileA.state === statusA.status?.state &&
           statusA.status?.state === 'linked-active';
-        const replay = await completeLink(onFirst, { code, state: request.state });
+        const replay = await postCallback(onFirst, { code, state: link.state });
         return {
           outcome: linked.outcome ?? `HTTP ${linked.http}`,
           agree,
@@ -163,21 +136,17 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
 
     // The same callback delivered to both instances at once: the state is spent exactly once.
     const races = await mapLimit(shoppers.slice(count), 3, async (shopper) => {
-      const onA = new ShopClient(a.url, undefined, observe);
+      const onA = new ShopClient(a.url, { observe });
       try {
-        const signedIn = await signIn(onA, shopper.email, SHOPPER_PASSWORD);
+        const signedIn = await signIn(onA, shopper.email);
         if (!signedIn.ok) return `sign-in ${signedIn.status}`;
         const status = await getStatus(onA);
-        const started = status.status?.state === 'unlinked' ? await startLink(onA) : null;
-        const request = readAuthorizationUrl(started?.authorizationUrl ?? 'http://invalid/');
-        const code = await sandbox.authorize(
-          shopper.instacartUserId,
-          request.redirectUri,
-          request.codeChallenge,
-        );
+        if (status.status?.state !== 'unlinked') return `status ${status.status?.state ?? status.http}`;
+        const link = await startLink(onA);
+        const code = await consent(admin, shopper.instacartUserId, link);
         const both = await Promise.all([
-          completeLink(onA, { code, state: request.state }),
-          completeLink(onA.on(b.url), { code, state: request.state }),
+          postCallback(onA, { code, state: link.state }),
+          postCallback(onA.on(b.url), { code, state: link.state }),
         ]);
         return both
           .map((result) => result.outcome ?? `HTTP ${result.http}`)
@@ -201,16 +170,12 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
     const failures: string[] = [];
     for (let index = 0; index < ACCOUNT_LIMIT; index++) {
       const [name, instance] = index % 2 === 0 ? ['A', a] : ['B', b];
-      const answer = await postSignIn(
-        new ShopClient(instance.url, undefined, observe),
-        target?.email ?? '',
-        'wrong',
-      );
+      const answer = await new ShopClient(instance.url, { observe }).signIn(target?.email ?? '', 'wrong');
       failures.push(`${name} ${answer.status}`);
     }
     const refusals = await Promise.all(
       [a, b].map((instance) =>
-        postSignIn(new ShopClient(instance.url, undefined, observe), target?.email ?? '', SHOPPER_PASSWORD),
+        new ShopClient(instance.url, { observe }).signIn(target?.email ?? '', SHOPPER_PASSWORD),
       ),
     );
     report.add({
@@ -223,18 +188,14 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
         refusals.every((refusal) => refusal.status === 429 && refusal.retryAfter !== undefined),
     });
 
-    const links = await admin.links();
+    const links = await shopLinks(admin);
     const records = new Set(
       (await seeding.db.selectFrom('cartlink_link_records').select('user_id').execute()).map(
         (row) => row.user_id,
       ),
     );
-    const onlyDb = [...records].filter((id) => !links.has(id));
-    const onlyEmulator = [...links.keys()].filter((id) => !records.has(id));
-    const wrong = [...links].filter(
-      ([userId, instacartId]) => byId.get(userId)?.instacartUserId !== instacartId,
-    );
-    const fiveXx = exchanges.filter((exchange) => exchange.status >= 500);
+    const { onlyDb, onlyEmulator, wrong } = compareLinks(records, links, shoppers);
+    const fiveXx = responses.filter((response) => response.status >= 500);
     report.add({
       section: SECTION,
       did: 'compare cartlink_link_records (PostgreSQL) with the emulator links; count 5xx over both instances',
@@ -254,16 +215,5 @@ export async function runTwoInstances(ctx: SectionContext): Promise<void> {
         fiveXx.length === 0 &&
         a.errorLines().length + b.errorLines().length === 0,
     });
-  } finally {
-    const failures = await scope.close();
-    if (failures.length > 0) {
-      report.add({
-        section: SECTION,
-        did: 'cleanup',
-        expected: 'children stopped, database dropped',
-        happened: failures.join('; '),
-        ok: false,
-      });
-    }
-  }
+  });
 }

@@ -1,22 +1,17 @@
 /**
- * @module The shopper's linking flow over HTTP, as the browser and Instacart would run it: sign in,
- * `GET /cartlink/status` until it says `unlinked` (retrying a few times while it says `unavailable`,
- * as a shopper presses the element's retry), "Link Instacart account" (`POST /cartlink/authorize`
- * with the page's CSRF token, whose 303 carries the authorization URL), the sandbox authorize call
- * with the PKCE challenge from that URL (standing in for "Allow" on Instacart's consent page), then
- * `POST /cartlink/link` with `code` and `state`.
+ * @module The shopper's linking flow over HTTP, as the browser and Instacart would run it, built from
+ * the shared shop steps (`testing/shop-steps.ts`): sign in, `GET /cartlink/status` until it says
+ * `unlinked` (retrying a few times while it says `unavailable`, as a shopper presses the element's
+ * retry), "Link Instacart account" (`POST /cartlink/authorize`, whose 303 carries the authorization
+ * URL), the sandbox authorize call with the PKCE challenge from that URL (standing in for "Allow" on
+ * Instacart's consent page), then `POST /cartlink/link` with `code` and `state`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EmulatorAdmin } from '@cartlink/emulator/testing';
 import { LINK_OUTCOMES } from '@cartlink/linking';
-import type { Sandbox } from './emulator-client';
-import { describeError, sleep } from './processes';
-import {
-  completeLink,
-  getStatus,
-  readAuthorizationUrl,
-  type ShopClient,
-  signIn,
-  startLink,
-} from './shop-client';
+import type { ShopClient } from '../../testing/shop-client';
+import { getStatus, postCallback, type StartedLink, tryStartLink } from '../../testing/shop-steps';
+import { describeError } from './report';
 import { SHOPPER_PASSWORD, type Shopper } from './shoppers';
 
 /** Outcomes a flow may end with that are clean failures besides the dialog's own. */
@@ -24,6 +19,35 @@ export const CLEAN_FLOW_OUTCOMES: ReadonlySet<string> = new Set<string>([
   ...LINK_OUTCOMES,
   'status-unavailable',
 ]);
+
+/** How a sign-in through the form ended, and how long the page and the post took together. */
+export interface SignInResult {
+  ok: boolean;
+  status: number;
+  ms: number;
+}
+
+/** Signs in through `/signin` (page, then form); `ok` on the 303 away from `/signin`. */
+export async function signIn(
+  client: ShopClient,
+  email: string,
+  password = SHOPPER_PASSWORD,
+): Promise<SignInResult> {
+  const started = performance.now();
+  const answer = await client.signIn(email, password);
+  const ms = performance.now() - started;
+  const ok = answer.status === 303 && answer.location !== undefined && !answer.location.includes('/signin');
+  return { ok, status: answer.status, ms };
+}
+
+/** The code Instacart would put on the redirect after the shopper pressed Allow on this link's consent page. */
+export function consent(admin: EmulatorAdmin, instacartUserId: number, link: StartedLink): Promise<string> {
+  return admin.authorizeCode({
+    instacartUserId,
+    redirectUri: link.redirectUri,
+    codeChallenge: link.codeChallenge ?? null,
+  });
+}
 
 /** How one flow ended. */
 export interface FlowResult {
@@ -37,7 +61,7 @@ export interface FlowResult {
 export async function runLinkFlow(
   client: ShopClient,
   shopper: Shopper,
-  sandbox: Sandbox,
+  admin: EmulatorAdmin,
   options: { signIn?: boolean; statusAttempts?: number; onStep?: (step: FlowResult['step']) => void } = {},
 ): Promise<FlowResult> {
   const started = performance.now();
@@ -49,7 +73,7 @@ export async function runLinkFlow(
   const end = (outcome: string): FlowResult => ({ outcome, step, ms: performance.now() - started });
   try {
     if (options.signIn !== false) {
-      const signedIn = await signIn(client, shopper.email, SHOPPER_PASSWORD);
+      const signedIn = await signIn(client, shopper.email);
       if (!signedIn.ok) return end(`sign-in-${signedIn.status}`);
     }
     advance('status');
@@ -61,16 +85,17 @@ export async function runLinkFlow(
       if (state === 'unlinked') break;
       if (state !== 'unavailable') return end(`status-${state}`);
       if (attempt === attempts) return end('status-unavailable');
+      // A shopper pressing the element's retry, a little later each time.
       await sleep(200 * attempt);
     }
     advance('authorize');
-    const started = await startLink(client);
-    if (started.throttled) return end('throttled');
-    if (!started.authorizationUrl) return end(`authorize-http-${started.http}`);
-    const request = readAuthorizationUrl(started.authorizationUrl);
-    const code = await sandbox.authorize(shopper.instacartUserId, request.redirectUri, request.codeChallenge);
+    const start = await tryStartLink(client);
+    if (!start.started) {
+      return end(start.why === 'throttled' ? 'throttled' : `authorize-http-${start.response.status}`);
+    }
+    const code = await consent(admin, shopper.instacartUserId, start.link);
     advance('link');
-    const result = await completeLink(client, { code, state: request.state });
+    const result = await postCallback(client, { code, state: start.link.state });
     advance('done');
     return end(result.outcome ?? `link-http-${result.http}`);
   } catch (error) {

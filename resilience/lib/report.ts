@@ -1,6 +1,6 @@
 /**
  * @module The run's table: one row per check with what was done, what was expected and what
- * happened, and a last line `mismatches: N`.
+ * happened, and a last line `mismatches: N`; plus what a section gets from the runner.
  */
 
 /** One row of the table. */
@@ -51,6 +51,11 @@ export interface SectionContext {
   quick: boolean;
   /** A directory for this run's temporary files (SQLite databases), removed at the end. */
   tmpDir: string;
+  /**
+   * Whether to run one of the section's named steps: all of them unless `--only` named some
+   * (`--only 5:storefront`). Set-up and the section's closing checks always run.
+   */
+  wants(step: string): boolean;
 }
 
 /** Counts by key, as `key×n` text. */
@@ -69,4 +74,11 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return Math.round(sorted[index] ?? 0);
+}
+
+/** One line for an error, with its cause. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`.split('\n')[0] ?? error.message;
 }

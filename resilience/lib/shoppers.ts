@@ -8,14 +8,17 @@
  * A seeding hook in the storefront (or a sign-up route) would be the better way; see the README.
  */
 import { randomUUID } from 'node:crypto';
+import type { EmulatorAdmin } from '@cartlink/emulator/testing';
 import type { StorefrontDatabase } from '@cartlink/storefront';
 import { hashPassword } from '@cartlink/storefront';
 import type { Kysely } from 'kysely';
-import type { EmulatorAdmin } from './emulator-client';
-import { mapLimit } from './processes';
+import { mapLimit } from './scope';
 
 /** The password of every resilience shopper. */
 export const SHOPPER_PASSWORD = 'resilience-pass-1';
+
+/** The password of their Instacart accounts (never typed: the sandbox authorize call stands in for the log-in). */
+const INSTACART_PASSWORD = 'instacart';
 
 /** A storefront shopper and the Instacart account that is theirs to link. */
 export interface Shopper {
@@ -58,9 +61,14 @@ export async function createShoppers(
   const instacartIds =
     options.withInstacartAccounts === false
       ? rows.map(() => 0)
-      : await mapLimit(rows, 4, (row) =>
-          admin.createInstacartUser(`ic-${row.email}`, options.instacartPlus ?? true),
-        );
+      : await mapLimit(rows, 4, async (row) => {
+          const account = await admin.createInstacartUser({
+            email: `ic-${row.email}`,
+            password: INSTACART_PASSWORD,
+            instacartplus_member: options.instacartPlus ?? true,
+          });
+          return account.id;
+        });
   return rows.map((row, index) => ({
     id: row.id,
     email: row.email,
