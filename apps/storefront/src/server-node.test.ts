@@ -3,83 +3,10 @@
  * gets its 413, on a connection that stays usable, because the server reads the rest of the body
  * before it answers.
  */
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRaw } from '../../../testing/raw-http';
 import type { RunningStorefront } from './server-node.js';
 import { startTestServer } from './test-support.js';
-
-/** One HTTP response read off a raw connection. */
-interface RawAnswer {
-  status: number;
-  headers: Map<string, string>;
-}
-
-/** Splits what a server sent into complete responses (each with a `Content-Length`). */
-function parseAnswers(text: string): RawAnswer[] {
-  const answers: RawAnswer[] = [];
-  let rest = text;
-  for (;;) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end === -1) return answers;
-    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
-    const headers = new Map(
-      lines.map((line) => [
-        line.slice(0, line.indexOf(':')).toLowerCase(),
-        line.slice(line.indexOf(':') + 1).trim(),
-      ]),
-    );
-    const length = Number(headers.get('content-length') ?? 0);
-    if (Buffer.byteLength(rest, 'latin1') < end + 4 + length) return answers;
-    answers.push({ status: Number(statusLine.split(' ')[1]), headers });
-    rest = rest.slice(end + 4 + length);
-  }
-}
-
-/** A raw HTTP/1.1 connection: writes go out as they are, every byte received is kept. */
-async function openRaw(port: number) {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  let received = '';
-  let firstError: Error | undefined;
-  const waiters = new Set<() => void>();
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-    for (const wake of waiters) wake();
-  });
-  socket.on('error', (error) => {
-    firstError ??= error;
-  });
-  const closed = new Promise<Error | undefined>((resolve) =>
-    socket.on('close', () => {
-      for (const wake of waiters) wake();
-      resolve(firstError);
-    }),
-  );
-  return {
-    /** Resolves once handed to the kernel; rejects on a socket error (a reset). */
-    write: (data: string) =>
-      new Promise<void>((resolve, reject) => {
-        socket.write(data, 'latin1', (error) => (error ? reject(error) : resolve()));
-      }),
-    /** Resolves once `count` complete answers arrived, or the socket closed. */
-    answers: (count: number) =>
-      new Promise<RawAnswer[]>((resolve) => {
-        const check = () => {
-          const answers = parseAnswers(received);
-          if (answers.length >= count || socket.closed) {
-            waiters.delete(check);
-            resolve(answers);
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
-    /** Resolves when the socket is closed, with the first error it saw, if any. */
-    closed,
-  };
-}
 
 /** Above the shop's 16 KiB form limit, below what the server reads and discards (1 MiB). */
 const OVERSIZED = 100_000;

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { openRaw } from '../../../testing/raw-http.js';
 import { createEmulator, DEMO_SEED, type Emulator, type RunningEmulator, startEmulator } from './index.js';
 import { validated } from './test-support/harness.js';
 
@@ -54,89 +53,6 @@ describe('public API types', () => {
     expectTypeOf(DEMO_SEED.app.clientId).toEqualTypeOf<'cartlink-demo'>();
   });
 });
-
-/** A raw HTTP/1.1 connection: what a test writes goes out as is, and every byte received is kept. */
-interface RawConnection {
-  /** Writes; resolves once handed to the kernel, rejects on a socket error (a reset). */
-  write(data: string): Promise<void>;
-  /** Resolves once the answers received so far satisfy `predicate` (or the socket closes). */
-  until(predicate: (answers: RawAnswer[]) => boolean): Promise<RawAnswer[]>;
-  /** Resolves when the socket is closed, with the first error it saw (a reset), if any. */
-  closed: Promise<Error | undefined>;
-}
-
-/** One HTTP response read off a raw connection. */
-interface RawAnswer {
-  status: number;
-  headers: Map<string, string>;
-  body: string;
-}
-
-/** Splits what a server sent into complete responses (each with a `Content-Length`). */
-function parseAnswers(text: string): RawAnswer[] {
-  const answers: RawAnswer[] = [];
-  let rest = text;
-  for (;;) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end === -1) return answers;
-    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
-    const headers = new Map(
-      lines.map((line) => [
-        line.slice(0, line.indexOf(':')).toLowerCase(),
-        line.slice(line.indexOf(':') + 1).trim(),
-      ]),
-    );
-    const length = Number(headers.get('content-length') ?? 0);
-    if (rest.length < end + 4 + length) return answers;
-    answers.push({
-      status: Number(statusLine.split(' ')[1]),
-      headers,
-      body: rest.slice(end + 4, end + 4 + length),
-    });
-    rest = rest.slice(end + 4 + length);
-  }
-}
-
-async function openRaw(port: number): Promise<RawConnection> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  let received = '';
-  let firstError: Error | undefined;
-  const waiters = new Set<() => void>();
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-    for (const wake of waiters) wake();
-  });
-  socket.on('error', (error) => {
-    firstError ??= error;
-  });
-  const closed = new Promise<Error | undefined>((resolve) =>
-    socket.on('close', () => {
-      for (const wake of waiters) wake();
-      resolve(firstError);
-    }),
-  );
-  return {
-    write: (data) =>
-      new Promise<void>((resolve, reject) => {
-        socket.write(data, 'latin1', (error) => (error ? reject(error) : resolve()));
-      }),
-    until: (predicate) =>
-      new Promise<RawAnswer[]>((resolve) => {
-        const check = () => {
-          const answers = parseAnswers(received);
-          if (predicate(answers) || socket.closed) {
-            waiters.delete(check);
-            resolve(answers);
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
-    closed,
-  };
-}
 
 /** Above the emulator's 64 KiB body limit, below what the server reads and discards (1 MiB). */
 const OVERSIZED = 100_000;
