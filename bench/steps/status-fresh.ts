@@ -59,26 +59,10 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
-/** A fulfillment token of the storefront's application, for the direct side. */
-async function fulfillmentToken(emulatorUrl: string): Promise<string> {
-  const response = await fetch(`${emulatorUrl}/v2/oauth/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      client_id: STOREFRONT_APP.clientId,
-      client_secret: STOREFRONT_APP.clientSecret,
-      grant_type: 'client_credentials',
-      scope: 'connect:fulfillment',
-    }),
-  });
-  const body = (await response.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`POST /v2/oauth/token: ${response.status}`);
-  return body.access_token;
-}
-
 export async function runStatusFreshStep(ctx: BenchContext): Promise<StatusFreshResult> {
   const { emulator, storefront } = ctx;
-  const token = await fulfillmentToken(emulator.url);
+  // The storefront's application, registered through the admin client, which keeps its secret.
+  const token = await ctx.admin.fulfillmentToken(STOREFRONT_APP.clientId);
   const accept = { Accept: 'application/json' };
   const cookies = { ours: cookieHeader(ctx.shopper), peer: cookieHeader(ctx.peerShopper) };
   const sides = {

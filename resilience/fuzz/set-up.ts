@@ -64,30 +64,13 @@ export async function setUpFuzz(ctx: SectionContext, scope: Scope): Promise<Fuzz
     adminCookie: adminClient.jar.header() ?? '',
     anonCookie: anonClient.jar.header() ?? '',
     anonCsrf: readCsrf(signInPage.text) ?? '',
-    bearer: await requestFulfillmentToken(emulator.url),
+    bearer: await admin.fulfillmentToken(SHOP_APP.clientId, SHOP_APP.clientSecret),
     emulatorLogin: await openConsentPage(emulator.url, redirectUri),
   };
   if (linked.outcome !== 'linked' || !env.shopperCsrf || !env.anonCsrf || !env.emulatorLogin.csrf) {
     throw new Error(`fuzz setup incomplete (link ${linked.outcome})`);
   }
   return { emulator, shop, admin, db, env };
-}
-
-/** The demo application's fulfillment token, from Connect's client-credentials grant. */
-async function requestFulfillmentToken(emulatorUrl: string): Promise<string> {
-  const response = await fetch(`${emulatorUrl}/v2/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_id: SHOP_APP.clientId,
-      client_secret: SHOP_APP.clientSecret,
-      grant_type: 'client_credentials',
-      scope: 'connect:fulfillment',
-    }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`fulfillment token: HTTP ${response.status} ${text.slice(0, 200)}`);
-  return (JSON.parse(text) as { access_token: string }).access_token;
 }
 
 /** A signed-out visit to the consent page: its session cookie and the log-in form's hidden fields. */

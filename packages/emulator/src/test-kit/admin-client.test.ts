@@ -193,6 +193,16 @@ describe('EmulatorAdmin against an emulator in process', () => {
     expect(
       await admin.authorizeCode({ instacartUserId: shopper.id, clientId: 'qa-shop', redirectUri }),
     ).toMatch(/\S{20,}/);
+    const token = await admin.fulfillmentToken('qa-shop');
+    expect(await admin.fulfillmentToken('qa-shop')).toBe(token);
+    const read = await fetch(`${running.url}/v2/fulfillment/users/nobody/link`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    // Authenticated (not 401): Connect's answer for a user id it has never seen.
+    expect([read.status, JSON.stringify(await read.json())]).toEqual([
+      400,
+      expect.stringContaining('User Not Found'),
+    ]);
     const other = new EmulatorAdmin(running.url, {
       app: { clientId: 'qa-shop', clientSecret: 'qa-shop-secret' },
     });

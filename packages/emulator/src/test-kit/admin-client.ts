@@ -342,7 +342,7 @@ export class EmulatorAdmin {
     };
     const path = `/v2/fulfillment_sandbox/instacart_users/${request.instacartUserId}/authorize`;
     for (let attempt = 1; ; attempt++) {
-      const token = await this.fulfillmentToken(clientId, clientSecret);
+      const token = await this.cachedFulfillmentToken(clientId, clientSecret);
       const response = await this.send(
         new Request(new URL(path, this.url), {
           method: 'POST',
@@ -367,7 +367,7 @@ export class EmulatorAdmin {
    */
   async prepareSandbox(clientId: string = this.defaultClientId, clientSecret?: string): Promise<void> {
     this.fulfillmentTokens.delete(clientId);
-    await this.fulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
+    await this.cachedFulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
   }
 
   private secretOf(clientId: string): string {
@@ -380,7 +380,15 @@ export class EmulatorAdmin {
     return secret;
   }
 
-  private fulfillmentToken(clientId: string, clientSecret: string): Promise<string> {
+  /**
+   * A fulfillment token of the application (Connect's client-credentials grant), fetched once and
+   * kept: for a test that calls the Connect API itself, e.g. to read a link as the retailer would.
+   */
+  fulfillmentToken(clientId: string = this.defaultClientId, clientSecret?: string): Promise<string> {
+    return this.cachedFulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
+  }
+
+  private cachedFulfillmentToken(clientId: string, clientSecret: string): Promise<string> {
     let token = this.fulfillmentTokens.get(clientId);
     if (!token) {
       token = this.requestFulfillmentToken(clientId, clientSecret);
