@@ -41,15 +41,25 @@ export interface FaultSpec {
 
 /** An active fault as `GET /_emulator/faults` lists it. */
 export interface FaultView {
+  /** The id `POST /_emulator/faults` answered. */
   id: string;
+  /** The method it matches (upper case), or `null` for any. */
   method: string | null;
+  /** The path pattern it matches. */
   path: string;
+  /** The status it answers with, or `null` (a delay or a drop). */
   status: number | null;
+  /** The delay before the answer, in milliseconds, or `null`. */
   delay_ms: number | null;
+  /** Whether it drops the connection. */
   drop: boolean;
+  /** How many hits it fires for in all, or `null` for no limit. */
   times: number | null;
+  /** Its probability per matching request, or `null` (always). */
   probability: number | null;
+  /** The seed of its draws, when it has a probability. */
   seed: number | null;
+  /** How many times it has fired. */
   hits: number;
 }
 

@@ -19,27 +19,31 @@
  * await emulator.stop();
  * ```
  */
+export type {
+  AppInput,
+  AppView,
+  ClockChange,
+  ConnectUserChange,
+  ConnectUserView,
+  CreatedInstacartUser,
+  EmulatorStateView,
+  ExpiryTime,
+  FaultInput,
+  InstacartUserBody,
+  InstacartUserChange,
+  InstacartUserView,
+  LinkView,
+  SettingsChange,
+  SettingsView,
+} from './admin-types.js';
+export type { FaultView } from './faults.js';
+export type { RequestLogEntry } from './request-log.js';
 export {
-  type AppInput,
-  type ClockChange,
   type CodeRequest,
-  type ConnectUserChange,
-  type ConnectUserView,
   EmulatorAdmin,
   EmulatorAdminError,
   type EmulatorAdminOptions,
-  type EmulatorStateView,
-  type ExpiryTime,
-  type FaultInput,
-  type FaultView,
-  type InstacartUserBody,
-  type InstacartUserChange,
-  type InstacartUserView,
-  type LinkView,
   type Membership,
-  type RequestLogEntry,
   type SeededShopper,
-  type SettingsChange,
-  type SettingsView,
 } from './test-kit/admin-client.js';
 export { startTestEmulator, type TestEmulator, type TestEmulatorOptions } from './test-kit/start-node.js';

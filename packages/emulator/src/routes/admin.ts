@@ -11,6 +11,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard.js';
+import type { ConnectUserView, EmulatorStateView, InstacartUserView, SettingsView } from '../admin-types.js';
 import { readOptionalJsonObject } from '../body.js';
 import { formatConnectTime } from '../clock.js';
 import type { AppEnv, EmulatorContext } from '../context.js';
@@ -45,7 +46,7 @@ export const clockSchema = z.union([
 ]);
 
 /** An Instacart account without its password hash. */
-export function instacartUserView(user: InstacartUser) {
+export function instacartUserView(user: InstacartUser): InstacartUserView {
   return {
     id: user.id,
     email: user.email,
@@ -57,7 +58,7 @@ export function instacartUserView(user: InstacartUser) {
 }
 
 /** A Connect user as the admin API shows it. */
-export function connectUserView(user: ConnectUser) {
+export function connectUserView(user: ConnectUser): ConnectUserView {
   return {
     client_id: user.clientId,
     user_id: user.userId,
@@ -70,7 +71,7 @@ export function connectUserView(user: ConnectUser) {
 }
 
 /** The emulator settings in snake_case. */
-export function settingsView(settings: Settings) {
+export function settingsView(settings: Settings): SettingsView {
   return {
     issuer_param: settings.issuerParam,
     require_pkce: settings.requirePkce,
@@ -79,7 +80,7 @@ export function settingsView(settings: Settings) {
 }
 
 /** `GET /_emulator/state`: everything but secrets (no client secret, password hash, code or token). */
-export function stateView(ctx: EmulatorContext) {
+export function stateView(ctx: EmulatorContext): EmulatorStateView {
   const { state } = ctx;
   return {
     apps: [...state.apps.values()].map((app) => ({

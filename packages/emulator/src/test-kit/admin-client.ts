@@ -1,63 +1,31 @@
 /**
  * The emulator's admin API (`/_emulator/`) and its sandbox authorize call as typed methods, for a
- * retailer's QA tests and for every test in the Cartlink repository. The input types are the admin
- * API's own zod schemas (`z.input`), so a body this client accepts is a body the emulator accepts;
- * the answer types are the views the routes answer with.
+ * retailer's QA tests and for every test in the Cartlink repository. The input types are exactly the
+ * `z.input` of the admin API's own zod schemas (a type test ties them), so a body this client accepts
+ * is a body the emulator accepts; the answer types are those of the routes' view functions.
  *
  * It speaks HTTP to any emulator (a child process, another machine with an admin token, CI's
  * service container) or, given `fetch: emulator.fetch`, to one in the same process.
  */
-import type { z } from 'zod';
-import type { FaultView, faultInputSchema } from '../faults.js';
+import type {
+  AppInput,
+  ClockChange,
+  ConnectUserChange,
+  ConnectUserView,
+  CreatedInstacartUser,
+  EmulatorStateView,
+  ExpiryTime,
+  FaultInput,
+  InstacartUserBody,
+  InstacartUserChange,
+  InstacartUserView,
+  LinkView,
+  SettingsChange,
+  SettingsView,
+} from '../admin-types.js';
+import type { FaultView } from '../faults.js';
 import type { RequestLogEntry } from '../request-log.js';
-import type {
-  clockSchema,
-  connectUserView,
-  instacartUserView,
-  patchConnectUserSchema,
-  settingsView,
-  stateView,
-} from '../routes/admin.js';
 import { DEMO_SEED } from '../seed.js';
-import type {
-  appBodySchema,
-  instacartUserBodySchema,
-  instacartUserPatchSchema,
-  settingsBodySchema,
-} from '../validation.js';
-
-/** `POST /_emulator/apps`: an OAuth application to register, or to replace (same `client_id`). */
-export type AppInput = z.input<typeof appBodySchema>;
-/** `POST /_emulator/instacart-users`: an Instacart account to create. */
-export type InstacartUserBody = z.input<typeof instacartUserBodySchema>;
-/** `PATCH /_emulator/instacart-users/{id}`: a membership or activity change. */
-export type InstacartUserChange = z.input<typeof instacartUserPatchSchema>;
-/** `PATCH /_emulator/connect-users/{user_id}`. */
-export type ConnectUserChange = z.input<typeof patchConnectUserSchema>;
-/** `POST /_emulator/faults`: a fault on the Connect routes. */
-export type FaultInput = z.input<typeof faultInputSchema>;
-/** `POST /_emulator/clock`: `{advance_seconds}` or `{now}`. */
-export type ClockChange = z.input<typeof clockSchema>;
-/** `PATCH /_emulator/settings`. */
-export type SettingsChange = z.input<typeof settingsBodySchema>;
-
-/** `GET /_emulator/state`: applications, accounts, Connect users and links, without secrets. */
-export type EmulatorStateView = ReturnType<typeof stateView>;
-/** An Instacart account as the admin API shows it. */
-export type InstacartUserView = ReturnType<typeof instacartUserView>;
-/** A Connect user as the admin API shows it. */
-export type ConnectUserView = ReturnType<typeof connectUserView>;
-/** The emulator's settings as the admin API shows them. */
-export type SettingsView = ReturnType<typeof settingsView>;
-/** A link as `GET /_emulator/state` lists it. */
-export type LinkView = EmulatorStateView['links'][number];
-export type { FaultView, RequestLogEntry };
-
-/**
- * When an Instacart+ subscription ends, as the admin API takes `expired_at`: an ISO 8601 date-time
- * with offset, a date (`2027-01-31`), or a time relative to the emulator clock (`+1d`, `-30d`).
- */
-export type ExpiryTime = string;
 
 /** A refused admin or sandbox call: the HTTP status and Connect's error body. */
 export class EmulatorAdminError extends Error {
@@ -112,7 +80,12 @@ export interface EmulatorAdminOptions {
    *
    * @default the demo application
    */
-  app?: { clientId: string; clientSecret: string };
+  app?: {
+    /** Its `client_id`. */
+    clientId: string;
+    /** Its `client_secret`. */
+    clientSecret: string;
+  };
 }
 
 /** An Instacart account made by {@link EmulatorAdmin.seedShopper}, with what logs it in. */
@@ -134,7 +107,10 @@ export type Membership =
   /** A subscription that ended 30 days ago. */
   | 'lapsed'
   /** Instacart+ until this time (`+1d` is "expiring tomorrow"; a past time is lapsed). */
-  | { until: ExpiryTime };
+  | {
+      /** When the subscription ends. */
+      until: ExpiryTime;
+    };
 
 /** What {@link EmulatorAdmin.authorizeCode} needs: the sandbox authorize call's inputs. */
 export interface CodeRequest {
@@ -238,7 +214,7 @@ export class EmulatorAdmin {
   }
 
   /** Creates an Instacart account; a taken email is a 409. */
-  createInstacartUser(account: InstacartUserBody): Promise<{ id: number }> {
+  createInstacartUser(account: InstacartUserBody): Promise<CreatedInstacartUser> {
     return this.call('POST', '/_emulator/instacart-users', account);
   }
 

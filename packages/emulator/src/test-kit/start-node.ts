@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Emulator, EmulatorOptions } from '../emulator.js';
+import type { SeedName } from '../seed.js';
 import { startEmulator } from '../server-node.js';
 import { EmulatorAdmin } from './admin-client.js';
 
@@ -17,8 +18,16 @@ import { EmulatorAdmin } from './admin-client.js';
 export interface TestEmulatorOptions
   extends Pick<
     EmulatorOptions,
-    'seed' | 'scenario' | 'adminToken' | 'issuer' | 'publicHosts' | 'loginLimits' | 'latencyMs' | 'stateFile'
+    'scenario' | 'adminToken' | 'issuer' | 'publicHosts' | 'loginLimits' | 'latencyMs' | 'stateFile'
   > {
+  /**
+   * `demo`: the demo application (`cartlink-demo`, redirect URI `http://localhost:3000/account/profile`)
+   * and three Instacart accounts, `plus@`, `basic@` and `lapsed@instacart.test` (password `instacart`);
+   * `empty`: nothing.
+   *
+   * @default 'demo'
+   */
+  seed?: SeedName;
   /**
    * Run the emulator as a child process (`node <the package's cli.js> --port 0 …`) instead of in
    * this process.
