@@ -128,7 +128,6 @@ export function runCrashRecovery(ctx: SectionContext): Promise<void> {
     const seeding = await openDatabase<StorefrontDatabase>(databasePath);
     const shoppers = await createShoppers(seeding.db, admin, count, 'crash');
     await seeding.db.destroy();
-    await admin.prepareSandbox();
 
     // The kill comes right after the k-th "Place order" is sent, while others are mid-link.
     const killAfterOrders = Math.max(3, Math.ceil(count / 4));

@@ -18,7 +18,7 @@ import type { ChildServer } from '../testing/processes';
 import { isShed, ShopClient, type ShopResponse } from '../testing/shop-client';
 import { profileState, verify } from '../testing/shop-steps';
 import { CLEAN_FLOW_OUTCOMES, runLinkFlow, signIn } from './lib/flows';
-import { compareLinks, prepareSandboxUnderFaults, registerShop, shopLinks } from './lib/instacart';
+import { compareLinks, registerShop, shopLinks } from './lib/instacart';
 import { describeError, histogram, percentile, type SectionContext } from './lib/report';
 import { inScope, mapLimit, type Scope } from './lib/scope';
 import { startEmulatorChild, startSqliteStorefront } from './lib/servers';
@@ -76,7 +76,6 @@ async function runLinkStorm(
   });
   await registerShop(admin, [`${shop.url}/account/profile`]);
   const shoppers = await createShoppers(db, admin, count, 'load');
-  await admin.prepareSandbox();
 
   for (const [index, route] of FAULTED_ROUTES.entries()) {
     await admin.addFault({ ...route, status: 500, probability: 0.1, seed: 1000 + index });
@@ -98,7 +97,6 @@ async function runLinkStorm(
   // The storefront's cached fulfillment token expires at the emulator now, so the storm also
   // meets the client_credentials grant: 200 concurrent 401s must share one token refetch.
   await admin.advanceClock(86_401);
-  await prepareSandboxUnderFaults(admin);
   const started = performance.now();
   const results = await Promise.all(
     shoppers.map((shopper, index) =>

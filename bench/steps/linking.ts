@@ -93,7 +93,6 @@ async function linkOurs(ctx: BenchContext, shopper: Shopper, kind: LinkKind): Pr
   const code = await ctx.admin.authorizeCode({
     instacartUserId: (await ctx.admin.seedShopper('member')).id,
     clientId: STOREFRONT_APP.clientId,
-    clientSecret: STOREFRONT_APP.clientSecret,
     redirectUri: link.redirectUri,
     codeChallenge: link.codeChallenge ?? null,
   });
@@ -117,7 +116,6 @@ async function linkPeer(ctx: BenchContext, user: Shopper, kind: LinkKind): Promi
   const code = await ctx.admin.authorizeCode({
     instacartUserId: (await ctx.admin.seedShopper('member')).id,
     clientId: PEER_APP.clientId,
-    clientSecret: PEER_APP.clientSecret,
     redirectUri: `${ctx.peer.url}/profile`,
   });
   await resetCalls(ctx.emulator);

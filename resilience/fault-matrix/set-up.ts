@@ -66,7 +66,6 @@ export async function setUpMatrix(ctx: SectionContext, scope: Scope): Promise<Ma
   const shop = await startInProcessShop(partial, { CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) });
   scope.add('close in-process storefront', () => shop.close());
   await registerShop(admin, [`${shop.url}/account/profile`]);
-  await admin.prepareSandbox();
   const db = shop.storefront.db;
 
   // One shopper per cell of the matrix and per row after it.

@@ -4,7 +4,7 @@
  * comparison every section ends with, the storefront's link records against those links.
  */
 import { DEMO_SEED } from '@cartlink/emulator';
-import { type EmulatorAdmin, EmulatorAdminError } from '@cartlink/emulator/testing';
+import type { EmulatorAdmin } from '@cartlink/emulator/testing';
 import type { Shopper } from './shoppers';
 
 /** The demo application the storefront children sign in as. */
@@ -28,21 +28,6 @@ export async function shopLinks(admin: EmulatorAdmin): Promise<Map<string, numbe
       .filter((link) => link.client_id === SHOP_APP.clientId)
       .map((link) => [link.user_id, link.instacart_user_id]),
   );
-}
-
-/**
- * Fetches the fulfillment token the sandbox authorize call needs, trying up to five times: the
- * token endpoint may be under a probability fault meant for the storefront.
- */
-export async function prepareSandboxUnderFaults(admin: EmulatorAdmin): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.prepareSandbox();
-      return;
-    } catch (error) {
-      if (!(error instanceof EmulatorAdminError) || attempt === 5) throw error;
-    }
-  }
 }
 
 /** The storefront's link records against Instacart's links. */

@@ -87,6 +87,18 @@ export interface FaultInput {
   seed?: number | undefined;
 }
 
+/** `POST /_emulator/authorizations`: the authorization a shopper's "Allow" would have given. */
+export interface AuthorizationInput {
+  /** The Instacart account that "pressed Allow" (active). */
+  instacart_user_id: number;
+  /** The application the code is issued to. */
+  client_id: string;
+  /** One of the application's registered redirect URIs; the code is bound to it. */
+  redirect_uri: string;
+  /** An S256 PKCE challenge (from the authorization URL) to bind the code to. */
+  code_challenge?: string | undefined;
+}
+
 /** `POST /_emulator/clock`: move the clock by some seconds, or set it. */
 export type ClockChange =
   | {

@@ -75,3 +75,50 @@ export function appendQuery(redirectUri: string, params: Record<string, string |
   }
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query.toString()}`;
 }
+
+/** What the shopper's "Allow" would have been given for, to issue a code without the browser. */
+export interface AllowedAuthorization {
+  instacartUserId: number;
+  clientId: string;
+  redirectUri: string;
+  /** An S256 PKCE challenge to bind the code to. */
+  codeChallenge: string | undefined;
+}
+
+/**
+ * Issues the authorization code the consent page's "Allow" would have issued, after the checks the
+ * authorization endpoint makes (an active account, a known application, a registered redirect URI,
+ * PKCE as the settings require). For tests: the in-process `authorizeForTest` and the admin API's
+ * `POST /_emulator/authorizations`. A refusal names the field, in the admin API's vocabulary.
+ */
+export function issueCodeAsIfAllowed(
+  state: EmulatorState,
+  requirePkce: boolean,
+  nowMs: number,
+  input: AllowedAuthorization,
+): { ok: true; code: string } | { ok: false; key: string; message: string } {
+  const account = state.instacartUsers.get(input.instacartUserId);
+  if (!account?.active) return { ok: false, key: 'instacart_user_id', message: 'Invalid user_id' };
+  if (!state.apps.has(input.clientId)) {
+    return { ok: false, key: 'client_id', message: `Unknown client_id ${input.clientId}` };
+  }
+  if (!isRegisteredRedirectUri(state, input.clientId, input.redirectUri)) {
+    return { ok: false, key: 'redirect_uri', message: 'Invalid redirect_uri' };
+  }
+  const pkce = checkPkceParameters(
+    input.codeChallenge,
+    input.codeChallenge === undefined ? undefined : 'S256',
+    requirePkce,
+  );
+  if (!pkce.ok) return { ok: false, key: pkce.field, message: `Invalid ${pkce.field}: ${pkce.description}` };
+  const code = state.issueCode(
+    {
+      clientId: input.clientId,
+      redirectUri: input.redirectUri,
+      instacartUserId: account.id,
+      codeChallenge: pkce.codeChallenge,
+    },
+    nowMs,
+  );
+  return { ok: true, code };
+}

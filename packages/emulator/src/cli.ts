@@ -133,6 +133,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started with an IPC channel (the test kit's startTestEmulator): when the parent goes, however it
+  // goes (a test runner killed by a signal never runs its exit hooks), the channel closes and the
+  // emulator stops instead of holding its port.
+  if (process.send) process.once('disconnect', () => shutdown('the parent process going away'));
   console.log(lines.join('\n'));
 }
 

@@ -5,11 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
-import {
-  checkPkceParameters,
-  checkRedirectUriForRegistration,
-  isRegisteredRedirectUri,
-} from './authorization.js';
+import { checkRedirectUriForRegistration, issueCodeAsIfAllowed } from './authorization.js';
 import { createClock } from './clock.js';
 import type { AppEnv, EmulatorContext } from './context.js';
 import { EmulatorState, type Settings } from './domain.js';
@@ -413,28 +409,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       }
     },
     authorizeForTest(input) {
-      const account = state.instacartUsers.get(input.instacartUserId);
-      if (!account?.active) throw new EmulatorInputError('Invalid user_id');
-      if (!state.apps.has(input.clientId))
-        throw new EmulatorInputError(`Unknown client_id ${input.clientId}`);
-      if (!isRegisteredRedirectUri(state, input.clientId, input.redirectUri)) {
-        throw new EmulatorInputError('Invalid redirect_uri');
-      }
-      const pkce = checkPkceParameters(
-        input.codeChallenge,
-        input.codeChallenge === undefined ? undefined : 'S256',
-        settings.requirePkce,
-      );
-      if (!pkce.ok) throw new EmulatorInputError(`Invalid ${pkce.field}: ${pkce.description}`);
-      return state.issueCode(
-        {
-          clientId: input.clientId,
-          redirectUri: input.redirectUri,
-          instacartUserId: account.id,
-          codeChallenge: pkce.codeChallenge,
-        },
-        clock.nowMs(),
-      );
+      const issued = issueCodeAsIfAllowed(state, settings.requirePkce, clock.nowMs(), {
+        instacartUserId: input.instacartUserId,
+        clientId: input.clientId,
+        redirectUri: input.redirectUri,
+        codeChallenge: input.codeChallenge,
+      });
+      if (!issued.ok) throw new EmulatorInputError(issued.message);
+      return issued.code;
     },
     advanceClock(seconds) {
       const now = clock.advance(seconds);

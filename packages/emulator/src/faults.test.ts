@@ -73,6 +73,11 @@ describe('FaultSet', () => {
     expect(parseFaultInput({ path: '/x', status: 500, drop: true }).ok).toBe(false);
     expect(parseFaultInput({ path: '/x', body: { a: 1 } }).ok).toBe(false);
     expect(parseFaultInput({ path: 'x', status: 500 }).ok).toBe(false);
+    expect(parseFaultInput({ path: '/v2/**/link', status: 500 })).toMatchObject({
+      ok: false,
+      error: { key: 'path', message: '** stands only as the last segment' },
+    });
+    expect(parseFaultInput({ path: '/v2/**', status: 500 }).ok).toBe(true);
     expect(parseFaultInput({ path: '/x', status: 99 }).ok).toBe(false);
     expect(parseFaultInput({ path: '/x', status: 204, body: {} }).ok).toBe(false);
     expect(parseFaultInput({ path: '/x', probability: 1.5, status: 500 }).ok).toBe(false);

@@ -85,6 +85,9 @@ export class ConnectionDroppedError extends Error {
 
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
+/** A last pattern segment that stands for one or more path segments. */
+const REST = '**';
+
 /** The admin API's fault body. */
 export const faultInputSchema = z
   .strictObject({
@@ -95,7 +98,10 @@ export const faultInputSchema = z
     path: z
       .string()
       .max(2048)
-      .refine((path) => path.startsWith('/'), { message: 'must start with /' }),
+      .refine((path) => path.startsWith('/'), { message: 'must start with /' })
+      .refine((path) => !path.split('/').slice(0, -1).includes(REST), {
+        message: '** stands only as the last segment',
+      }),
     status: z.int().min(200).max(599).optional(),
     body: z.json().optional(),
     raw_body: z.string().max(65_536).optional(),
@@ -175,9 +181,6 @@ export function toFaultInput(spec: FaultSpec): Record<string, unknown> {
 function splitPath(path: string): string[] {
   return path.split('/');
 }
-
-/** A last pattern segment that stands for one or more path segments. */
-const REST = '**';
 
 function matches(pattern: string[], path: string[]): boolean {
   if (pattern.at(-1) === REST) {

@@ -95,7 +95,8 @@ function closingConnection(response: Response): Response {
   return copy;
 }
 
-function urlHost(host: string): string {
+/** A listening host as it stands in a URL (IPv6 in brackets; the wildcard addresses as loopback). */
+export function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;

@@ -77,6 +77,14 @@ export const instacartUserPatchSchema = z.strictObject({
   active: z.boolean().optional(),
 });
 
+/** `POST /_emulator/authorizations`: the code a shopper's "Allow" would have been given. */
+export const authorizationBodySchema = z.strictObject({
+  instacart_user_id: z.int().min(1),
+  client_id: clientIdSchema,
+  redirect_uri: z.string().min(1).max(2048),
+  code_challenge: z.string().max(128).optional(),
+});
+
 /** `PATCH /_emulator/settings`: the switches to change. */
 export const settingsBodySchema = z.strictObject({
   issuer_param: z.boolean().optional(),

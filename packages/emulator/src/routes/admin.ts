@@ -3,6 +3,7 @@
  * the OpenAPI document. Snake_case JSON like Connect; errors in Connect's shape.
  *
  * Extensions beyond docs/product.md's table: `POST apps` (register or replace an OAuth application),
+ * `POST authorizations` (the code "Allow" would issue, for tests that link without a browser),
  * `expired_at` as a date or a time relative to the emulator clock (`+365d`),
  * `GET faults`, `GET clock`, `DELETE requests`, `GET settings`, `latency_ms` in settings, the
  * optional `?client_id=` on `DELETE links/{user_id}` and `PATCH connect-users/{user_id}`, and
@@ -12,6 +13,7 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard.js';
 import type { ConnectUserView, EmulatorStateView, InstacartUserView, SettingsView } from '../admin-types.js';
+import { issueCodeAsIfAllowed } from '../authorization.js';
 import { readOptionalJsonObject } from '../body.js';
 import { formatConnectTime } from '../clock.js';
 import type { AppEnv, EmulatorContext } from '../context.js';
@@ -28,6 +30,7 @@ import { createOpenApiDocument } from '../openapi.js';
 import { connectError, jsonResponse } from '../responses.js';
 import {
   appBodySchema,
+  authorizationBodySchema,
   type FieldError,
   instacartUserBodySchema,
   instacartUserPatchSchema,
@@ -291,6 +294,22 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
       body.value.active,
     );
     return user ? jsonResponse(connectUserView(user)) : notFound('User Not Found', 'user_id');
+  });
+
+  // The code the consent page's "Allow" would issue, without the browser and without a Connect call:
+  // a test that has taken Connect down (a fault on /v2/**) can still link through the shop's callback.
+  app.post('/_emulator/authorizations', async (c) => {
+    const body = await readBody(c, authorizationBodySchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    const issued = issueCodeAsIfAllowed(ctx.state, ctx.settings.requirePkce, ctx.clock.nowMs(), {
+      instacartUserId: input.instacart_user_id,
+      clientId: input.client_id,
+      redirectUri: input.redirect_uri,
+      codeChallenge: input.code_challenge,
+    });
+    if (!issued.ok) return connectError(400, issued.message, 1001, issued.key);
+    return jsonResponse({ code: issued.code }, 201);
   });
 
   app.post('/_emulator/faults', async (c) => {

@@ -5,11 +5,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
+import type { AuthorizationInput, ConnectUserChange } from '../admin-types.js';
 import type { faultInputSchema } from '../faults.js';
 import type { clockSchema, patchConnectUserSchema } from '../routes/admin.js';
 import { DEMO_SEED } from '../seed.js';
 import type {
   appBodySchema,
+  authorizationBodySchema,
   instacartUserBodySchema,
   instacartUserPatchSchema,
   settingsBodySchema,
@@ -30,7 +32,8 @@ describe('the admin client types', () => {
     expectTypeOf<Input<'addFault'>>().toEqualTypeOf<z.input<typeof faultInputSchema>>();
     expectTypeOf<Input<'setClock'>>().toEqualTypeOf<z.input<typeof clockSchema>>();
     expectTypeOf<Input<'updateSettings'>>().toEqualTypeOf<z.input<typeof settingsBodySchema>>();
-    expectTypeOf<{ active: boolean }>().toEqualTypeOf<z.input<typeof patchConnectUserSchema>>();
+    expectTypeOf<ConnectUserChange>().toEqualTypeOf<z.input<typeof patchConnectUserSchema>>();
+    expectTypeOf<AuthorizationInput>().toEqualTypeOf<z.input<typeof authorizationBodySchema>>();
   });
 });
 
@@ -135,6 +138,65 @@ describe('EmulatorAdmin against an emulator in process', () => {
     await expect(admin.unlink('qa-user')).rejects.toMatchObject({ status: 404, key: 'user_id' });
   });
 
+  it('issues codes through the admin API, untouched by Connect being down, with the endpoint’s checks', async () => {
+    await admin.registerApp({
+      client_id: DEMO_SEED.app.clientId,
+      client_secret: DEMO_SEED.app.clientSecret,
+      name: 'QA shop',
+      redirect_uris: [redirectUri],
+    });
+    const shopper = await admin.seedShopper('member');
+    await admin.connectDown();
+    expect(await admin.authorizeCode({ instacartUserId: shopper.id, redirectUri })).toMatch(/\S{20,}/);
+    expect((await admin.faults())[0]?.hits).toBe(0);
+    await admin.clearFaults();
+    await expect(
+      admin.authorizeCode({ instacartUserId: shopper.id, redirectUri: 'http://elsewhere.test/cb' }),
+    ).rejects.toMatchObject({ status: 400, key: 'redirect_uri' });
+    await expect(admin.authorizeCode({ instacartUserId: 999_999, redirectUri })).rejects.toMatchObject({
+      status: 400,
+      key: 'instacart_user_id',
+    });
+    await admin.updateSettings({ require_pkce: true });
+    await expect(admin.authorizeCode({ instacartUserId: shopper.id, redirectUri })).rejects.toMatchObject({
+      key: 'code_challenge',
+    });
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+    expect(
+      await admin.authorizeCode({ instacartUserId: shopper.id, redirectUri, codeChallenge: challenge }),
+    ).toMatch(/\S{20,}/);
+  });
+
+  it('forgets its fulfillment tokens when the emulator is reset or its clock moves', async () => {
+    const first = await admin.fulfillmentToken();
+    await admin.reset();
+    const second = await admin.fulfillmentToken();
+    expect(second).not.toBe(first);
+    const bearer = { authorization: `Bearer ${second}` };
+    expect((await fetch(`${running.url}/v2/fulfillment/users/nobody/link`, { headers: bearer })).status).toBe(
+      400,
+    );
+    await admin.advanceClock(2 * 86_400);
+    const third = await admin.fulfillmentToken();
+    expect(third).not.toBe(second);
+    const fresh = { authorization: `Bearer ${third}` };
+    expect((await fetch(`${running.url}/v2/fulfillment/users/nobody/link`, { headers: fresh })).status).toBe(
+      400,
+    );
+  });
+
+  it('reaches an emulator under a path prefix', async () => {
+    const seen: string[] = [];
+    const prefixed = new EmulatorAdmin(`${running.url}/behind/proxy/`, {
+      fetch: async (request) => {
+        seen.push(new URL(request.url).pathname);
+        return fetch(new Request(request.url.replace('/behind/proxy', ''), request));
+      },
+    });
+    await prefixed.settings();
+    expect(seen).toEqual(['/behind/proxy/_emulator/settings']);
+  });
+
   it('takes Connect down for the next N calls, then it answers again', async () => {
     await admin.connectDown({ calls: 2, retryAfterSeconds: 3 });
     const tokenCall = () =>
@@ -182,7 +244,7 @@ describe('EmulatorAdmin against an emulator in process', () => {
     expect((await admin.openApi()).openapi).toBe('3.1.0');
   });
 
-  it('issues codes for an application it registered, with the secret it remembered', async () => {
+  it('acts for an application it registered (codes, and tokens with the secret it remembered)', async () => {
     await admin.registerApp({
       client_id: 'qa-shop',
       client_secret: 'qa-shop-secret',
@@ -207,13 +269,10 @@ describe('EmulatorAdmin against an emulator in process', () => {
       app: { clientId: 'qa-shop', clientSecret: 'qa-shop-secret' },
     });
     expect(await other.authorizeCode({ instacartUserId: shopper.id, redirectUri })).toMatch(/\S{20,}/);
-    await expect(
-      new EmulatorAdmin(running.url).authorizeCode({
-        instacartUserId: shopper.id,
-        clientId: 'qa-shop',
-        redirectUri,
-      }),
-    ).rejects.toThrow(/no client secret known for qa-shop/);
+    expect(await other.fulfillmentToken()).not.toBe(token);
+    await expect(new EmulatorAdmin(running.url).fulfillmentToken('qa-shop')).rejects.toThrow(
+      /no client secret known for qa-shop/,
+    );
   });
 
   it('throws EmulatorAdminError with the field of a refused body', async () => {
@@ -264,6 +323,72 @@ describe('startTestEmulator as a child process', () => {
       if (saved === undefined) delete process.env.EMULATOR_ADMIN_TOKEN;
       else process.env.EMULATOR_ADMIN_TOKEN = saved;
     }
+  });
+
+  it('gives a child on a fixed port the URL it returns as its issuer', async () => {
+    const probe = await startTestEmulator();
+    const port = Number(new URL(probe.url).port);
+    await probe.stop();
+    const child = await startTestEmulator({ child: true, port });
+    try {
+      expect(child.url).toBe(`http://127.0.0.1:${port}`);
+      await child.admin.updateSettings({ issuer_param: true });
+      const redirect = await fetch(
+        `${child.url}/oauth/authorize?response_type=token&client_id=${DEMO_SEED.app.clientId}&scope=account_linking&redirect_uri=${encodeURIComponent(DEMO_SEED.app.redirectUri)}`,
+        { redirect: 'manual' },
+      );
+      // response_type=token is refused with a redirect back, and the redirect carries iss.
+      expect(redirect.status).toBe(302);
+      expect(new URL(redirect.headers.get('location') ?? '').searchParams.get('iss')).toBe(child.url);
+    } finally {
+      await child.stop();
+    }
+  });
+
+  it('stops a child whose parent goes away without stopping it', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = `
+      const { startTestEmulator } = await import(${JSON.stringify(new URL('./start-node.ts', import.meta.url).href)});
+      const emulator = await startTestEmulator({ child: true });
+      console.log(emulator.pid, emulator.url);
+    `;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let printed = '';
+    parent.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve) =>
+      parent.stdout.on('data', (chunk: string) => {
+        printed += chunk;
+        if (printed.includes('\n')) resolve();
+      }),
+    );
+    const [pid, url] = printed.trim().split(' ');
+    // SIGKILL: the parent runs no exit hook at all.
+    parent.kill('SIGKILL');
+    await expect
+      .poll(
+        () =>
+          fetch(`${url}/_emulator/clock`).then(
+            () => 'up',
+            () => 'down',
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe('down');
+    await expect
+      .poll(
+        () => {
+          try {
+            process.kill(Number(pid), 0);
+            return 'running';
+          } catch {
+            return 'gone';
+          }
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('gone');
   });
 
   it('says why a child could not start', async () => {

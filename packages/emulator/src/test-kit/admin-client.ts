@@ -9,6 +9,7 @@
  */
 import type {
   AppInput,
+  AuthorizationInput,
   ClockChange,
   ConnectUserChange,
   ConnectUserView,
@@ -112,7 +113,7 @@ export type Membership =
       until: ExpiryTime;
     };
 
-/** What {@link EmulatorAdmin.authorizeCode} needs: the sandbox authorize call's inputs. */
+/** What {@link EmulatorAdmin.authorizeCode} needs: what the shopper's "Allow" would have been given for. */
 export interface CodeRequest {
   /** The Instacart account that "pressed Allow". */
   instacartUserId: number;
@@ -121,13 +122,11 @@ export interface CodeRequest {
   /** An S256 PKCE challenge to bind the code to (from the authorization URL). */
   codeChallenge?: string | null;
   /**
-   * The application the code is issued to (its fulfillment token makes the sandbox call).
+   * The application the code is issued to.
    *
    * @default the client's `app` option, the demo application unless told otherwise
    */
   clientId?: string;
-  /** @default the secret the client knows for `clientId` (the `app` option, or a `registerApp` call) */
-  clientSecret?: string;
 }
 
 /** Connect's paths, for {@link EmulatorAdmin.connectDown} and {@link EmulatorAdmin.connectSlow}. */
@@ -182,7 +181,7 @@ export class EmulatorAdmin {
     if (method !== 'GET') headers.set('content-type', 'application/json');
     if (this.options.adminToken) headers.set('authorization', `Bearer ${this.options.adminToken}`);
     const response = await this.send(
-      new Request(new URL(path, this.url), {
+      new Request(this.urlOf(path), {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -199,6 +198,8 @@ export class EmulatorAdmin {
   /** Back to the seed plus the start-up scenario: clock, faults, sessions and request log cleared. */
   async reset(): Promise<void> {
     await this.call('POST', '/_emulator/reset');
+    // Tokens do not survive a reset, and a moved clock may have expired them.
+    this.fulfillmentTokens.clear();
   }
 
   /** Applications, Instacart accounts, Connect users and links (no secret, hash, code or token). */
@@ -266,6 +267,7 @@ export class EmulatorAdmin {
   /** Moves the emulator clock (`{advance_seconds}` or `{now}`) and returns the new time. */
   async setClock(change: ClockChange): Promise<Date> {
     const { now } = await this.call<{ now: string }>('POST', '/_emulator/clock', change);
+    this.fulfillmentTokens.clear();
     return new Date(now);
   }
 
@@ -301,49 +303,24 @@ export class EmulatorAdmin {
 
   /**
    * An authorization code for an Instacart account, as if the shopper had logged in and pressed
-   * Allow: the sandbox authorize call (`POST /v2/fulfillment_sandbox/instacart_users/{id}/authorize`)
-   * with the application's fulfillment token. Post it to the shop's callback with the `state` of the
-   * authorization URL. The token is fetched once per application and again once if the clock has
-   * moved past its expiry.
+   * Allow (`POST /_emulator/authorizations`, with the authorization endpoint's checks). Post it to the
+   * shop's callback with the `state` of the authorization URL. An admin call, so faults on Connect
+   * (`connectDown`) do not touch it.
    */
   async authorizeCode(request: CodeRequest): Promise<string> {
-    const clientId = request.clientId ?? this.defaultClientId;
-    const clientSecret = request.clientSecret ?? this.secretOf(clientId);
-    const body = {
+    const body: AuthorizationInput = {
+      instacart_user_id: request.instacartUserId,
+      client_id: request.clientId ?? this.defaultClientId,
       redirect_uri: request.redirectUri,
-      scope: 'account_linking',
-      ...(request.codeChallenge
-        ? { code_challenge: request.codeChallenge, code_challenge_method: 'S256' }
-        : {}),
+      ...(request.codeChallenge ? { code_challenge: request.codeChallenge } : {}),
     };
-    const path = `/v2/fulfillment_sandbox/instacart_users/${request.instacartUserId}/authorize`;
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.cachedFulfillmentToken(clientId, clientSecret);
-      const response = await this.send(
-        new Request(new URL(path, this.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-        }),
-      );
-      const text = await response.text();
-      if (response.status === 401 && attempt === 1) {
-        this.fulfillmentTokens.delete(clientId);
-        continue;
-      }
-      if (!response.ok) throw new EmulatorAdminError(`POST ${path}`, response.status, text);
-      return (JSON.parse(text) as { code: string }).code;
-    }
+    const { code } = await this.call<{ code: string }>('POST', '/_emulator/authorizations', body);
+    return code;
   }
 
-  /**
-   * Fetches (and keeps) the application's fulfillment token now, for a test that is about to put
-   * faults on the token endpoint but still wants {@link authorizeCode} to work.
-   */
-  async prepareSandbox(clientId: string = this.defaultClientId, clientSecret?: string): Promise<void> {
-    this.fulfillmentTokens.delete(clientId);
-    await this.cachedFulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
+  /** `path` under the emulator's base URL, keeping a path prefix (an emulator behind a proxy at `/emulator`). */
+  private urlOf(path: string): URL {
+    return new URL(`${this.url.replace(/\/+$/, '')}${path}`);
   }
 
   private secretOf(clientId: string): string {
@@ -360,7 +337,7 @@ export class EmulatorAdmin {
    * A fulfillment token of the application (Connect's client-credentials grant), fetched once and
    * kept: for a test that calls the Connect API itself, e.g. to read a link as the retailer would.
    */
-  fulfillmentToken(clientId: string = this.defaultClientId, clientSecret?: string): Promise<string> {
+  async fulfillmentToken(clientId: string = this.defaultClientId, clientSecret?: string): Promise<string> {
     return this.cachedFulfillmentToken(clientId, clientSecret ?? this.secretOf(clientId));
   }
 
@@ -376,7 +353,7 @@ export class EmulatorAdmin {
 
   private async requestFulfillmentToken(clientId: string, clientSecret: string): Promise<string> {
     const response = await this.send(
-      new Request(new URL('/v2/oauth/token', this.url), {
+      new Request(this.urlOf('/v2/oauth/token'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Emulator, EmulatorOptions } from '../emulator.js';
 import type { SeedName } from '../seed.js';
-import { startEmulator } from '../server-node.js';
+import { startEmulator, urlHost } from '../server-node.js';
 import { EmulatorAdmin } from './admin-client.js';
 
 /** Options of {@link startTestEmulator}. */
@@ -93,7 +93,12 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
 
 async function startInProcess(options: TestEmulatorOptions): Promise<TestEmulator> {
   const { child: _child, readyTimeoutMs: _readyTimeoutMs, ...emulatorOptions } = options;
-  const running = await startEmulator({ port: 0, ...emulatorOptions });
+  let running: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    running = await startEmulator({ port: 0, ...emulatorOptions });
+  } catch (error) {
+    throw new Error(`startTestEmulator: ${(error as Error).message}`, { cause: error });
+  }
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= running.close();
@@ -128,7 +133,12 @@ function cliArguments(options: TestEmulatorOptions, scenarioFile: string | undef
     ...['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1'],
     ...['--seed', options.seed ?? 'demo'],
     ...(scenarioFile ? ['--scenario', scenarioFile] : []),
-    ...(options.issuer ? ['--public-url', options.issuer] : []),
+    // The CLI's issuer for a fixed port is http://localhost:<port>; the kit's is the URL it returns.
+    ...(options.issuer
+      ? ['--public-url', options.issuer]
+      : options.port
+        ? ['--public-url', `http://${urlHost(options.host ?? '127.0.0.1')}:${options.port}`]
+        : []),
     ...(options.adminToken ? ['--admin-token', options.adminToken] : []),
     ...(options.stateFile ? ['--state-file', options.stateFile] : []),
     ...(options.latencyMs === undefined ? [] : ['--latency-ms', String(options.latencyMs)]),
@@ -169,10 +179,15 @@ async function startChild(options: TestEmulatorOptions): Promise<TestEmulator> {
   const { EMULATOR_ADMIN_TOKEN: _token, EMULATOR_PUBLIC_HOSTS: _hosts, ...env } = process.env;
   const child = spawn(process.execPath, [...cliCommand(), ...cliArguments(options, scenarioFile)], {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is how the child notices this process going away, even by a signal.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   killOnExit(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'error' without 'exit' when the process could not be started at all.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
