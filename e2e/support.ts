@@ -133,8 +133,13 @@ export async function dialogTitle(page: Page): Promise<string> {
 /** Adds the first catalogue item to the cart. */
 export async function addFirstItemToCart(page: Page, shopUrl: string): Promise<void> {
   await page.goto(`${shopUrl}/`);
+  // The page is already at `/`, so waiting for the URL would not wait for the add: wait for the
+  // page the form's redirect leads to.
+  const added = page.waitForResponse(
+    (response) => new URL(response.request().redirectedFrom()?.url() ?? shopUrl).pathname === '/cart/items',
+  );
   await page.getByRole('button', { name: 'Add to cart' }).first().click();
-  await page.waitForURL(`${shopUrl}/`);
+  await added;
 }
 
 /** The `data-delivery-fee-cents` the checkout page marks. */

@@ -102,7 +102,13 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
   );
   const emulator = testEmulator.emulator;
   if (!emulator) throw new Error('startE2eStack: the emulator must run in this process');
-  const directory = mkdtempSync(join(tmpdir(), 'cartlink-e2e-'));
+  let directory: string;
+  try {
+    directory = mkdtempSync(join(tmpdir(), 'cartlink-e2e-'));
+  } catch (error) {
+    await testEmulator.stop();
+    throw error;
+  }
   const clientSecret = `cartlink-secret-${randomBytes(12).toString('hex')}`;
   const clock = { offsetMs: 0 };
   const connectCalls: ConnectCall[] = [];
@@ -133,14 +139,19 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
   }
   const redirectUri = `${shop.url}/account/profile`;
   const { admin } = testEmulator;
-  await admin.registerApp({
-    client_id: CLIENT_ID,
-    client_secret: clientSecret,
-    name: 'Corner Market',
-    redirect_uris: [redirectUri],
-  });
-  // Registered through the admin client, which then knows the secret: `admin.authorizeCode` (and
-  // `linkAccount` of shop-steps) act for this application.
+  try {
+    // Registered through the admin client, which then knows the secret (`admin.fulfillmentToken`).
+    await admin.registerApp({
+      client_id: CLIENT_ID,
+      client_secret: clientSecret,
+      name: 'Corner Market',
+      redirect_uris: [redirectUri],
+    });
+  } catch (error) {
+    await shop.close();
+    await stopEmulator(testEmulator, directory);
+    throw error;
+  }
   return {
     emulatorUrl: testEmulator.url,
     emulator,

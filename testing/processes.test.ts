@@ -100,6 +100,74 @@ describe('startServer', () => {
   });
 });
 
+describe('startServer, the rest of a ChildServer', () => {
+  const ipcServer = `
+    process.on('message', (message) => {
+      if (message.op === 'stop') process.exit(0);
+      if (message.op === 'double') process.send({ id: message.id, ok: true, value: message.args * 2 });
+      else process.send({ id: message.id, ok: false, error: 'unknown op ' + message.op });
+    });
+    console.log(JSON.stringify({ level: 50, msg: 'disk full', err: { message: 'ENOSPC' } }));
+    console.log(JSON.stringify({ level: 30, msg: 'fine' }));
+    console.error('Error: the last line, without a newline');
+    process.stderr.write('and one more');
+    process.send({ type: 'ready', url: 'http://127.0.0.1:4321' });
+    setInterval(() => {}, 1000);
+  `;
+
+  it('is ready over IPC, answers calls, collects error lines, and stops on the stop request', async () => {
+    const server = await startServer({
+      name: 'ipc',
+      command: node,
+      args: ['-e', ipcServer],
+      cwd,
+      ready: 'ipc',
+    });
+    expect(server.url).toBe('http://127.0.0.1:4321');
+    expect(await server.call<number>('double', 21)).toBe(42);
+    await expect(server.call('triple', 1)).rejects.toThrow('ipc: unknown op triple');
+    expect(server.rssMb()).toBeGreaterThan(1);
+    expect(server.cpuMs()).toBeGreaterThanOrEqual(0);
+    await server.stop();
+    expect(server.hasExited()).toBe(true);
+    expect(await server.exited).toBe('0');
+    expect(server.errorLines()).toEqual(['disk full: ENOSPC', 'Error: the last line, without a newline']);
+    expect(server.output()).toContain('and one more');
+    await expect(server.call('double', 1)).rejects.toThrow('ipc is not running');
+  });
+
+  it('kills a server with kill -9, and ignores stdout when told', async () => {
+    const server = await startServer({
+      name: 'quiet',
+      command: node,
+      args: ['-e', ipcServer],
+      cwd,
+      ready: 'ipc',
+      stdout: 'ignore',
+    });
+    await server.kill9();
+    expect(await server.exited).toBe('SIGKILL');
+    expect(server.output()).not.toContain('disk full');
+    await expect(
+      startServer({
+        name: 'quiet',
+        command: node,
+        args: ['-e', ipcServer],
+        cwd,
+        ready: () => null,
+        stdout: 'ignore',
+      }),
+    ).rejects.toThrow('must say it is ready over IPC');
+  });
+
+  it('says a command could not be started, without crashing the runner', async () => {
+    await expect(
+      (async () =>
+        startServer({ name: 'ghost', command: '/no/such/command', args: [], cwd, ready: () => null }))(),
+    ).rejects.toThrow(/ghost/);
+  });
+});
+
 describe('withFreePort', () => {
   const ports = (...list: number[]) => {
     const queue = [...list];

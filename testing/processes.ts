@@ -75,7 +75,14 @@ export function tail(text: string, lines = 15): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/**
+ * Registers a child by its process group. A child that could not be started (no such command, no
+ * such folder) has no pid and emits `error` next: a listener is attached here at once, so that the
+ * event is never unhandled (which would crash the runner), and the caller's own `error` listener
+ * turns it into a rejection.
+ */
 function track(child: ChildProcess, name: string): number {
+  child.on('error', () => {});
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name}: could not start`);
   liveGroups.set(pid, name);
@@ -255,7 +262,7 @@ function errorOf(line: string, fromStderr: boolean): string | null {
   return fromStderr && /unexpected error|Error:/i.test(line) ? line.trim().slice(0, 400) : null;
 }
 
-/** Calls `onLine` with each whole line of a stream. */
+/** Calls `onLine` with each line of a stream, the last one too when it has no newline. */
 function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   let pending = '';
   stream?.setEncoding('utf8');
@@ -265,6 +272,10 @@ function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) =
       onLine(pending.slice(0, index));
       pending = pending.slice(index + 1);
     }
+  });
+  stream?.on('end', () => {
+    if (pending !== '') onLine(pending);
+    pending = '';
   });
 }
 
