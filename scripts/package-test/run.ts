@@ -7,7 +7,7 @@
  * naming it. `--keep` keeps the temporary folder for debugging.
  *
  * Steps, in order (a step whose prerequisites did not pass is skipped):
- *   build · pack · install emulator · install <example> · deps <example> ·
+ *   build · pack · install emulator · test kit · install <example> · deps <example> ·
  *   missing driver <example> · run-shop <example> · link <example> · install consumer ·
  *   type-check node16 · type-check bundler · install elements-only · type-check elements-only ·
  *   publint · attw
@@ -24,6 +24,7 @@ import { checkDependencies, checkMissingDriver, installEmulator, installExample 
 import { attw, publint } from './steps/lint.js';
 import { build, pack } from './steps/pack.js';
 import { link, runShop } from './steps/run-shop.js';
+import { testKit } from './steps/test-kit.js';
 import { installConsumer, typeCheck } from './steps/type-check.js';
 import { EXAMPLES } from './surface.js';
 
@@ -85,6 +86,7 @@ try {
   await steps.run('build', [], () => build(context));
   await steps.run('pack', ['build'], () => pack(context));
   await steps.run('install emulator', ['pack'], () => installEmulator(context));
+  await steps.run('test kit', ['install emulator'], () => testKit(context));
   // One at a time: installs are the heaviest part of the run, and the machine has two cores.
   for (const example of EXAMPLES) {
     await steps.run(`install ${example.name}`, ['pack'], () => installExample(context, example));
