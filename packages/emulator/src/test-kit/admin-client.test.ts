@@ -83,52 +83,37 @@ describe('EmulatorAdmin against an emulator in process', () => {
     expect((await admin.cancelMembership(shopper.id)).instacartplus_member).toBe(false);
   });
 
-  it('links through the sandbox code, then unlinks and deactivates at customer service', async () => {
+  it('links with a code it issued, then unlinks and deactivates at customer service', async () => {
     const shopper = await admin.seedShopper('member');
     const code = await admin.authorizeCode({
       instacartUserId: shopper.id,
       redirectUri: DEMO_SEED.app.redirectUri,
     });
-    expect(code).toMatch(/\S{20,}/);
-    const emulator = running.emulator;
-    if (!emulator) throw new Error('in process: the emulator object is at hand');
-    // The retailer's side of the link, done here with the in-process helpers' own Connect calls.
-    const token = await emulator.fetch(`${running.url}/v2/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'authorization_code',
-        client_id: DEMO_SEED.app.clientId,
-        client_secret: DEMO_SEED.app.clientSecret,
-        code,
-        redirect_uri: DEMO_SEED.app.redirectUri,
-      }),
-    });
-    const { access_token: linkingToken } = (await token.json()) as { access_token: string };
-    const fulfillment = await (
-      await emulator.fetch(`${running.url}/v2/oauth/token`, {
+    // The retailer's side of the link: exchange the code, create the Connect user, link it.
+    const connect = (path: string, body: unknown, bearer?: string) =>
+      fetch(`${running.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'client_credentials',
-          client_id: DEMO_SEED.app.clientId,
-          client_secret: DEMO_SEED.app.clientSecret,
-          scope: 'connect:fulfillment',
-        }),
-      })
-    ).json();
-    const bearer = { authorization: `Bearer ${(fulfillment as { access_token: string }).access_token}` };
-    const json = { 'content-type': 'application/json', ...bearer };
-    await emulator.fetch(`${running.url}/v2/fulfillment/users`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ user_id: 'qa-user', first_name: 'Q' }),
+        headers: {
+          'content-type': 'application/json',
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const exchanged = await connect('/v2/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: DEMO_SEED.app.clientId,
+      client_secret: DEMO_SEED.app.clientSecret,
+      code,
+      redirect_uri: DEMO_SEED.app.redirectUri,
     });
-    const linked = await emulator.fetch(`${running.url}/v2/fulfillment/users/qa-user/link`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ linking_token: linkingToken }),
-    });
+    const { access_token: linkingToken } = (await exchanged.json()) as { access_token: string };
+    const fulfillmentToken = await admin.fulfillmentToken();
+    await connect('/v2/fulfillment/users', { user_id: 'qa-user', first_name: 'Q' }, fulfillmentToken);
+    const linked = await connect(
+      '/v2/fulfillment/users/qa-user/link',
+      { linking_token: linkingToken },
+      fulfillmentToken,
+    );
     expect(linked.status).toBe(200);
 
     expect(await admin.linkOf('qa-user')).toMatchObject({ instacart_user_id: shopper.id });
