@@ -16,7 +16,7 @@ import {
   migrateToLatest,
 } from '@cartlink/linking';
 import { createLinkingHonoApp } from '@cartlink/linking/hono';
-import { openDatabase } from '@cartlink/linking/node';
+import { type OpenDatabaseOptions, openDatabase } from '@cartlink/linking/node';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets.js';
@@ -64,6 +64,11 @@ export interface StorefrontDeps {
    * when absent. Tests pass one whose slots they hold, to see the overloaded answer.
    */
   passwordHashing?: ConcurrencyLimiter;
+  /**
+   * Told of every database statement (`openDatabase`'s `log`): the bench counts statements per
+   * request with it. Absent: nothing is told, at no cost.
+   */
+  databaseLog?: OpenDatabaseOptions['log'];
 }
 
 /** A built storefront. */
@@ -102,7 +107,10 @@ export async function createStorefront(
   const logger = deps.logger ?? createLogger(config.logLevel);
   const now = deps.now ?? (() => new Date());
 
-  const { db, dialect } = await openDatabase<StorefrontDatabase>(config.databaseUrl);
+  const { db, dialect } = await openDatabase<StorefrontDatabase>(
+    config.databaseUrl,
+    deps.databaseLog ? { log: deps.databaseLog } : {},
+  );
   let assets: AssetBundle;
   let dummyPasswordHash: string;
   try {

@@ -18,6 +18,11 @@ import type { LinkingStorage } from './storage/types.js';
 export { DatabaseUrlError } from './storage/errors.js';
 export type { PostgresOptions };
 
+/**
+ * Options of {@link openDatabase}: `max` applies to PostgreSQL only; `log` to either engine.
+ */
+export type OpenDatabaseOptions = PostgresOptions;
+
 /** A database opened by {@link openDatabase}, and which engine it runs on. */
 export interface OpenedDatabase<DB extends LinkingDatabase = LinkingDatabase> {
   /** The Kysely instance; the application may add its own tables to its database. */
@@ -46,7 +51,7 @@ export interface OpenedDatabase<DB extends LinkingDatabase = LinkingDatabase> {
  */
 export async function openDatabase<DB extends LinkingDatabase = LinkingDatabase>(
   databaseUrl: string,
-  options: PostgresOptions = {},
+  options: OpenDatabaseOptions = {},
 ): Promise<OpenedDatabase<DB>> {
   const location = parseDatabaseUrl(databaseUrl);
   if (location.dialect === 'postgres') {
@@ -57,7 +62,10 @@ export async function openDatabase<DB extends LinkingDatabase = LinkingDatabase>
   if (location.path !== ':memory:') {
     mkdirSync(dirname(resolve(location.path)), { recursive: true });
   }
-  return { db: openSqliteDatabase<DB>(location.path), dialect: 'sqlite' };
+  return {
+    db: openSqliteDatabase<DB>(location.path, options.log ? { log: options.log } : {}),
+    dialect: 'sqlite',
+  };
 }
 
 /** What {@link openLinkingStorage} opens: the database, and the linking storage on it. */
@@ -81,7 +89,7 @@ export interface OpenedLinkingStorage<DB extends LinkingDatabase = LinkingDataba
  */
 export async function openLinkingStorage<DB extends LinkingDatabase = LinkingDatabase>(
   databaseUrl: string,
-  options: PostgresOptions = {},
+  options: OpenDatabaseOptions = {},
 ): Promise<OpenedLinkingStorage<DB>> {
   const opened = await openDatabase<DB>(databaseUrl, options);
   try {

@@ -3,4 +3,4 @@
  * that runs as one instance. Node.js only; needs the optional peer dependency `better-sqlite3`
  * (`npm i better-sqlite3`). Nothing else in the package imports it.
  */
-export { openSqliteDatabase } from './storage/sqlite-node.js';
+export { openSqliteDatabase, type SqliteOptions } from './storage/sqlite-node.js';

@@ -3,7 +3,7 @@
  * only module of the package that imports pg; it is reached through `@cartlink/linking/postgres`, or
  * lazily by `openDatabase` of `@cartlink/linking/node`.
  */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { LinkingDatabase } from './database.js';
 
@@ -15,6 +15,12 @@ export interface PostgresOptions {
    * @default 10
    */
   max?: number;
+  /**
+   * Told of every statement the database runs (Kysely's `log`), `BEGIN` and `COMMIT` included: for
+   * counting statements per request, or logging slow ones. Never give it to a logger as it is: a
+   * statement's parameters may hold personal data.
+   */
+  log?: (event: LogEvent) => void;
 }
 
 /**
@@ -41,5 +47,8 @@ export function openPostgresDatabase<DB extends LinkingDatabase = LinkingDatabas
   pool.on('error', (error) => {
     console.warn(`cartlink: an idle PostgreSQL connection failed and was discarded: ${error.message}`);
   });
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }

@@ -4,8 +4,18 @@
  * `@cartlink/linking/sqlite`, or lazily by `openDatabase` of `@cartlink/linking/node`.
  */
 import Database from 'better-sqlite3';
-import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { LinkingDatabase } from './database.js';
+
+/** Options of {@link openSqliteDatabase}. */
+export interface SqliteOptions {
+  /**
+   * Told of every statement the database runs (Kysely's `log`), `BEGIN` and `COMMIT` included: for
+   * counting statements per request, or logging slow ones. Never give it to a logger as it is: a
+   * statement's parameters may hold personal data.
+   */
+  log?: (event: LogEvent) => void;
+}
 
 /**
  * Opens (creating if needed) the SQLite database at `path`, or an in-memory one for `:memory:`. The
@@ -23,7 +33,10 @@ import type { LinkingDatabase } from './database.js';
  * const storage = createSqlStorage(db);
  * ```
  */
-export function openSqliteDatabase<DB extends LinkingDatabase = LinkingDatabase>(path: string): Kysely<DB> {
+export function openSqliteDatabase<DB extends LinkingDatabase = LinkingDatabase>(
+  path: string,
+  options: SqliteOptions = {},
+): Kysely<DB> {
   const sqlite = new Database(path);
   try {
     sqlite.pragma('journal_mode = WAL');
@@ -33,7 +46,10 @@ export function openSqliteDatabase<DB extends LinkingDatabase = LinkingDatabase>
     sqlite.close();
     throw error;
   }
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new Kysely<DB>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 /** How many distinct statements stay prepared; the linking core and a shop use a few dozen. */
