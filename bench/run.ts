@@ -1,13 +1,19 @@
 /**
  * @module `npm run bench`: Cartlink's status and linking paths against the floor (the framework
- * itself) and against the peer (Instacart's how-to page followed literally), all servers on loopback
- * in one run, side by side, reported as ratios. Prints a table and writes `bench/results.json`.
+ * itself), against a direct Connect call and against the peer (Instacart's how-to page followed
+ * literally), all servers on loopback in one run, side by side; every goal is a ratio to a reference
+ * measured in the same run, or an exact count. Prints the tables and writes `bench/results.json`.
+ *
+ * The servers run compiled JavaScript on plain `node`: their shells are bundled with esbuild into the
+ * run's temporary directory first (`lib/compile-servers.ts`), and the packages they use are the
+ * built ones (`npm run build`).
  *
  * `--smoke` runs the same code paths with tiny durations and counts (CI): it fails only when a step
- * crashes or a deterministic count goal is wrong (Connect calls, token requests, bundle bytes), never
- * on a timing. Options: `--out <file>` (default `bench/results.json`; in smoke mode or with `--only`
- * a temporary file), `--latency <ms>` (L, default 20, or `BENCH_LATENCY_MS`), `--only <step>` (one of
- * {@link STEPS}' names or `memory`, repeatable: those steps alone, with whatever they need first).
+ * crashes or a count goal is missed (Connect calls, token requests, bundle bytes, database
+ * statements), never on a timing. Options: `--out <file>` (default `bench/results.json`; in smoke mode
+ * or with `--only` a temporary file), `--latency <ms>` (L, default 20, or `BENCH_LATENCY_MS`; the
+ * goals on times hold at 20), `--only <step>` (one of {@link STEPS}' names or `memory`, repeatable:
+ * those steps alone, with whatever they need first).
  *
  * @see bench/README.md
  */
@@ -16,21 +22,21 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmulatorAdmin } from '@cartlink/emulator/testing';
-import { DEMO_PASSWORD } from '@cartlink/storefront';
 import { buildElementsBundle } from '../packages/elements/src/build-bundle-node.js';
-import { ShopClient } from '../testing/shop-client';
+import { staleBuilds } from './lib/compile-servers';
 import {
   type BenchContext,
   FULL_SIZES,
   PEER_APP,
-  type Shopper,
   SMOKE_SIZES,
   STOREFRONT_APP,
   shopperWithSession,
+  signInDemoShopper,
 } from './lib/context';
 import { report, type StepResults } from './lib/report';
 import {
   benchPath,
+  prepareServers,
   runningServers,
   startEmulatorServer,
   startPeerServer,
@@ -41,8 +47,10 @@ import { round } from './lib/stats';
 import { runColdBurstStep } from './steps/cold-burst';
 import { linkContextShoppers, runLinkingStep } from './steps/linking';
 import { runLoggingWhatIf } from './steps/logging-what-if';
-import { type MemoryBaselines, measureIdleMemory, measureMemoryBaselines } from './steps/memory';
+import { measureIdleMemory, measureMemoryBaselines } from './steps/memory';
+import { runPostgresTwoInstancesStep } from './steps/postgres-two-instances';
 import { runProfilePageStep } from './steps/profile-page';
+import { runStatementsStep } from './steps/statements';
 import { runStatusCachedStep } from './steps/status-cached';
 import { runStatusFreshStep } from './steps/status-fresh';
 
@@ -54,12 +62,14 @@ interface BenchStep {
   title(ctx: BenchContext): string;
   /** Needs the demo shopper and the peer's shopper linked (what step 3 leaves behind). */
   needsLinkedShoppers: boolean;
-  run(ctx: BenchContext, results: StepResults): Promise<void>;
+  /** Fills its entry of `results`; returns why it did not run, when it could not. */
+  run(ctx: BenchContext, results: StepResults): Promise<string | undefined>;
 }
 
 /**
  * The steps in the order a full run takes them. Step 6 (`memory`) is not among them: it is read
- * around the servers' start, before any request, and step 1 reads the RSS under load.
+ * around the servers' start, before any request, and step 1 reads the RSS under load. The cold burst
+ * is last: it stops the warm storefront.
  */
 const STEPS: readonly BenchStep[] = [
   {
@@ -68,6 +78,7 @@ const STEPS: readonly BenchStep[] = [
     needsLinkedShoppers: false,
     run: async (ctx, results) => {
       results.linking = await runLinkingStep(ctx);
+      return undefined;
     },
   },
   {
@@ -76,6 +87,7 @@ const STEPS: readonly BenchStep[] = [
     needsLinkedShoppers: true,
     run: async (ctx, results) => {
       results.fresh = await runStatusFreshStep(ctx);
+      return undefined;
     },
   },
   {
@@ -84,6 +96,7 @@ const STEPS: readonly BenchStep[] = [
     needsLinkedShoppers: true,
     run: async (ctx, results) => {
       results.cached = await runStatusCachedStep(ctx);
+      return undefined;
     },
   },
   {
@@ -92,6 +105,7 @@ const STEPS: readonly BenchStep[] = [
     needsLinkedShoppers: true,
     run: async (ctx, results) => {
       results.logging = await runLoggingWhatIf(ctx);
+      return undefined;
     },
   },
   {
@@ -100,6 +114,25 @@ const STEPS: readonly BenchStep[] = [
     needsLinkedShoppers: true,
     run: async (ctx, results) => {
       results.page = await runProfilePageStep(ctx);
+      return undefined;
+    },
+  },
+  {
+    name: 'statements',
+    title: () => 'step 7: database statements per request, one request at a time',
+    needsLinkedShoppers: true,
+    run: async (ctx, results) => {
+      results.statements = await runStatementsStep(ctx);
+      return undefined;
+    },
+  },
+  {
+    name: 'postgres-two-instances',
+    title: () => 'step 8: two storefront instances on one PostgreSQL database, cached-status load on both',
+    needsLinkedShoppers: false,
+    run: async (ctx, results) => {
+      results.postgres = await runPostgresTwoInstancesStep(ctx);
+      return results.postgres ? undefined : 'PostgreSQL did not answer';
     },
   },
   {
@@ -110,6 +143,7 @@ const STEPS: readonly BenchStep[] = [
       // The burst brings its own fresh servers; the warm storefront would only share the machine.
       await ctx.storefront.stop();
       results.burst = await runColdBurstStep(ctx);
+      return undefined;
     },
   },
 ];
@@ -147,9 +181,14 @@ const loadAtStart = round(loadavg()[0] ?? 0);
 const elapsed = () => `${((performance.now() - runStarted) / 1000).toFixed(1)} s`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const DEMO_SHOPPER = { email: 'alex@example.com', id: '5d1f0c3e-8a4b-4c6e-9f21-a1e0c0de0001' };
+const skipped: Record<string, string> = {};
 
 process.once('SIGINT', () => {
-  void stopAllServers().finally(() => process.exit(130));
+  void stopAllServers().finally(() => {
+    // process.exit skips the `finally` below: the compiled servers and databases go here.
+    rmSync(tmpDir, { recursive: true, force: true });
+    process.exit(130);
+  });
 });
 
 /** Builds the elements bundle once (the peer serves it; its size is a goal) and writes it for the servers. */
@@ -163,18 +202,18 @@ async function buildBundle(): Promise<{ path: string; gzipBytes: number }> {
 
 /**
  * Starts the emulator, the storefront and the peer, registers the two OAuth applications, and signs
- * the shoppers in. With `memory` selected, its baselines are read before the storefront starts and its
- * idle RSS after, before any request to it.
+ * the shoppers in. The memory baselines are read before the storefront starts (when `memory` or
+ * `status-cached` is selected: both RSS ratios divide by them), and with `memory` selected the
+ * storefront's idle RSS after it started, before any request to it.
  */
 async function startBench(bundlePath: string, results: StepResults): Promise<BenchContext> {
+  log(`[${elapsed()}] compiling the server shells (esbuild) into ${tmpDir}`);
+  await prepareServers(tmpDir);
   log(`[${elapsed()}] starting the emulator, the storefront and the peer`);
   const emulator = await startEmulatorServer(latencyMs);
-  let baselines: MemoryBaselines | undefined;
-  if (selected('memory')) {
-    log(
-      `[${elapsed()}] step 6, baselines: RSS of a bare node+tsx process and of a storefront given a prebuilt bundle`,
-    );
-    baselines = await measureMemoryBaselines({ tmpDir, bundlePath }, emulator.url);
+  if (selected('memory') || selected('status-cached')) {
+    log(`[${elapsed()}] step 6, baselines: RSS of a bare node:http server (and of a bare node+tsx process)`);
+    results.baselines = await measureMemoryBaselines(sizes.idleSettleMs, { tsx: !smoke });
   }
   const storefrontDatabasePath = join(tmpDir, 'storefront.db');
   const storefront = await startStorefrontServer(emulator.url, storefrontDatabasePath);
@@ -192,7 +231,9 @@ async function startBench(bundlePath: string, results: StepResults): Promise<Ben
     `${storefront.url}/account/profile`,
   ]);
   await register(PEER_APP, [`${peer.url}/profile`]);
-  if (baselines) results.memory = await measureIdleMemory(storefront, baselines, log);
+  if (selected('memory') && results.baselines) {
+    results.memory = await measureIdleMemory(storefront, results.baselines, sizes.idleSettleMs, log);
+  }
 
   return {
     smoke,
@@ -206,7 +247,7 @@ async function startBench(bundlePath: string, results: StepResults): Promise<Ben
     storefront,
     storefrontDatabasePath,
     peer,
-    shopper: await signInDemoShopper(storefront.url),
+    shopper: await signInDemoShopper(storefront.url, DEMO_SHOPPER),
     peerShopper: shopperWithSession(
       peer.url,
       'peer-shopper-1',
@@ -214,14 +255,6 @@ async function startBench(bundlePath: string, results: StepResults): Promise<Ben
     ),
     log,
   };
-}
-
-/** alex@example.com, signed in through the storefront's form as a browser does. */
-async function signInDemoShopper(storefrontUrl: string): Promise<Shopper> {
-  const client = new ShopClient(storefrontUrl);
-  const answer = await client.signIn(DEMO_SHOPPER.email, DEMO_PASSWORD);
-  if (answer.status !== 303) throw new Error(`POST /signin for ${DEMO_SHOPPER.email}: ${answer.status}`);
-  return { id: DEMO_SHOPPER.id, client };
 }
 
 /** Takes the selected steps in order; links the shoppers first when a step needs it and step 3 is not run. */
@@ -234,7 +267,8 @@ async function runSteps(ctx: BenchContext, results: StepResults): Promise<void> 
       linked = true;
     }
     log(`[${elapsed()}] ${step.title(ctx)}`);
-    await step.run(ctx, results);
+    const why = await step.run(ctx, results);
+    if (why !== undefined) skipped[step.name] = why;
     if (step.name === 'linking') linked = true;
   }
 }
@@ -244,6 +278,12 @@ async function main(): Promise<number> {
   log(
     `Cartlink bench (${smoke ? 'smoke' : 'full'}${steps}), L = ${latencyMs} ms, ${cpus().length} CPUs, Node ${process.version}`,
   );
+  const stale = staleBuilds();
+  if (stale.length > 0) {
+    log(
+      `WARNING: the servers run the built packages, and ${stale.join(', ')} changed since: run \`npm run build\``,
+    );
+  }
   const bundle = await buildBundle();
   const results: StepResults = { bundle: { gzipBytes: bundle.gzipBytes } };
   const ctx = await startBench(bundle.path, results);
@@ -259,6 +299,8 @@ async function main(): Promise<number> {
       burstSize: sizes.burstSize,
       loadAtStart,
       durationSec: round((performance.now() - runStarted) / 1000, 1),
+      staleBuilds: stale,
+      skipped,
     },
     outPath,
     log,

@@ -32,9 +32,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a unique name and returns its URL and a function that drops it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `cartlink_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+/**
+ * Creates an empty database with a unique name (`<prefix>_<pid>_<random>`; the bench passes its own
+ * prefix) and returns its URL and a function that drops it.
+ */
+export async function createTestDatabase(prefix = 'cartlink_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -3,6 +3,7 @@
  * shoppers' signed-in sessions.
  */
 import type { EmulatorAdmin } from '@cartlink/emulator/testing';
+import { DEMO_PASSWORD } from '@cartlink/storefront';
 import type { ChildServer } from '../../testing/processes';
 import { ShopClient } from '../../testing/shop-client';
 import { verify } from '../../testing/shop-steps';
@@ -23,6 +24,8 @@ export const PEER_APP = {
 
 /** Sizes of a run: the full bench or the CI smoke (same code paths, tiny counts). */
 export interface BenchSizes {
+  /** Step 6: how long after a server is ready its "idle" RSS is read. */
+  idleSettleMs: number;
   /** Step 1: alternating rounds, seconds per side per round, connections. */
   loadRounds: number;
   loadRoundSec: number;
@@ -31,7 +34,7 @@ export interface BenchSizes {
   /** Step 1 profile: seconds of profiled load; rounds of the logging what-if. */
   profileSec: number;
   loggingRounds: number;
-  /** Step 2: sequential requests per side, and of ours alone under the profiler. */
+  /** Step 2: sequential requests per side (interleaved), and of ours alone under the profiler. */
   freshRequests: number;
   freshProfiledRequests: number;
   /** Step 3: link samples per case and side. */
@@ -40,23 +43,35 @@ export interface BenchSizes {
   burstSize: number;
   /** Step 5: page loads per side. */
   pageLoads: number;
+  /** Step 7: requests counted per flow (the counts must agree; more than one shows that they do). */
+  statementSamples: number;
+  /** Step 8: seconds of warm-up and of measured load, connections per instance. */
+  pgWarmupSec: number;
+  pgLoadSec: number;
+  pgConnections: number;
 }
 
 export const FULL_SIZES: BenchSizes = {
+  idleSettleMs: 3000,
   loadRounds: 4,
   loadRoundSec: 3,
   loadWarmupSec: 2,
   loadConnections: 10,
   profileSec: 5,
   loggingRounds: 2,
-  freshRequests: 200,
+  freshRequests: 400,
   freshProfiledRequests: 150,
   linkSamples: 6,
   burstSize: 1000,
   pageLoads: 16,
+  statementSamples: 3,
+  pgWarmupSec: 2,
+  pgLoadSec: 10,
+  pgConnections: 10,
 };
 
 export const SMOKE_SIZES: BenchSizes = {
+  idleSettleMs: 1000,
   loadRounds: 1,
   loadRoundSec: 0.5,
   loadWarmupSec: 0.2,
@@ -68,6 +83,10 @@ export const SMOKE_SIZES: BenchSizes = {
   linkSamples: 1,
   burstSize: 100,
   pageLoads: 1,
+  statementSamples: 2,
+  pgWarmupSec: 0.2,
+  pgLoadSec: 0.5,
+  pgConnections: 2,
 };
 
 /** The servers and sessions of a run. */
@@ -106,6 +125,17 @@ export interface Shopper {
 /** The `Cookie` header of a shopper's session, for load generators and lean timed loops. */
 export function cookieHeader(shopper: Shopper): string {
   return shopper.client.jar.header() ?? '';
+}
+
+/** A demo shopper signed in through the storefront's form at `origin`, as a browser does. */
+export async function signInDemoShopper(
+  origin: string,
+  user: { id: string; email: string },
+): Promise<Shopper> {
+  const client = new ShopClient(origin);
+  const answer = await client.signIn(user.email, DEMO_PASSWORD);
+  if (answer.status !== 303) throw new Error(`POST /signin for ${user.email} on ${origin}: ${answer.status}`);
+  return { id: user.id, client };
 }
 
 /** A shopper whose session the server made over IPC (`create-sessions`, `create-session`). */

@@ -161,9 +161,11 @@ export function summarizeProfile(profile: CpuProfile, top = 12): ProfileSummary 
     const node = byId.get(nodeId);
     if (!node) return;
     const stack = stackOf(nodeId);
-    // The profiler's own start and stop (inspector calls, the control channel's replies) are not the app's.
+    // The profiler's own start and stop (inspector calls, the control channel's messages over IPC) are
+    // not the app's. The control channel is bundled into the compiled shell, so it is told by Node's
+    // IPC frames, not by its file.
     if (
-      stack.some((frame) => frame.url === 'node:inspector' || frame.url.endsWith('/bench/servers/control.ts'))
+      stack.some((frame) => frame.url === 'node:inspector' || frame.url === 'node:internal/child_process')
     ) {
       return;
     }

@@ -1,13 +1,16 @@
 /**
  * @module Starting the bench's servers, each in a child process of its own through the repository's one
  * launcher (`testing/processes.ts`), so that `/proc/<pid>` gives its own memory and CPU time: the
- * emulator with latency L, the storefront (demo configuration, pointed at that emulator, its own SQLite
- * file, JSON logs at `info` as `npm start` runs it), the peer, and the memory baseline. Each announces
- * itself and takes bench-only requests over IPC (`servers/control.ts`). The servers still running are
- * kept here, so that the end of a run, an error or Ctrl-C stops every one of them.
+ * emulator with latency L, the storefront (demo configuration, pointed at that emulator, its own
+ * database, JSON logs at `info` as `npm start` runs it), the peer, and the memory baselines. Every one
+ * runs on plain `node` from the shells compiled at the start of the run (`compile-servers.ts`), except
+ * the tsx baseline, which is there to show what tsx's loader alone costs. Each announces itself and
+ * takes bench-only requests over IPC (`servers/control.ts`). The servers still running are kept here,
+ * so that the end of a run, an error or Ctrl-C stops every one of them.
  */
 import { fileURLToPath } from 'node:url';
-import { type ChildServer, startServer, tsxCommand } from '../../testing/processes';
+import { type ChildServer, type ServerOptions, startServer, tsxCommand } from '../../testing/processes';
+import { type CompiledServers, compileServers, type ServerEntry } from './compile-servers';
 import { PEER_APP, STOREFRONT_APP } from './context';
 
 export type { ChildServer };
@@ -20,18 +23,34 @@ export function benchPath(relative: string): string {
 }
 
 const running = new Set<ChildServer>();
+let compiled: CompiledServers | undefined;
 
-async function startBenchServer(name: string, entry: string, env: Record<string, string>) {
+/** Compiles the server shells into `dir` (the run's temporary directory); before any server starts. */
+export async function prepareServers(dir: string): Promise<void> {
+  compiled = await compileServers(dir);
+}
+
+function nodeCommand(entry: ServerEntry): { command: string; args: string[] } {
+  if (!compiled) throw new Error('prepareServers() must run before a server starts');
+  return { command: process.execPath, args: [compiled.path(entry)] };
+}
+
+async function startBenchServer(
+  name: string,
+  command: { command: string; args: string[] },
+  env: Record<string, string>,
+  ready: ServerOptions['ready'] = 'ipc',
+): Promise<ChildServer> {
   const server = await startServer({
     name,
-    ...tsxCommand(benchPath(entry)),
+    ...command,
     cwd: REPO_ROOT,
     env,
-    ready: 'ipc',
+    ready,
     // The storefront prints a JSON log line per request; reading thousands a second in the runner,
     // which shares the machine with the servers and the load generator, would become part of what
     // is measured.
-    stdout: 'ignore',
+    stdout: ready === 'ipc' ? 'ignore' : 'keep',
     stopGraceMs: 10_000,
   });
   running.add(server);
@@ -49,13 +68,20 @@ export async function stopAllServers(): Promise<void> {
   await Promise.allSettled(runningServers().map((server) => server.stop()));
 }
 
-/** The memory baseline: tsx's loader and the control channel, nothing else. */
-export function startIdleServer(): Promise<ChildServer> {
-  return startBenchServer('node+tsx', 'servers/idle.ts', {});
+/** The memory baseline of the ratios: plain `node` with an empty `node:http` server. */
+export function startEmptyHttpServer(): Promise<ChildServer> {
+  return startBenchServer('node:http baseline', nodeCommand('empty-http'), {}, (line) =>
+    line.startsWith('listening on ') ? line.slice('listening on '.length) : null,
+  );
+}
+
+/** The old baseline, for information: tsx's loader and the control channel, nothing else. */
+export function startTsxBaselineServer(): Promise<ChildServer> {
+  return startBenchServer('node+tsx baseline', tsxCommand(benchPath('servers/idle.ts')), {});
 }
 
 export function startEmulatorServer(latencyMs: number, name = 'emulator'): Promise<ChildServer> {
-  return startBenchServer(name, 'servers/emulator.ts', { BENCH_LATENCY_MS: String(latencyMs) });
+  return startBenchServer(name, nodeCommand('emulator'), { BENCH_LATENCY_MS: String(latencyMs) });
 }
 
 const UNSET_STOREFRONT_VARIABLES = [
@@ -68,15 +94,27 @@ const UNSET_STOREFRONT_VARIABLES = [
   'SESSION_IDLE_SECONDS',
 ];
 
+/** Options of {@link startStorefrontServer}. */
+export interface StorefrontServerOptions {
+  name?: string;
+  /** An elements bundle file to serve instead of the package's prebuilt one (saves a read at start). */
+  prebuiltBundlePath?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * A storefront on `databaseUrl` (a SQLite file or a `postgres://` URL, as `DATABASE_URL` takes it),
+ * pointed at the emulator at `emulatorUrl`.
+ */
 export function startStorefrontServer(
   emulatorUrl: string,
-  databasePath: string,
-  options: { name?: string; prebuiltBundlePath?: string; env?: Record<string, string> } = {},
+  databaseUrl: string,
+  options: StorefrontServerOptions = {},
 ): Promise<ChildServer> {
-  return startBenchServer(options.name ?? 'storefront', 'servers/storefront-with-floor.ts', {
+  return startBenchServer(options.name ?? 'storefront', nodeCommand('storefront'), {
     // Whatever the caller's shell sets, the bench runs the demo defaults (empty means unset).
     ...Object.fromEntries(UNSET_STOREFRONT_VARIABLES.map((name) => [name, ''])),
-    DATABASE_URL: databasePath,
+    DATABASE_URL: databaseUrl,
     CONNECT_BASE_URL: emulatorUrl,
     CONNECT_AUTH_URL: `${emulatorUrl}/oauth/authorize`,
     CONNECT_CLIENT_ID: STOREFRONT_APP.clientId,
@@ -90,12 +128,14 @@ export function startStorefrontServer(
 }
 
 export function startPeerServer(emulatorUrl: string, bundlePath: string): Promise<ChildServer> {
-  return startBenchServer('peer', 'peers/naive-server.ts', {
+  return startBenchServer('peer', nodeCommand('peer'), {
     PEER_CONNECT_BASE_URL: emulatorUrl,
     PEER_CONNECT_AUTH_URL: `${emulatorUrl}/oauth/authorize`,
     PEER_CLIENT_ID: PEER_APP.clientId,
     PEER_CLIENT_SECRET: PEER_APP.clientSecret,
     PEER_INSTACART_WEB_URL: emulatorUrl,
+    // The storefront's stylesheet, icon and script, which the peer's page serves too.
+    PEER_ASSETS_DIR: `${REPO_ROOT}apps/storefront/assets`,
     BENCH_ELEMENTS_BUNDLE: bundlePath,
   });
 }

@@ -1,6 +1,6 @@
 /**
- * @module The printed table: one row per metric, ours beside the floor or the peer, their ratio, the
- * goal and whether it is met.
+ * @module The printed tables: one row per metric, ours beside its reference (the floor, the peer, the
+ * direct Connect call or the bare `node:http` process), their ratio, the goal and whether it is met.
  */
 
 /** One row. Empty strings print as blanks. */
@@ -16,7 +16,7 @@ export interface TableRow {
 const HEADER: TableRow = {
   metric: 'metric',
   ours: 'ours',
-  other: 'floor / peer',
+  other: 'reference',
   ratio: 'ratio',
   goal: 'goal',
   met: 'met?',

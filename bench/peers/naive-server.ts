@@ -18,6 +18,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { announceReady, serveControl } from '../servers/control';
 import { createNaiveIntegration } from './naive-linking';
@@ -35,7 +36,8 @@ const clientSecret = env('PEER_CLIENT_SECRET');
 const instacartWebUrl = env('PEER_INSTACART_WEB_URL');
 const elementsCode = readFileSync(env('BENCH_ELEMENTS_BUNDLE'), 'utf8');
 // The same page weight as the storefront's profile page: its stylesheet, icon and small script, so that
-// step 5 compares the two ways of getting the status, not two page designs.
+// step 5 compares the two ways of getting the status, not two page designs. Their folder comes from the
+// runner: this file runs compiled into the run's temporary directory.
 const shopAssets = new Map(
   (
     [
@@ -47,7 +49,7 @@ const shopAssets = new Map(
     `/assets/${file}`,
     {
       type,
-      body: readFileSync(new URL(`../../apps/storefront/assets/${file}`, import.meta.url), 'utf8'),
+      body: readFileSync(join(env('PEER_ASSETS_DIR'), file), 'utf8'),
     },
   ]),
 );

@@ -1,6 +1,8 @@
 /**
- * @module The memory baseline: a Node process with tsx's loader and the control channel, and nothing
- * else. Its RSS is what every child of the bench pays before any code of ours is loaded.
+ * @module The old memory baseline, kept for information (`rss_node_tsx_baseline_mb`): a Node process
+ * with tsx's loader and the control channel, and nothing else. It is what every server of the bench
+ * paid before they ran compiled JavaScript; the ratios' baseline is `empty-http.ts`, on plain `node`.
+ * This one alone still runs through tsx (`node --import tsx`).
  */
 import { announceReady, serveControl } from './control';
 

@@ -11,8 +11,14 @@
  *   own session store and cookie reader) and the same constant JSON. It shows what the shop's own
  *   middleware costs on every request.
  *
- * Control over IPC: `create-users`, `create-sessions`, `profile-start`/`profile-stop` (a CPU profile
- * through the inspector, written as a `.cpuprofile`), `stop`.
+ * It counts the database statements it runs (Kysely's `log` hook, through `createStorefront`'s
+ * `databaseLog`: once per statement, `BEGIN` and `COMMIT` included) and the requests it answers, so
+ * the runner can tell how many statements a request costs: it resets the counts, sends one request
+ * with nothing else running (or a load), and reads them.
+ *
+ * Control over IPC: `create-users`, `create-sessions`, `counters`/`reset-counters`,
+ * `profile-start`/`profile-stop` (a CPU profile through the inspector, written as a `.cpuprofile`),
+ * `stop`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +35,16 @@ import {
 } from '@cartlink/storefront';
 import { createAdaptorServer } from '@hono/node-server';
 import { announceReady, serveControl } from './control';
+
+/** What the `counters` control request answers. */
+export interface StorefrontCounters {
+  /** Database statements (`BEGIN` and `COMMIT` included). */
+  statements: number;
+  /** Requests that reached the server's handler. */
+  requests: number;
+  /** The statements' SQL, in order, when the count was reset with `trace: true` (else empty). */
+  sql: string[];
+}
 
 /** A constant body with the keys and about the size of a linked-active status view. */
 export const FLOOR_BODY = Object.freeze({
@@ -53,10 +69,21 @@ const publicUrl = `http://127.0.0.1:${port}`;
 
 const config = parseEnv({ ...process.env, PORT: String(port), PUBLIC_URL: publicUrl });
 const bundlePath = process.env.BENCH_ELEMENTS_BUNDLE;
-const storefront: Storefront = await createStorefront(
-  config,
-  bundlePath ? { elementsBundle: { code: readFileSync(bundlePath, 'utf8') } } : {},
-);
+// Statements since the runner last reset the count. The hook is one increment; what a log adds is
+// Kysely's own (it times each statement for the log event), on the status path and the floors alike.
+let statements = 0;
+// Requests answered since the same reset: a load generator stops with requests in flight, which the
+// server answered (and ran statements for) but the generator did not count.
+let requests = 0;
+// The statements' SQL, kept only while the runner asks for it (step 7), never under load.
+let trace: string[] | null = null;
+const storefront: Storefront = await createStorefront(config, {
+  ...(bundlePath ? { elementsBundle: { code: readFileSync(bundlePath, 'utf8') } } : {}),
+  databaseLog: (event) => {
+    statements += 1;
+    trace?.push(event.query.sql);
+  },
+});
 
 const cookie = sessionCookieSettings(config.publicUrl);
 const sessions = createSessionStore(storefront.db, {
@@ -72,6 +99,7 @@ storefront.app.get('/bench/floor', (c) => {
 });
 
 handler = async (request) => {
+  requests += 1;
   if (request.method === 'GET' && new URL(request.url).pathname === '/bench/floor-bare') {
     const session = await sessions.get(readCookie(request.headers.get('cookie'), cookie.name));
     if (session?.userId == null) return new Response('{"error":{"code":"not_signed_in"}}', { status: 401 });
@@ -120,6 +148,15 @@ serveControl({
       cookies.push(`${cookie.name}=${id}`);
     }
     return cookies;
+  },
+  /** Statements run and requests answered since the last `reset-counters`, and the statements' SQL when traced. */
+  counters: (): StorefrontCounters => ({ statements, requests, sql: trace ?? [] }),
+  /** Resets the counts; `{ trace: true }` keeps each statement's SQL until the next reset. */
+  'reset-counters': (args) => {
+    statements = 0;
+    requests = 0;
+    trace = (args as { trace?: boolean } | undefined)?.trace ? [] : null;
+    return null;
   },
   'profile-start': async (args) => {
     const { intervalUs } = args as { intervalUs: number };
