@@ -1,3 +1,4 @@
+import { CARTLINK_STATUS_STYLE_HASHES } from '@cartlink/elements/ssr';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, isSameOriginRequest, safeNextPath } from './security.js';
@@ -75,9 +76,12 @@ describe('isSameOriginRequest', () => {
 });
 
 describe('contentSecurityPolicy', () => {
-  it('allows scripts only from the shop or with the nonce, and nothing from third parties', () => {
+  it('allows scripts only from the shop or with the nonce, styles from the shop and the status card’s one hash, nothing from third parties', () => {
+    const [cardStyles] = CARTLINK_STATUS_STYLE_HASHES;
+    expect(CARTLINK_STATUS_STYLE_HASHES).toHaveLength(1);
+    expect(cardStyles).toMatch(/^'sha256-[A-Za-z0-9+/]{43}='$/);
     expect(contentSecurityPolicy('abc')).toBe(
-      "default-src 'self'; script-src 'self' 'nonce-abc'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+      `default-src 'self'; script-src 'self' 'nonce-abc'; style-src 'self' ${cardStyles}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
     );
   });
 });

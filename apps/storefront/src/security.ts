@@ -3,6 +3,7 @@
  * nonce), the same-origin check on form posts, and the one check of every return path (`next`).
  */
 import { randomBytes } from 'node:crypto';
+import { CARTLINK_STATUS_STYLE_HASHES } from '@cartlink/elements/ssr';
 
 /** A fresh CSP nonce: 128 random bits, base64. */
 export function createNonce(): string {
@@ -11,7 +12,9 @@ export function createNonce(): string {
 
 /**
  * The Content-Security-Policy of every page. Scripts load only from the shop itself or carry this
- * response's nonce; nothing is fetched from a third party; forms post only to the shop, plus
+ * response's nonce; styles load only from the shop, except the `<style>` of the status card's
+ * server-rendered shadow root, allowed by the hash of its text (the same on every page, so it can
+ * never allow anything else); nothing is fetched from a third party; forms post only to the shop, plus
  * `formActionOrigins`. The profile page passes the authorization server's origin
  * (`new URL(config.connect.authUrl).origin`): its "Link Instacart account" form posts to
  * `/cartlink/authorize`, which answers 303 to Instacart, and browsers check a form's redirects
@@ -23,7 +26,7 @@ export function contentSecurityPolicy(nonce: string, formActionOrigins: readonly
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}'`,
-    "style-src 'self'",
+    `style-src 'self' ${CARTLINK_STATUS_STYLE_HASHES.join(' ')}`,
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",

@@ -437,7 +437,9 @@ export class CartlinkStatus extends LitElement {
   }
 
   private get resolvedLocale(): Locale {
-    return resolveLocale(this.locale || document.documentElement.lang);
+    // No document when the server renders the element (`@cartlink/elements/ssr`, which always sets
+    // `locale`): render() must not touch one there.
+    return resolveLocale(this.locale || globalThis.document?.documentElement.lang);
   }
 
   protected override willUpdate(changed: PropertyValues): void {

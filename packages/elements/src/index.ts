@@ -11,6 +11,9 @@
  * <cartlink-result-dialog id="cartlink-result"></cartlink-result-dialog>
  * ```
  */
+// First: it must run before Lit's LitElement module, so that elements whose shadow root the server
+// rendered (`@cartlink/elements/ssr`) hydrate it instead of rendering over it.
+import '@lit-labs/ssr-client/lit-element-hydrate-support.js';
 import { CartlinkResultDialog } from './cartlink-result-dialog.js';
 import { CartlinkStatus } from './cartlink-status.js';
 

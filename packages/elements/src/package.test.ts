@@ -1,8 +1,9 @@
 /**
  * The package as a shop installs it: every entry in `exports` is built, the browser entry imports
- * nothing but Lit at run time (the wire types leave nothing behind), the Node entry only reads a file,
- * the declarations name only packages the elements depend on, and a shop's project that installs
- * only `@cartlink/elements` type-checks with `skipLibCheck: false`.
+ * nothing but Lit and Lit's hydration support at run time (the wire types leave nothing behind), the
+ * Node entry only reads a file, the server render's entry imports only its optional peer
+ * `@lit-labs/ssr`, the declarations name only packages the elements depend on, and a shop's project
+ * that installs only `@cartlink/elements` type-checks with `skipLibCheck: false`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ const WIRE_DIR = fileURLToPath(new URL('../../wire/', import.meta.url));
 interface Manifest {
   exports: Record<string, { types: string; import?: string; default?: string }>;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   sideEffects: string[];
 }
 
@@ -63,20 +66,39 @@ function bareImports(file: string): Set<string> {
 
 describe('the published @cartlink/elements', () => {
   it('has built code and declarations for every export', () => {
-    expect(entries.map(([name]) => name)).toEqual(['.', './prebuilt', './cartlink-elements.js']);
+    expect(entries.map(([name]) => name)).toEqual(['.', './prebuilt', './ssr', './cartlink-elements.js']);
     for (const [, target] of entries) {
       expect(read(target.types).length).toBeGreaterThan(0);
       expect(read(target.import ?? target.default ?? '').length).toBeGreaterThan(0);
     }
   });
 
-  it('depends on Lit and the wire types by version range', () => {
-    expect(manifest.dependencies).toEqual({ '@cartlink/wire': '^0.1.0', lit: '^3.3.3' });
+  it('depends on Lit, its hydration support and the wire types by version range; Lit SSR is an optional peer', () => {
+    expect(manifest.dependencies).toEqual({
+      '@cartlink/wire': '^0.1.0',
+      '@lit-labs/ssr-client': '^1.1.8',
+      lit: '^3.3.3',
+    });
+    expect(manifest.peerDependencies).toEqual({ '@lit-labs/ssr': '^4.1.0' });
+    expect(manifest.peerDependenciesMeta).toEqual({ '@lit-labs/ssr': { optional: true } });
   });
 
-  it('imports only Lit in the browser: the wire types leave nothing at run time', () => {
-    expect([...bareImports('dist/index.js')]).toEqual(['lit']);
+  it('imports only Lit and its hydration support in the browser: the wire types leave nothing at run time', () => {
+    expect([...bareImports('dist/index.js')].sort()).toEqual([
+      '@lit-labs/ssr-client/lit-element-hydrate-support.js',
+      'lit',
+    ]);
     expect([...bareImports('dist/cartlink-elements.min.js')]).toEqual([]);
+  });
+
+  it('imports only the optional peer @lit-labs/ssr from the server render entry (and Lit, from the render it loads)', () => {
+    // The entry loads the built render by its URL at start-up: it shares no module with the browser entry.
+    expect([...bareImports('dist/ssr.js')]).toEqual(['@lit-labs/ssr']);
+    expect([...bareImports('dist/cartlink-elements-ssr.js')].sort()).toEqual([
+      '@lit-labs/ssr',
+      '@lit-labs/ssr/lib/render-result.js',
+      'lit',
+    ]);
   });
 
   it('reads the bundle from disk in Node and does nothing else: no build, no child process', () => {
@@ -85,7 +107,11 @@ describe('the published @cartlink/elements', () => {
 
   it('names only its own dependencies in its declarations', () => {
     const named = new Set(entries.flatMap(([, target]) => [...bareImports(target.types)]));
-    expect([...named].sort()).toEqual(['@cartlink/wire', 'lit']);
+    expect([...named].sort()).toEqual([
+      '@cartlink/wire',
+      '@lit-labs/ssr-client/lit-element-hydrate-support.js',
+      'lit',
+    ]);
   });
 
   it('marks the modules that register the elements as side effects', () => {
@@ -110,7 +136,8 @@ describe("a shop's TypeScript project with only @cartlink/elements installed", (
   it('type-checks with skipLibCheck: false', { timeout: TSC_LIMIT_MS }, async () => {
     shop = await mkdtemp(join(tmpdir(), 'cartlink-shop-'));
     const modules = join(shop, 'node_modules');
-    // What npm would install: the two packages as built, and Lit (with its own dependencies).
+    // What npm would install: the two packages as built, Lit (with its own dependencies) and Lit's
+    // hydration support; not the optional peer @lit-labs/ssr, whose types the declarations never name.
     for (const [name, from] of [
       ['@cartlink/elements', PACKAGE_DIR],
       ['@cartlink/wire', WIRE_DIR],
@@ -120,6 +147,13 @@ describe("a shop's TypeScript project with only @cartlink/elements installed", (
       await cp(join(from, 'dist'), join(modules, name, 'dist'), { recursive: true });
     }
     await symlink(dirname(require.resolve('lit')), join(modules, 'lit'), 'dir');
+    await mkdir(join(modules, '@lit-labs'), { recursive: true });
+    await symlink(
+      // Its main module is `node/index.js` under Node: the package is two levels up.
+      dirname(dirname(require.resolve('@lit-labs/ssr-client'))),
+      join(modules, '@lit-labs', 'ssr-client'),
+      'dir',
+    );
     await writeFile(join(shop, 'package.json'), JSON.stringify({ type: 'module' }));
     await writeFile(
       join(shop, 'tsconfig.json'),
@@ -145,6 +179,7 @@ describe("a shop's TypeScript project with only @cartlink/elements installed", (
         "import { type CartlinkStatus, parseStatusView, type StatusView } from '@cartlink/elements';",
         "import * as bundle from '@cartlink/elements/cartlink-elements.js';",
         "import { ELEMENTS_BUNDLE_FILE, loadPrebuiltElementsBundle } from '@cartlink/elements/prebuilt';",
+        "import { type CartlinkStatusAttributes, renderCartlinkStatus, ServerRenderError } from '@cartlink/elements/ssr';",
         '',
         "const status: CartlinkStatus = document.createElement('cartlink-status');",
         'const view: StatusView | undefined = parseStatusView(JSON.parse("{}"));',
@@ -152,6 +187,9 @@ describe("a shop's TypeScript project with only @cartlink/elements installed", (
         'bundle.defineCartlinkElements();',
         'const { code, file } = await loadPrebuiltElementsBundle();',
         'export const served: [string, string, string] = [code, file, ELEMENTS_BUNDLE_FILE];',
+        "const attributes: CartlinkStatusAttributes = { state: 'unlinked', locale: 'fr-CA' };",
+        "export const card: string = renderCartlinkStatus(attributes, { styleNonce: 'n' });",
+        "export const refused: boolean = new ServerRenderError('ssr_peer_missing', 'x') instanceof Error;",
         '',
       ].join('\n'),
     );

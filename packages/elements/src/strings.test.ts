@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
 import { type ElementStrings, formatExpiryDate, LOCALES, resolveLocale, STRINGS } from './strings.js';
 
 /** Every leaf of a strings object, functions called with a sample shop name, keyed by its path. */
@@ -97,6 +98,39 @@ describe('formatExpiryDate', () => {
   it('uses the UTC calendar date, whatever the time zone', () => {
     expect(formatExpiryDate('2025-01-01T23:59:59Z', 'en-US')).toBe('01/01/2025');
     expect(formatExpiryDate('2025-01-01T00:30:00+02:00', 'en-US')).toBe('12/31/2024');
+  });
+
+  it('writes what Intl.DateTimeFormat writes in UTC, for any date with a four-digit year, in every locale', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('1000-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+        fc.constantFrom(...LOCALES),
+        (date, locale) => {
+          const intl = new Intl.DateTimeFormat(locale, {
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            timeZone: 'UTC',
+          }).format(date);
+          expect(formatExpiryDate(date.toISOString(), locale)).toBe(intl);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never asks Intl: the server and the browser write the same text whatever their ICU data', () => {
+    const intl = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (const locale of LOCALES) formatExpiryDate('2025-09-22T07:14:43Z', locale);
+      expect(intl).not.toHaveBeenCalled();
+    } finally {
+      intl.mockRestore();
+    }
   });
 
   it('gives nothing for a missing or malformed date', () => {

@@ -114,7 +114,7 @@ const enUS: ElementStrings = {
 };
 
 // Canadian English differs from American English only in spelling here; the date format differs too,
-// but that comes from Intl, not from these strings.
+// but that is formatExpiryDate's business, not these strings'.
 const enCA: ElementStrings = {
   shop: enUS.shop,
   status: enUS.status,
@@ -200,9 +200,14 @@ export function resolveLocale(tag: string | null | undefined): Locale {
 
 /**
  * Formats a membership expiry as a date in the locale: MM/DD/YYYY in en-US, YYYY-MM-DD in en-CA and
- * fr-CA. In UTC, because `expired_at` is an instant and a calendar date must not shift with the
- * shopper's time zone. Returns `undefined` for a value that is not a date, so the element can leave
- * the line out rather than print "Invalid Date".
+ * fr-CA (what `Intl.DateTimeFormat` writes for those locales with two-digit months and days). In UTC,
+ * because `expired_at` is an instant and a calendar date must not shift with the shopper's time zone.
+ * Returns `undefined` for a value that is not a date, so the element can leave the line out rather
+ * than print "Invalid Date".
+ *
+ * Written out by hand rather than with `Intl`: the server renders the date into the page and the
+ * browser renders it again when the element hydrates, so the text must not depend on either side's
+ * ICU data; and a formatter built per call would allocate on every server render.
  *
  * @see https://docs.instacart.com/connect (account linking how-to), "Update the status element" (convert `expired_at` to MM/DD/YYYY)
  */
@@ -210,10 +215,7 @@ export function formatExpiryDate(iso: string | null | undefined, locale: Locale)
   if (!iso) return undefined;
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return undefined;
-  return new Intl.DateTimeFormat(locale, {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    timeZone: 'UTC',
-  }).format(date);
+  // The UTC calendar date, from the one date format every engine writes the same way.
+  const [year, month, day] = date.toISOString().split(/-|T/);
+  return locale === 'en-US' ? `${month}/${day}/${year}` : `${year}-${month}-${day}`;
 }

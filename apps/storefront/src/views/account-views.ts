@@ -4,9 +4,10 @@
  * @see https://docs.instacart.com/connect (account linking how-to), "Components" and "Check for
  *   authorization"
  */
+import { renderCartlinkStatus } from '@cartlink/elements/ssr';
 import type { Locale, StatusView } from '@cartlink/linking';
 import type { User } from '../users.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml, trusted } from './html.js';
 import { csrfField, SHOP_NAME } from './layout.js';
 
 /** The sign-in form. `error` is shown above it; the email is kept, the password never. */
@@ -54,10 +55,12 @@ export interface ProfileModel {
 }
 
 /**
- * The account profile page. The status is rendered into the element's attributes so the first paint is
- * right; with a callback in the URL it is `loading`, and the element posts `code`/`state` itself.
- * "Link Instacart account" is the element's form: it posts the CSRF token to `/cartlink/authorize`,
- * which starts the link and redirects to Instacart (or back here with `cartlink_outcome=throttled`).
+ * The account profile page. The status element is rendered on the server, its shadow root included
+ * (`@cartlink/elements/ssr`, declarative shadow DOM), so the first paint shows the right card, with or
+ * without JavaScript, and the element hydrates it without a request; with a callback in the URL it
+ * is `loading`, and the element posts `code`/`state` itself. "Link Instacart account" is the
+ * element's form: it posts the CSRF token to `/cartlink/authorize`, which starts the link and
+ * redirects to Instacart (or back here with `cartlink_outcome=throttled`), JavaScript or not.
  */
 export function profileView(model: ProfileModel): SafeHtml {
   const { status, user } = model;
@@ -77,18 +80,7 @@ export function profileView(model: ProfileModel): SafeHtml {
           <h2 id="instacart-title">Instacart+</h2>
           <p class="badge badge-linked" data-linked-indicator${linked ? '' : html` hidden`}><span aria-hidden="true">✓</span> Linked to Instacart</p>
         </div>
-        <cartlink-status
-          state="${status?.state ?? 'loading'}"
-          ${status?.expiredAt ? html`expired-at="${status.expiredAt}"` : null}
-          authorize-endpoint="/cartlink/authorize"
-          csrf-token="${model.csrfToken}"
-          manage-url="${status?.manageUrl ?? model.manageUrl}"
-          join-url="${status?.joinUrl ?? model.joinUrl}"
-          locale="${model.locale}"
-          shop-name="${SHOP_NAME}"
-          status-src="/cartlink/status"
-          link-endpoint="/cartlink/link"
-          dialog="cartlink-dialog"></cartlink-status>
+        ${statusCard(model)}
         <p class="hint">Linking lets ${SHOP_NAME} check your Instacart+ membership, so members get $0 delivery here.${
           // Once linked, the status element itself says how to unlink; before that, the page does.
           linked ? null : ' To unlink your accounts later, contact Instacart customer service.'
@@ -96,6 +88,29 @@ export function profileView(model: ProfileModel): SafeHtml {
       </section>
     </div>
     <cartlink-result-dialog id="cartlink-dialog" locale="${model.locale}" shop-name="${SHOP_NAME}" continue-url="/" account-url="/account/profile"></cartlink-result-dialog>`;
+}
+
+/**
+ * `<cartlink-status>` with its shadow root, as the server paints it; Lit escapes every value. Its
+ * `<style>` is allowed by hash (`security.ts`), so the markup carries no nonce.
+ */
+function statusCard(model: ProfileModel): SafeHtml {
+  const { status } = model;
+  return trusted(
+    renderCartlinkStatus({
+      state: status?.state ?? 'loading',
+      expiredAt: status?.expiredAt || null,
+      authorizeEndpoint: '/cartlink/authorize',
+      csrfToken: model.csrfToken,
+      manageUrl: status?.manageUrl ?? model.manageUrl,
+      joinUrl: status?.joinUrl ?? model.joinUrl,
+      locale: model.locale,
+      shopName: SHOP_NAME,
+      statusSrc: '/cartlink/status',
+      linkEndpoint: '/cartlink/link',
+      dialog: 'cartlink-dialog',
+    }),
+  );
 }
 
 /** A short page for an error status: what happened and where to go. Never a stack trace. */

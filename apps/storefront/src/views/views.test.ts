@@ -1,9 +1,11 @@
 /**
  * What the server paints, in process: the profile page's status card (`<cartlink-status>` attributes,
- * the Linked badge, the unlink hint) for each link state and locale, and the error pages (404, 405,
- * 403, 413, 415) with their status codes. (`checkout.test.ts` covers the unlinked, linked-active,
+ * its server-rendered shadow root with the card's words, the expiry date and the Link form, its
+ * styles under the response's CSP nonce, the Linked badge, the unlink hint) for each link state and
+ * locale, and the error pages (404, 405, 403, 413, 415) with their status codes. (`checkout.test.ts` covers the unlinked, linked-active,
  * loading and unavailable cards; `app.test.ts` the 404 and 500 pages' basics.)
  */
+import { createHash } from 'node:crypto';
 import { createEmulator } from '@cartlink/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAttribute, type ShopClient, unescapeHtml } from '../../../../testing/shop-client';
@@ -55,6 +57,21 @@ function pastFreshnessWindow(): void {
   clock.now = new Date(clock.now.getTime() + 61_000);
 }
 
+/** The words of the card's shadow root, as a shopper reads them with or without JavaScript. */
+function shadowTextOf(page: string): string | undefined {
+  const root =
+    /<cartlink-status\b[^>]*><template shadowroot="open" shadowrootmode="open">([\s\S]*?)<\/template><\/cartlink-status>/.exec(
+      page,
+    )?.[1];
+  if (root === undefined) return undefined;
+  const text = root
+    .replace(/<style[^>]*>[\s\S]*?<\/style>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<\/?time[^>]*>/g, '')
+    .replace(/<[^>]+>/g, ' ');
+  return unescapeHtml(text).replace(/\s+/g, ' ').trim();
+}
+
 /** The status card as the profile page paints it. */
 async function cardOf(client: ShopClient, headers: Record<string, string> = {}) {
   const page = await client.request('/account/profile', { headers });
@@ -74,6 +91,81 @@ async function cardOf(client: ShopClient, headers: Record<string, string> = {}) 
     unlinkHint: page.text.includes(UNLINK_HINT),
   };
 }
+
+describe('the status card painted by the server (declarative shadow DOM)', () => {
+  // A shop of its own: the demo shoppers here are linked and unlinked independently of the tests below.
+  let paintShop: TestShop;
+
+  beforeAll(async () => {
+    paintShop = await createTestShop();
+  });
+
+  afterAll(async () => {
+    await paintShop.close();
+  });
+
+  async function shopper(email: string): Promise<ShopClient> {
+    const client = paintShop.client();
+    expect((await client.signIn(email)).status).toBe(303);
+    return client;
+  }
+
+  async function profilePage(client: ShopClient, headers: Record<string, string> = {}) {
+    const page = await client.request('/account/profile', { headers });
+    expect(page.status).toBe(200);
+    return page;
+  }
+
+  it('paints an unlinked shopper’s card with the Link form: a POST of the session’s CSRF token', async () => {
+    const page = await profilePage(await shopper('blair@example.com'));
+    expect(shadowTextOf(page.text)).toBe(
+      'Instacart+ Link your Instacart account Your Corner Market account is not linked to an Instacart account. Instacart+ member? Link your account to get $0 delivery Link Instacart account Join Instacart+',
+    );
+    const csrf = readAttribute(page.text, 'cartlink-status', 'csrf-token');
+    expect(csrf).toMatch(/^.{16,}$/);
+    expect(page.text).toMatch(/<form method="post" action="\/cartlink\/authorize"\s*>/);
+    expect(page.text).toContain(`<input type="hidden" name="_csrf" value="${csrf}">`);
+  });
+
+  it('paints a member’s card with the expiry date, in the shopper’s locale, as the browser writes it', async () => {
+    const casey = await shopper('casey@example.com');
+    const { id } = paintShop.emulator.createInstacartUser({
+      email: 'painted-casey@example.com',
+      password: 'instacart',
+      instacartplusMember: true,
+      expiredAt: new Date('2031-01-01T00:00:00.000Z'),
+    });
+    expect((await linkAccount(paintShop, casey, id)).outcome).toBe('linked');
+    expect(shadowTextOf((await profilePage(casey)).text)).toContain(
+      'Your Instacart+ membership is active Your Corner Market account is linked to your Instacart account, and your Instacart+ membership is active. Your membership expires on 01/01/2031.',
+    );
+    const french = shadowTextOf((await profilePage(casey, { 'accept-language': 'fr-CA' })).text);
+    expect(french).toContain('Votre abonnement Instacart+ est actif');
+    expect(french).toContain('Votre abonnement expire le 2031-01-01.');
+    expect(french).toContain('Gérer Instacart+');
+  });
+
+  it('allows the card’s <style> by the hash of its text in style-src, with no nonce in the markup', async () => {
+    const page = await profilePage(await shopper('alex@example.com'));
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const hash = /style-src 'self' 'sha256-([^']+)'/.exec(csp)?.[1];
+    const styles = [...page.text.matchAll(/<style\b([^>]*)>([\s\S]*?)<\/style>/g)];
+    expect(styles).toHaveLength(1);
+    const [, attributes, text] = styles[0] ?? [];
+    expect(attributes).toBe('');
+    expect(
+      createHash('sha256')
+        .update(text ?? '')
+        .digest('base64'),
+    ).toBe(hash);
+  });
+
+  it('paints loading, for the element to post the callback, when the address bar holds one', async () => {
+    const page = await (await shopper('alex@example.com')).request('/account/profile?code=c0de&state=st4te');
+    expect(readAttribute(page.text, 'cartlink-status', 'state')).toBe('loading');
+    expect(shadowTextOf(page.text)).toBe('Loading your Instacart account status…');
+  });
+});
 
 describe('the status card on the profile page', () => {
   it('is linked-inactive, with the badge and no expiry, for an Instacart account without Instacart+', async () => {
