@@ -26,6 +26,7 @@ import { buildElementsBundle } from '../packages/elements/src/build-bundle-node.
 import { staleBuilds } from './lib/compile-servers';
 import {
   type BenchContext,
+  DEMO_SHOPPER,
   FULL_SIZES,
   PEER_APP,
   SMOKE_SIZES,
@@ -180,7 +181,6 @@ const runStarted = performance.now();
 const loadAtStart = round(loadavg()[0] ?? 0);
 const elapsed = () => `${((performance.now() - runStarted) / 1000).toFixed(1)} s`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const DEMO_SHOPPER = { email: 'alex@example.com', id: '5d1f0c3e-8a4b-4c6e-9f21-a1e0c0de0001' };
 const skipped: Record<string, string> = {};
 
 process.once('SIGINT', () => {

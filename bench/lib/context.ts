@@ -64,7 +64,7 @@ export const FULL_SIZES: BenchSizes = {
   linkSamples: 6,
   burstSize: 1000,
   pageLoads: 16,
-  statementSamples: 3,
+  statementSamples: 7,
   pgWarmupSec: 2,
   pgLoadSec: 10,
   pgConnections: 10,
@@ -115,6 +115,9 @@ export interface BenchContext {
   peerShopper: Shopper;
   log(line: string): void;
 }
+
+/** The demo shopper the runner signs in and links (one of the storefront's seeded accounts). */
+export const DEMO_SHOPPER = { email: 'alex@example.com', id: '5d1f0c3e-8a4b-4c6e-9f21-a1e0c0de0001' };
 
 /** A shopper: the shop's user id and the client that holds the session. */
 export interface Shopper {

@@ -13,7 +13,7 @@ import type { LoggingWhatIfResult } from '../steps/logging-what-if';
 import type { MemoryBaselines, MemoryResult } from '../steps/memory';
 import type { PostgresTwoInstancesResult } from '../steps/postgres-two-instances';
 import type { ProfilePageResult } from '../steps/profile-page';
-import type { StatementsResult } from '../steps/statements';
+import { STATEMENT_FLOWS, type StatementsResult } from '../steps/statements';
 import type { StatusCachedResult } from '../steps/status-cached';
 import type { StatusFreshResult } from '../steps/status-fresh';
 import type { ProfileSummary } from './cpu-profile';
@@ -326,6 +326,9 @@ function informationKeys(r: StepResults) {
     db_statements_link_complete: statements?.counts.link_complete,
     db_statements_checkout_page: statements?.counts.checkout_page,
     db_statements_checkout_submit: statements?.counts.checkout_submit,
+    db_statements_sign_in: statements?.counts.sign_in,
+    // The storefront's CPU per request of each counted flow (median), the unit costs of docs/capacity.md.
+    flow_cpu_ms: statements?.cpuMs,
     pg_two_instances_rps: postgres?.pg_two_instances_rps,
     pg_statements_per_status: postgres?.pg_statements_per_status,
     pg_cpu_ms_per_request: postgres?.pg_cpu_ms_per_request,
@@ -503,6 +506,10 @@ function informationRows(r: StepResults): TableRow[] {
       row('7 database statements, link completion', fmt(c.link_complete)),
       row('7 database statements, checkout page', fmt(c.checkout_page)),
       row('7 database statements, place order', fmt(c.checkout_submit)),
+      row('7 database statements, sign-in', fmt(c.sign_in)),
+      ...STATEMENT_FLOWS.map((flow) =>
+        row(`7 storefront CPU ms per request, ${flow.replace('_', ' ')}`, fmt(statements.cpuMs[flow], 2)),
+      ),
     );
   }
   if (postgres) {

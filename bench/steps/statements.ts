@@ -13,15 +13,23 @@
  * - `link_start`: `POST /cartlink/authorize`, the Link button's form (after its page was loaded);
  * - `link_complete`: `POST /cartlink/link` with the code and state, for a shopper new to Connect;
  * - `checkout_page` and `checkout_submit`: `GET /checkout` and `POST /checkout` (place order) for the
- *   linked demo shopper with one product in the cart.
+ *   linked demo shopper with one product in the cart;
+ * - `sign_in`: `POST /signin` with the demo shopper's password (its form page loaded first, not
+ *   counted): a password check and a membership verification.
+ *
+ * Beside each count, the storefront's CPU time for that one request (`process.cpuUsage`, every thread,
+ * so the password hash in libuv's pool counts too); the median over the samples but the first (which
+ * compiles the code it runs) is the figure: one request alone, an upper bound of the per-request cost
+ * under load, which `docs/capacity.md` multiplies by a retailer's traffic.
  *
  * Each flow runs `statementSamples` times; the samples must agree (they do unless a statement of an
  * earlier request lands late, which would be worth knowing), and the largest is the figure. The
  * session's idle expiry is extended by a write at most once a minute: a request on the same session
  * just before each counted one makes sure that write is not what is counted.
  */
+import { DEMO_PASSWORD } from '@cartlink/storefront';
 import type { ChildServer } from '../../testing/processes';
-import { readAttribute } from '../../testing/shop-client';
+import { readAttribute, ShopClient } from '../../testing/shop-client';
 import {
   addToCart,
   type CheckoutPage,
@@ -33,11 +41,13 @@ import {
 } from '../../testing/shop-steps';
 import {
   type BenchContext,
+  DEMO_SHOPPER,
   type Shopper,
   STOREFRONT_APP,
   shopperWithSession,
   verifyLinked,
 } from '../lib/context';
+import { median, round } from '../lib/stats';
 import type { StorefrontCounters } from '../servers/storefront-with-floor';
 
 /** The flows counted, by the suffix of their `db_statements_*` key. */
@@ -49,6 +59,7 @@ export const STATEMENT_FLOWS = [
   'link_complete',
   'checkout_page',
   'checkout_submit',
+  'sign_in',
 ] as const;
 export type StatementFlow = (typeof STATEMENT_FLOWS)[number];
 
@@ -61,6 +72,10 @@ export interface StatementsResult {
   disagreeing: StatementFlow[];
   /** The statements of each flow's last sample, each cut to its first 100 characters. */
   sql: Record<StatementFlow, string[]>;
+  /** The storefront's CPU time per request of each flow, in ms: the median of its samples. */
+  cpuMs: Record<StatementFlow, number>;
+  /** Every sample's CPU time, in ms. */
+  cpuSamplesMs: Record<StatementFlow, number[]>;
 }
 
 /** Statements the storefront ran during `send` (which must be its only traffic), after checking its answer. */
@@ -97,9 +112,14 @@ export async function runStatementsStep(ctx: BenchContext): Promise<StatementsRe
     StatementFlow,
     string[]
   >;
+  const cpuSamplesMs = Object.fromEntries(STATEMENT_FLOWS.map((flow) => [flow, [] as number[]])) as Record<
+    StatementFlow,
+    number[]
+  >;
   const count = (flow: StatementFlow, send: () => Promise<{ status: number }>, status = 200) =>
     countStatements(storefront, send, status, flow).then((counted) => {
       samples[flow].push(counted.statements);
+      cpuSamplesMs[flow].push(counted.cpuUs / 1000);
       sql[flow] = counted.sql.map((statement) => statement.replace(/\s+/g, ' ').slice(0, 100));
     });
 
@@ -171,15 +191,35 @@ export async function runStatementsStep(ctx: BenchContext): Promise<StatementsRe
       303,
     );
     await client.get(location);
+
+    // A sign-in on a new client (a browser without the shop's cookie), its form page not counted.
+    const visitor = new ShopClient(storefront.url);
+    await visitor.get('/signin');
+    if (!visitor.csrfToken) throw new Error('GET /signin: no CSRF token');
+    await count(
+      'sign_in',
+      () => visitor.post('/signin', { email: DEMO_SHOPPER.email, password: DEMO_PASSWORD }),
+      303,
+    );
   }
 
   const counts = Object.fromEntries(
     STATEMENT_FLOWS.map((flow) => [flow, Math.max(...samples[flow])]),
   ) as Record<StatementFlow, number>;
   const disagreeing = STATEMENT_FLOWS.filter((flow) => new Set(samples[flow]).size > 1);
+  const cpuMs = Object.fromEntries(
+    // The first sample of each flow runs code for the first time (compilation, caches): left out.
+    STATEMENT_FLOWS.map((flow) => [
+      flow,
+      round(median(cpuSamplesMs[flow].slice(cpuSamplesMs[flow].length > 1 ? 1 : 0)), 2),
+    ]),
+  ) as Record<StatementFlow, number>;
   ctx.log(
     `  statements per request: ${STATEMENT_FLOWS.map((flow) => `${flow.replace('_', ' ')} ${counts[flow]}`).join(', ')}` +
       (disagreeing.length > 0 ? ` (samples differ: ${disagreeing.join(', ')})` : ''),
   );
-  return { counts, samples, disagreeing, sql };
+  ctx.log(
+    `  storefront CPU ms per request (median): ${STATEMENT_FLOWS.map((flow) => `${flow.replace('_', ' ')} ${cpuMs[flow]}`).join(', ')}`,
+  );
+  return { counts, samples, disagreeing, sql, cpuMs, cpuSamplesMs };
 }
