@@ -3,8 +3,9 @@
  * JavaScript off, the profile page shows the right card (the server rendered the element's shadow
  * root as declarative shadow DOM), an unlinked shopper's "Link Instacart account" (a form) reaches
  * the emulator's log-in page, and a member sees the expiry date. With JavaScript on, the card is
- * painted and styled under the page's CSP before the elements' bundle runs, and the bundle hydrates
- * it without changing its text and without asking `/cartlink/status`.
+ * painted and styled under the page's CSP in a frame rendered while both of the page's scripts are
+ * still held back, and the bundle hydrates it without changing its text and without asking
+ * `/cartlink/status`.
  */
 import { formatExpiryDate } from '@cartlink/elements';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -93,7 +94,7 @@ describe('with JavaScript off', () => {
 });
 
 describe('with JavaScript on', () => {
-  it('paints the card styled before the bundle runs, then hydrates it as is, with no status request', async () => {
+  it('paints the card styled, in a frame before any script has loaded, then hydrates it as is, with no status request', async () => {
     const shopper = await openShopper(stack);
     const { page } = shopper;
     await signIn(page, stack.shopUrl, 'casey@example.com');
@@ -105,13 +106,16 @@ describe('with JavaScript on', () => {
         reports.push(`${event.violatedDirective} ${event.blockedURI}`);
       });
     });
-    // Hold the elements' bundle until the first paint has been looked at.
-    let releaseBundle: () => void = () => {};
-    const bundleHeld = new Promise<void>((resolve) => {
-      releaseBundle = resolve;
+    // Hold both of the page's scripts (the elements' bundle and the shop's own) until a frame has
+    // been looked at: the card must be in it without either.
+    let releaseScripts: () => void = () => {};
+    const scriptsHeld = new Promise<void>((resolve) => {
+      releaseScripts = resolve;
     });
-    await page.route(/\/cartlink-elements[^/]*\.js$/, async (route) => {
-      await bundleHeld;
+    const heldScripts: string[] = [];
+    await page.route(/\/assets\/[^/]+\.js$/, async (route) => {
+      heldScripts.push(new URL(route.request().url()).pathname);
+      await scriptsHeld;
       await route.continue();
     });
     const statusRequests: string[] = [];
@@ -123,31 +127,42 @@ describe('with JavaScript on', () => {
     await page.waitForFunction(() =>
       document.querySelector('cartlink-status')?.shadowRoot?.querySelector('[part~="container"]'),
     );
-    const firstPaint = await page.evaluate(() => {
-      const root = document.querySelector('cartlink-status')?.shadowRoot as ShadowRoot;
-      const eyebrow = root.querySelector('.eyebrow') as Element;
-      // Kept to compare after hydration: the same node means the card was not rendered again.
-      (window as unknown as { paintedCard: Element | null }).paintedCard =
-        root.querySelector('[part~="container"]');
-      return {
-        defined: customElements.get('cartlink-status') !== undefined,
-        title: root.querySelector('[part~="title"]')?.textContent,
-        text: root.textContent,
-        // Set only by the element's own stylesheet (from the shop's --cartlink-accent-soft).
-        eyebrowBackground: getComputedStyle(eyebrow).backgroundColor,
-        eyebrowRadius: getComputedStyle(eyebrow).borderTopLeftRadius,
-        cspReports: (window as unknown as { cspReports: string[] }).cspReports,
-      };
-    });
+    // Read in an animation frame callback: the frame it runs in paints what it reads, scripts held.
+    const firstPaint = await page.evaluate(
+      () =>
+        new Promise<{ text: string | null | undefined } & Record<string, unknown>>((resolve) => {
+          requestAnimationFrame(() => {
+            const root = document.querySelector('cartlink-status')?.shadowRoot as ShadowRoot;
+            const eyebrow = root.querySelector('.eyebrow') as Element;
+            // Kept to compare after hydration: the same node means the card was not rendered again.
+            (window as unknown as { paintedCard: Element | null }).paintedCard =
+              root.querySelector('[part~="container"]');
+            resolve({
+              defined: customElements.get('cartlink-status') !== undefined,
+              title: root.querySelector('[part~="title"]')?.textContent,
+              text: root.textContent,
+              // The shop's --cartlink-accent-soft (the element's own default differs), through the
+              // element's stylesheet: both stylesheets apply.
+              eyebrowBackground: getComputedStyle(eyebrow).backgroundColor,
+              eyebrowRadius: getComputedStyle(eyebrow).borderTopLeftRadius,
+              // Set by the shop's stylesheet alone.
+              headerBorder: getComputedStyle(document.querySelector('.site-header') as Element)
+                .borderBottomStyle,
+              cspReports: (window as unknown as { cspReports: string[] }).cspReports,
+            });
+          });
+        }),
+    );
     expect(firstPaint).toMatchObject({
       defined: false,
       title: 'Link your Instacart account',
       eyebrowBackground: 'rgb(232, 243, 236)',
       eyebrowRadius: '999px',
+      headerBorder: 'solid',
       cspReports: [],
     });
 
-    releaseBundle();
+    releaseScripts();
     await page.waitForFunction(() => customElements.get('cartlink-status') !== undefined);
     const hydrated = await page.evaluate(async () => {
       const element = document.querySelector('cartlink-status') as HTMLElement & {
@@ -164,7 +179,17 @@ describe('with JavaScript on', () => {
         cspReports: (window as unknown as { cspReports: string[] }).cspReports,
       };
     });
-    expect(hydrated).toEqual({ hasUpdated: true, sameCard: true, text: firstPaint.text, cspReports: [] });
+    expect(hydrated).toEqual({
+      hasUpdated: true,
+      sameCard: true,
+      text: firstPaint.text,
+      cspReports: [],
+    });
+    // Both scripts were asked for (by the preload scanner, early) and held.
+    expect(heldScripts.map((path) => path.replace(/\.[0-9a-f]{12}\./, '.')).sort()).toEqual([
+      '/assets/cartlink-elements.js',
+      '/assets/storefront.js',
+    ]);
     expect(statusRequests).toEqual([]);
     expect(shopper.cspViolations).toEqual([]);
   });
