@@ -42,6 +42,47 @@ describe('response headers', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it("gives the linking API's answers the rest of the page policy, HSTS over https included", async () => {
+    testShop = await createTestShop({
+      env: { PUBLIC_URL: 'https://shop.test', CONNECT_CLIENT_SECRET: 'cs_test_https_only_secret' },
+    });
+    const client = testShop.client();
+    const refused = await client.get('/cartlink/status');
+    await client.signIn('alex@example.com');
+    const answered = await client.get('/cartlink/status');
+    expect([refused.status, answered.status]).toEqual([401, 200]);
+    for (const response of [refused, answered]) {
+      expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');
+      expect(response.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      );
+    }
+  });
+
+  it('renders an error on a linking path as a page with its own nonce and the page headers', async () => {
+    const memory = createMemoryLogger();
+    testShop = await createTestShop({ deps: { logger: memory.logger } });
+    const client = testShop.client();
+    await client.signIn('alex@example.com');
+    await sql`drop table cartlink_membership_verifications`.execute(testShop.shop.db);
+    const response = await client.get('/cartlink/status', { accept: 'text/html' });
+    expect(response.status).toBe(500);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const nonce = /'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
+    expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+    expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(response.text).not.toContain('undefined');
+    // The status request failed once: one error logged, one request line, not a second run.
+    const lines = memory.lines();
+    expect(lines.filter((line) => line.msg === 'unhandled error')).toHaveLength(1);
+    expect(
+      lines
+        .filter((line) => line.msg === 'request' && line.path === '/cartlink/status')
+        .map((line) => line.status),
+    ).toEqual([500]);
+  });
+
   it('serves assets at hashed paths for a year, immutable', async () => {
     testShop = await createTestShop();
     const { urls } = testShop.shop.assets;
@@ -121,6 +162,24 @@ describe('logging', () => {
     expect(all).not.toContain('secret-code-value');
     expect(all).not.toContain('secret-state-value');
     expect(all).not.toContain(client.cookies.get('cm_session'));
+  });
+
+  it('logs one line for each status request, whatever its query, answered or refused', async () => {
+    const memory = createMemoryLogger();
+    testShop = await createTestShop({ deps: { logger: memory.logger } });
+    const client = testShop.client();
+    await client.get('/cartlink/status');
+    await client.signIn('alex@example.com');
+    await client.get('/cartlink/status?code=secret-code-value');
+    const status = memory
+      .lines()
+      .filter((line) => line.msg === 'request' && line.path === '/cartlink/status');
+    expect(status).toMatchObject([
+      { method: 'GET', status: 401 },
+      { method: 'GET', status: 200 },
+    ]);
+    expect(status.every((line) => typeof line.durationMs === 'number')).toBe(true);
+    expect(JSON.stringify(memory.lines())).not.toContain('secret-code-value');
   });
 
   it('redacts secrets wherever they appear in a log object', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShopClient } from '../../../testing/shop-client';
-import { createSessionStore, hashSessionId } from './sessions.js';
+import { ABSOLUTE_LIFETIME_SECONDS, createSessionStore, hashSessionId } from './sessions.js';
 import { createTestShop, type TestShop } from './test-support.js';
 import { DEMO_USERS } from './users.js';
 
@@ -148,6 +148,30 @@ describe('session rotation when a link completes', () => {
       .execute();
     expect(live).toHaveLength(1);
     expect(await sessions.rotate('not-a-session')).toBeNull();
+  });
+
+  it('never rotates a session past its idle expiry or its absolute lifetime', async () => {
+    const shop = await start();
+    let nowMs = Date.parse('2026-03-02T10:00:00.000Z');
+    const sessions = createSessionStore(shop.shop.db, { idleSeconds: 3600, now: () => new Date(nowMs) });
+    const idle = await sessions.create(ALEX);
+    nowMs += 3600 * 1000;
+    expect(await sessions.rotate(idle.id)).toBeNull();
+
+    // Kept alive by a request every half hour, it still ends a week after it began.
+    const busy = await sessions.create(ALEX);
+    for (let hour = 0; hour < ABSOLUTE_LIFETIME_SECONDS / 3600 - 1; hour++) {
+      nowMs += 1800 * 1000;
+      expect(await sessions.get(busy.id)).not.toBeNull();
+      nowMs += 1800 * 1000;
+      expect(await sessions.get(busy.id)).not.toBeNull();
+    }
+    const live = await sessions.rotate(busy.id);
+    expect(live?.session).toMatchObject({ userId: ALEX, csrfToken: busy.session.csrfToken });
+    nowMs += 3600 * 1000 - 1;
+    expect(await sessions.get(live?.id)).not.toBeNull();
+    nowMs += 1;
+    expect(await sessions.rotate(live?.id)).toBeNull();
   });
 });
 

@@ -182,19 +182,21 @@ export function createSessionStore(
     },
 
     async rotate(id) {
-      const session = await store.get(id);
-      if (session === null) return null;
+      if (id === undefined || !SESSION_ID_PATTERN.test(id)) return null;
       const newId = randomToken();
-      const newIdHash = hashSessionId(newId);
-      // One statement keyed on the old hash: of two concurrent rotations only one finds the row, so a
-      // session never ends up with two live ids.
-      const result = await db
+      const now = options.now().getTime();
+      // One statement keyed on the old hash, which also checks that the session is live: of two
+      // concurrent rotations only one finds the row, so a session never ends up with two live ids,
+      // and the request that asks for a rotation (it has just read the session) reads it no second time.
+      const row = await db
         .updateTable('shop_sessions')
-        .set({ id_hash: newIdHash })
-        .where('id_hash', '=', session.idHash)
+        .set({ id_hash: hashSessionId(newId) })
+        .where('id_hash', '=', hashSessionId(id))
+        .where('expires_at', '>', now)
+        .where('created_at', '>', now - ABSOLUTE_LIFETIME_SECONDS * 1000)
+        .returningAll()
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return null;
-      return { id: newId, session: { ...session, idHash: newIdHash } };
+      return row === undefined ? null : { id: newId, session: toSession(row) };
     },
 
     async deleteAllForUser(userId) {

@@ -93,8 +93,9 @@ export async function createTestShop(
     emulator,
     client: (clientOptions = {}) =>
       new ShopClient(config.publicUrl, {
+        // The shop's own entry, as its server calls it (the front door, then the app).
         send: async (request) =>
-          shop.app.fetch(
+          shop.fetch(
             request,
             clientOptions.remoteAddress === undefined ? {} : { remoteAddress: clientOptions.remoteAddress },
           ),

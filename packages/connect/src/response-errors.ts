@@ -23,6 +23,7 @@ import {
 import { redactSecrets } from './redact.js';
 import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry.js';
 import { apiErrorBodySchema, oauthErrorBodySchema } from './schemas.js';
+import type { ConnectFetchHeaders } from './types.js';
 
 /** What the factory needs to know besides the response itself. */
 export interface ErrorResponseContext {
@@ -82,7 +83,7 @@ export async function createErrorFromResponse(
  */
 export function mapErrorResponse(
   status: number,
-  headers: Headers,
+  headers: ConnectFetchHeaders,
   text: string,
   context: ErrorResponseContext = {},
 ): ConnectError {
@@ -122,8 +123,9 @@ export function mapErrorResponse(
     );
   }
 
-  const oauth = oauthErrorBodySchema.safeParse(body);
-  if (oauth.success && status >= 400) {
+  // An API body (`error` an object) is never an OAuth body (`error` a string): skip reading it as one.
+  const oauth = apiInit === null ? oauthErrorBodySchema.safeParse(body) : null;
+  if (oauth?.success && status >= 400) {
     const init: ConnectOAuthErrorInit = {
       status,
       error: OAUTH_ERROR_VALUE.test(oauth.data.error) ? oauth.data.error : 'unknown_error',

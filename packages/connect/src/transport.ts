@@ -14,6 +14,7 @@ import {
 } from './errors.js';
 import { mapErrorResponse } from './response-errors.js';
 import { computeBackoffDelay, getRetryAfterCapMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
+import type { ConnectFetch } from './types.js';
 
 /**
  * What `onRequest` receives after every attempt. Holds no secret: no header, no body, no query.
@@ -44,7 +45,7 @@ export interface ConnectRequestEvent {
 export interface TransportConfig {
   /** Absolute base URL without a trailing slash; may hold a path prefix. */
   baseUrl: string;
-  fetch: typeof fetch;
+  fetch: ConnectFetch;
   timeoutMs: number;
   retry: RetryPolicy;
   retailerId: string | undefined;
@@ -253,13 +254,14 @@ function parseSuccess<T>(
   };
 }
 
-function buildHeaders(config: TransportConfig, spec: RequestSpec): Headers {
-  const headers = new Headers({ Accept: 'application/json' });
-  if (spec.body !== undefined) headers.set('Content-Type', 'application/json');
-  if (spec.bearer !== undefined) headers.set('Authorization', `Bearer ${spec.bearer}`);
+/** The call's headers as a plain record: `fetch` takes one as it is, where a `Headers` is built and read again. */
+function buildHeaders(config: TransportConfig, spec: RequestSpec): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (spec.bearer !== undefined) headers.Authorization = `Bearer ${spec.bearer}`;
   const acceptLanguage = spec.acceptLanguage ?? config.acceptLanguage;
-  if (acceptLanguage !== undefined) headers.set('Accept-Language', acceptLanguage);
-  if (config.retailerId !== undefined) headers.set('X-Retailer-Id', config.retailerId);
+  if (acceptLanguage !== undefined) headers['Accept-Language'] = acceptLanguage;
+  if (config.retailerId !== undefined) headers['X-Retailer-Id'] = config.retailerId;
   return headers;
 }
 

@@ -11,6 +11,52 @@ import type { ConnectRequestEvent } from './transport.js';
 export type AcceptLanguage = 'en-US' | 'en-CA' | 'fr-CA';
 
 /**
+ * What the client passes to {@link ConnectFetch}: always an absolute URL string beside these, never a
+ * `Request`. Redirects are not followed (`manual`): one would replay the body, credentials included.
+ */
+export interface ConnectFetchInit {
+  /** `GET` or `POST`. */
+  method: 'GET' | 'POST';
+  /** The request's headers, by name. */
+  headers: Record<string, string>;
+  /** A JSON text, on a `POST`. */
+  body: string | undefined;
+  /** Ends the call: the attempt's timeout or the caller's abort. */
+  signal: AbortSignal;
+  /** Never follow a redirect. */
+  redirect: 'manual';
+}
+
+/** What the client reads of response headers: `Headers` has it. */
+export interface ConnectFetchHeaders {
+  /** The header's value, or null when absent (as `Headers.get`). */
+  get(name: string): string | null;
+}
+
+/** What the client reads of a response: a `Response` has all of it. */
+export interface ConnectFetchResponse {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The response headers (the client reads `Retry-After`). */
+  readonly headers: ConnectFetchHeaders;
+  /** The whole body as text. */
+  text(): Promise<string>;
+}
+
+/**
+ * The HTTP function the client calls, shaped as `fetch` is: `globalThis.fetch` is one. A replacement
+ * must reject when `init.signal` aborts (with its reason) and when no response arrives (a
+ * `TypeError`, as `fetch` does), and must not follow redirects.
+ * @example
+ * // Every call to Connect timed, whatever else the platform's fetch does.
+ * const timedFetch: ConnectFetch = async (url, init) => {
+ *   const started = performance.now();
+ *   try { return await fetch(url, init); } finally { metrics.observe(performance.now() - started); }
+ * };
+ */
+export type ConnectFetch = (url: string, init: ConnectFetchInit) => Promise<ConnectFetchResponse>;
+
+/**
  * Settings of {@link createConnectClient}. Only `baseUrl`, `clientId` and `clientSecret` are
  * required; the rest are for production tuning and for tests.
  *
@@ -27,11 +73,12 @@ export interface ConnectClientOptions {
   /** The application's client secret. Sent only in JSON bodies; never in a message or event. */
   clientSecret: string;
   /**
-   * `fetch` to use. On Node.js the default is undici, which keeps connections alive and reuses them,
-   * so one client keeps a warm pool to Connect. Tests inject their own.
+   * `fetch` to use: `globalThis.fetch`, or any function that makes the client's calls as it would (see
+   * {@link ConnectFetch}). On Node.js the default is undici, which keeps connections alive and reuses
+   * them, so one client keeps a warm pool to Connect. Tests inject their own.
    * @default globalThis.fetch
    */
-  fetch?: typeof fetch;
+  fetch?: ConnectFetch;
   /**
    * Limit per attempt in ms, from sending to the body being read.
    * @default 10000

@@ -105,6 +105,41 @@ describe('the linking handler', () => {
     expect(await response.json()).toMatchObject({ state: 'linked-active' });
   });
 
+  it("adds the host's headers to every answer, JSON, error or redirect, its own policy winning", async () => {
+    const withHost = createLinkingHandler({
+      ...options,
+      headers: {
+        'Strict-Transport-Security': 'max-age=63072000; includeSubDomains',
+        'Content-Security-Policy': "default-src 'self'",
+        'Referrer-Policy': 'strict-origin-when-cross-origin',
+      },
+    });
+    const answers = [
+      await withHost(get('/cartlink/status')),
+      await withHost(new Request(`${SHOP}/cartlink/status`)),
+      await withHost(new Request(`${SHOP}/cartlink/status`, { method: 'DELETE' })),
+      await withHost(authorizeForm()),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 401, 405, 303]);
+    for (const answer of answers) {
+      expect(answer.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');
+      expect(answer.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      );
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+    }
+    expect(answers[2]?.headers.get('allow')).toBe('GET');
+  });
+
+  it('reads the endpoint from the path alone, whatever the query or fragment', async () => {
+    f.fake.users.set('user-alex', { linkedTo: 1, active: true });
+    const withQuery = await handle(get('/cartlink/status?next=/cartlink/verify#/cartlink/link'));
+    expect(await withQuery.json()).toMatchObject({ state: 'linked-active' });
+    expect((await handle(get('/cartlink/statusx?/cartlink/status'))).status).toBe(404);
+    expect((await handle(get('/cartlink?/cartlink/status'))).status).toBe(404);
+  });
+
   it('never lets an id sent by the browser choose the subject', async () => {
     f.fake.users.set('user-blair', { linkedTo: 1, active: true });
     const response = await handle(get('/cartlink/status?user_id=user-blair&userId=user-blair'));

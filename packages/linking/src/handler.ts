@@ -62,6 +62,16 @@ export interface LinkingHandlerOptions {
    *   (await limiter.take(`link-start:${subject.userId}`)) ? null : { retryAfterSeconds: 300 },
    */
   limitLinkStart?: (subject: LinkingSubject, request: Request) => Promise<LinkStartLimit | null>;
+  /**
+   * Headers for every response of the endpoints, for the host's own policy: e.g.
+   * `Strict-Transport-Security` or `Cross-Origin-Opener-Policy`. The endpoints' own headers (content
+   * type, `Cache-Control`, `Content-Security-Policy`, `Referrer-Policy`, `X-Content-Type-Options`,
+   * `Cross-Origin-Resource-Policy`) win over these. They are merged once, when the handler is made,
+   * so a host that would otherwise add them to each response after the fact saves that work.
+   * @example
+   * headers: { 'Strict-Transport-Security': 'max-age=63072000; includeSubDomains' }
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** The query parameter that tells the profile page's status element how a refused link start ended. */
@@ -70,9 +80,11 @@ export const LINK_OUTCOME_PARAM: LinkOutcomeParam = 'cartlink_outcome';
 /** The form field that carries the CSRF token of `POST {basePath}/authorize`. */
 export const CSRF_FIELD = '_csrf';
 
-/** Headers on every response: JSON that nothing caches, sniffs or frames. */
-const API_HEADERS: Record<string, string> = {
-  'Content-Type': 'application/json; charset=utf-8',
+/**
+ * Headers on every response: nothing caches, sniffs, frames or embeds it, it loads nothing, and a
+ * redirect carries no Referer to where it points.
+ */
+const OWN_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
@@ -91,29 +103,19 @@ const callbackBodySchema = z
   })
   .strict();
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: API_HEADERS });
-}
-
-/** A 303 that nothing caches and that carries no Referer to where it points. */
-function redirect(location: string, headers: Record<string, string> = {}): Response {
-  return new Response(null, {
-    status: 303,
-    headers: {
-      'Cache-Control': 'no-store',
-      'Referrer-Policy': 'no-referrer',
-      'X-Content-Type-Options': 'nosniff',
-      ...headers,
-      Location: location,
-    },
-  });
-}
-
-function errorResponse(error: LinkingRequestError): Response {
-  const response = json(error.status, { error: { code: error.code, message: error.message } });
-  if (error.status === 405)
-    response.headers.set('Allow', error.code === 'method_not_allowed_get' ? 'GET' : 'POST');
-  return response;
+/**
+ * The path of a request's URL. `Request.url` is always absolute and already normalised (dot segments
+ * resolved, percent-encoded), so cutting it is enough: no URL object per request.
+ */
+function pathnameOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  let end = url.length;
+  for (const separator of ['?', '#']) {
+    const index = url.indexOf(separator, start);
+    if (index !== -1 && index < end) end = index;
+  }
+  return url.slice(start, end);
 }
 
 function crossOrigin(): LinkingRequestError {
@@ -236,6 +238,25 @@ export function createLinkingHandler(
   const basePath = resolveBasePath(options.basePath);
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024;
   const { linking } = options;
+  // One object for every JSON answer: built here, not per response.
+  const ownHeaders = { ...options.headers, ...OWN_HEADERS };
+  const jsonHeaders = { ...ownHeaders, 'Content-Type': 'application/json; charset=utf-8' };
+
+  function json(status: number, body: unknown): Response {
+    return new Response(JSON.stringify(body), { status, headers: jsonHeaders });
+  }
+
+  /** A 303 with the same headers as every answer, so it carries no Referer to where it points. */
+  function redirect(location: string, headers: Record<string, string> = {}): Response {
+    return new Response(null, { status: 303, headers: { ...ownHeaders, ...headers, Location: location } });
+  }
+
+  function errorResponse(error: LinkingRequestError): Response {
+    const response = json(error.status, { error: { code: error.code, message: error.message } });
+    if (error.status === 405)
+      response.headers.set('Allow', error.code === 'method_not_allowed_get' ? 'GET' : 'POST');
+    return response;
+  }
 
   /** The answer to a throttled link start: back to the page the link started from, or 429 for scripts. */
   function throttled(request: Request, limit: LinkStartLimit): Response {
@@ -286,7 +307,7 @@ export function createLinkingHandler(
   }
 
   async function route(request: Request): Promise<Response> {
-    const pathname = new URL(request.url).pathname;
+    const pathname = pathnameOf(request.url);
     if (!pathname.startsWith(`${basePath}/`)) throw new LinkingRequestError(404, 'not_found', 'Not found');
     const action = pathname.slice(basePath.length + 1);
     const expectedMethod =
@@ -349,7 +370,7 @@ export function createLinkingHandler(
    * origin, a wrong media type) stays a plain refusal: no shopper's own page sends it.
    */
   function refusedForm(request: Request, error: LinkingRequestError): Response | null {
-    if (wantsJson(request) || new URL(request.url).pathname !== `${basePath}/authorize`) return null;
+    if (wantsJson(request) || pathnameOf(request.url) !== `${basePath}/authorize`) return null;
     if (error.code === 'not_signed_in') return redirect(backToProfile());
     if (error.code === 'csrf_token_invalid') return redirect(backToProfile('failed'));
     return null;

@@ -225,16 +225,25 @@ export interface Linking {
   getVerification(
     userId: string,
     options: { fresh: boolean; locale?: Locale },
-  ): Promise<{
-    /** The latest verification (fresh, or stored), or null when there has never been one. */
-    verification: MembershipVerification | null;
-    /** False when Connect could not be reached and `verification` is the stored one. */
-    reachable: boolean;
-  }>;
+  ): Promise<VerificationLookup>;
   /** Removes link transactions that have expired. Called on its own now and then; exposed for jobs. */
   deleteExpiredLinkTransactions(): Promise<number>;
   /** The options it was made with, defaults filled in. */
   readonly options: Readonly<ResolvedLinkingOptions>;
+}
+
+/** What {@link Linking.getVerification} found. */
+export interface VerificationLookup {
+  /** The latest verification (fresh, or stored), or null when there has never been one. */
+  verification: MembershipVerification | null;
+  /** False when Connect could not be reached and `verification` is the stored one. */
+  reachable: boolean;
+  /**
+   * True when this call's verification removed the retailer's link record: the link was undone at
+   * Instacart, and this call is where the shop learns it (the `unlink-noticed` event is emitted too).
+   * Of the calls that see one unlink, exactly one says so.
+   */
+  unlinkNoticed: boolean;
 }
 
 /** The shopper's locale, for Connect's answers (`Accept-Language`) and the elements' texts. */
@@ -303,11 +312,14 @@ export function createLinking(options: LinkingOptions): Linking {
     }
   };
 
-  /** Asks Connect and stores the answer. Throws a ConnectError when Connect cannot answer. */
+  /**
+   * Asks Connect and stores the answer; says whether storing it removed the link record. Throws a
+   * ConnectError when Connect cannot answer.
+   */
   async function fetchVerification(
     userId: string,
     locale: Locale | undefined,
-  ): Promise<MembershipVerification> {
+  ): Promise<{ verification: MembershipVerification; unlinkNoticed: boolean }> {
     const verifiedAt = resolved.now();
     let verification: MembershipVerification;
     try {
@@ -331,42 +343,50 @@ export function createLinking(options: LinkingOptions): Linking {
       if (result === null) throw error;
       verification = { userId, result, instacartplusMember: false, expiredAt: null, verifiedAt };
     }
-    const unlinked = await storage.transaction(async (tx) => {
-      await tx.verifications.save(verification);
-      // The retailer's own record follows Instacart's answer: this is how an unlink done through
-      // Instacart customer service (there is no webhook) reaches the retailer's records.
-      if (verification.result === 'linked') {
-        if ((await tx.linkRecords.get(userId)) === null) await tx.linkRecords.markLinked(userId, verifiedAt);
-        return false;
-      }
-      if (verification.result === 'user-not-active') return false;
-      return tx.linkRecords.markUnlinked(userId);
-    });
+    // Two statements and no transaction. The retailer's own record follows Instacart's answer: this is
+    // how an unlink done through Instacart customer service (there is no webhook) reaches it. Each
+    // statement is idempotent and stands alone: the upsert leaves the latest answer saved, the
+    // insert-if-absent and the delete leave the record as that answer says, whatever was there
+    // before. So a failure between the two is repaired by the next verification, which writes both
+    // again. Two verifications of one user that race, with answers that differ (the link changed
+    // at Instacart between their two Connect calls), can leave one's verification beside the other's
+    // record until the next verification; a transaction would not help there, as it would keep the
+    // answer that committed last, not the newer one. What no interleaving can do: create a record
+    // from an answer that did not say "linked", delete one from an answer that did, or report one
+    // unlink twice, since only the delete that removed the row reports it.
+    await storage.verifications.save(verification);
+    let unlinked = false;
+    if (verification.result === 'linked') {
+      // An existing record keeps its `linkedAt`: the link completed then, not now.
+      await storage.linkRecords.confirmLinked(userId, verifiedAt);
+    } else if (verification.result !== 'user-not-active') {
+      unlinked = await storage.linkRecords.markUnlinked(userId);
+    }
     emit({ type: 'membership-verified', userId, result: verification.result });
     // Only the call that removed the record reports it, so one unlink is one event.
     if (unlinked) emit({ type: 'unlink-noticed', userId });
-    return verification;
+    return { verification, unlinkNoticed: unlinked };
   }
 
   async function getVerification(
     userId: string,
     options: { fresh: boolean; locale?: Locale },
-  ): Promise<{ verification: MembershipVerification | null; reachable: boolean }> {
+  ): Promise<VerificationLookup> {
     if (!options.fresh) {
       const stored = await storage.verifications.get(userId);
       const ageMs = stored
         ? resolved.now().getTime() - stored.verifiedAt.getTime()
         : Number.POSITIVE_INFINITY;
       if (stored && ageMs >= 0 && ageMs < resolved.verificationFreshnessSeconds * 1000) {
-        return { verification: stored, reachable: true };
+        return { verification: stored, reachable: true, unlinkNoticed: false };
       }
     }
     try {
-      return { verification: await fetchVerification(userId, options.locale), reachable: true };
+      return { ...(await fetchVerification(userId, options.locale)), reachable: true };
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       emit({ type: 'membership-unverifiable', userId, errorCode: error.code });
-      return { verification: await storage.verifications.get(userId), reachable: false };
+      return { verification: await storage.verifications.get(userId), reachable: false, unlinkNoticed: false };
     }
   }
 

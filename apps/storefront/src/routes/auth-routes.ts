@@ -55,21 +55,19 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
 
 /**
  * Asks Connect for the shopper's membership now. Returns a message for the next page when this call
- * is how the shop learns that the accounts were unlinked at Instacart (there is no webhook).
+ * is how the shop learns that the accounts were unlinked at Instacart (there is no webhook): its
+ * verification removed the link record (`unlinkNoticed`), so no read of the record beforehand.
  *
  * `linking.getVerification({ fresh: true })` rather than `verifyMembership`: the latter builds a status
  * view, which for an unlinked shopper starts a link transaction that nobody would use.
  */
 async function verifyAtSignIn(services: StorefrontServices, userId: string): Promise<string | null> {
   const work = (async () => {
-    const before = await services.storage.linkRecords.get(userId);
-    const { verification, reachable } = await services.linking.getVerification(userId, {
+    const { unlinkNoticed } = await services.linking.getVerification(userId, {
       fresh: true,
       locale: 'en-US',
     });
-    if (!reachable || verification === null) return null;
-    const unlinked = verification.result === 'not-linked' || verification.result === 'user-not-found';
-    return before !== null && unlinked
+    return unlinkNoticed
       ? `Your ${SHOP_NAME} account is no longer linked to Instacart. Link it again on your account page to get $0 delivery.`
       : null;
   })();

@@ -227,6 +227,43 @@ export function runStorageConformance(name: string, openStorage: () => Promise<S
         expect(await storage.linkRecords.get('user-2')).not.toBeNull();
       });
 
+      it('confirms a link by creating the record only when there is none, keeping the first linkedAt', async () => {
+        const firstAt = new Date('2025-01-01T00:00:00.001Z');
+        expect(await storage.linkRecords.confirmLinked('user-1', firstAt)).toBe(true);
+        expect(await storage.linkRecords.confirmLinked('user-1', new Date('2025-02-01T00:00:00.000Z'))).toBe(
+          false,
+        );
+        expect(await storage.linkRecords.list()).toEqual([{ userId: 'user-1', linkedAt: firstAt }]);
+        // A link completed since (markLinked) is kept as it is too.
+        const relinkedAt = new Date('2025-03-01T00:00:00.000Z');
+        await storage.linkRecords.markLinked('user-1', relinkedAt);
+        expect(await storage.linkRecords.confirmLinked('user-1', new Date('2025-04-01T00:00:00.000Z'))).toBe(
+          false,
+        );
+        expect(await storage.linkRecords.get('user-1')).toEqual({ userId: 'user-1', linkedAt: relinkedAt });
+      });
+
+      // The linking core writes the record without a transaction: one statement per verification, which
+      // must stay right however verifications of one user interleave.
+      it('creates one record from 20 concurrent confirmations, and says so to exactly one', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            storage.linkRecords.confirmLinked('user-1', new Date(Date.UTC(2025, 0, 1, 0, 0, 0, index))),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await storage.linkRecords.list()).toHaveLength(1);
+      });
+
+      it('tells exactly one of 20 concurrent unlinks that it removed the record', async () => {
+        await storage.linkRecords.markLinked('user-1', new Date('2025-01-01T00:00:00.000Z'));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => storage.linkRecords.markUnlinked('user-1')),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await storage.linkRecords.get('user-1')).toBeNull();
+      });
+
       it('lists every linked user', async () => {
         const records = [
           { userId: 'user-c', linkedAt: new Date('2025-01-03T00:00:00.003Z') },

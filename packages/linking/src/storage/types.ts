@@ -81,11 +81,23 @@ export interface LinkRecord {
   linkedAt: Date;
 }
 
-/** The retailer's own record of linked users, kept in step with Connect's answers. */
+/**
+ * The retailer's own record of linked users, kept in step with Connect's answers. Each write is one
+ * statement that is safe to repeat and to race: the linking core runs them without a transaction.
+ */
 export interface LinkRecordStore {
   /** Records a successful link (inserts, or updates `linkedAt` when already there). */
   markLinked(userId: string, linkedAt: Date): Promise<void>;
-  /** Forgets the link, after Connect said the user is no longer linked. Returns whether one existed. */
+  /**
+   * Records the link only when there is no record yet, keeping an existing record's `linkedAt`: what
+   * a verification that Connect answered "linked" does. Returns whether it created the record; of
+   * concurrent calls for one user, at most one does.
+   */
+  confirmLinked(userId: string, linkedAt: Date): Promise<boolean>;
+  /**
+   * Forgets the link, after Connect said the user is no longer linked. Returns whether one existed;
+   * of concurrent calls for one user, exactly one removes an existing record and returns true.
+   */
   markUnlinked(userId: string): Promise<boolean>;
   /** The user's record, or null when not linked. */
   get(userId: string): Promise<LinkRecord | null>;
