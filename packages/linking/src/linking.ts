@@ -222,10 +222,7 @@ export interface Linking {
    * The latest verification stored for the user, asking Connect first when `fresh`. When Connect
    * cannot be reached the stored one is returned with `reachable: false`.
    */
-  getVerification(
-    userId: string,
-    options: { fresh: boolean; locale?: Locale },
-  ): Promise<VerificationLookup>;
+  getVerification(userId: string, options: { fresh: boolean; locale?: Locale }): Promise<VerificationLookup>;
   /** Removes link transactions that have expired. Called on its own now and then; exposed for jobs. */
   deleteExpiredLinkTransactions(): Promise<number>;
   /** The options it was made with, defaults filled in. */
@@ -386,7 +383,11 @@ export function createLinking(options: LinkingOptions): Linking {
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       emit({ type: 'membership-unverifiable', userId, errorCode: error.code });
-      return { verification: await storage.verifications.get(userId), reachable: false, unlinkNoticed: false };
+      return {
+        verification: await storage.verifications.get(userId),
+        reachable: false,
+        unlinkNoticed: false,
+      };
     }
   }
 

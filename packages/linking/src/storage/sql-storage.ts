@@ -3,7 +3,14 @@
  * using only what both engines do alike (`INSERT … ON CONFLICT`, `DELETE … RETURNING`, integer
  * arithmetic on epoch milliseconds).
  */
-import { type Compilable, type CompiledQuery, type Kysely, type QueryResult, type Selectable, sql } from 'kysely';
+import {
+  type Compilable,
+  type CompiledQuery,
+  type Kysely,
+  type QueryResult,
+  type Selectable,
+  sql,
+} from 'kysely';
 import type {
   DeliveryDiscountTable,
   LinkingDatabase,
