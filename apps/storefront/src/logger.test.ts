@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,25 +27,35 @@ function messages(file: string): string[] {
 }
 
 describe('the default log destination', () => {
+  // The file descriptors stay open: the destinations' once-a-second flush keeps using them.
   it('gathers info lines, writes a warning at once, and the gathered lines within a second', async () => {
     const file = join(temporaryDirectory(), 'log.jsonl');
-    const fd = openSync(file, 'w');
+    const logger = createLogger('info', createLogDestination(openSync(file, 'w')));
+    logger.info('request one');
+    logger.info('request two');
+    expect(messages(file)).toEqual([]);
+    logger.warn('connect unreachable');
+    expect(messages(file)).toEqual(['connect unreachable']);
+    await vi.waitFor(
+      () => expect(messages(file)).toEqual(['connect unreachable', 'request one', 'request two']),
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
+  it('loses the lines, never the process, when they cannot be written', async () => {
+    const file = join(temporaryDirectory(), 'read-only.jsonl');
+    writeFileSync(file, '');
+    const told = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const logger = createLogger('info', createLogDestination(fd));
-      logger.info('request one');
-      logger.info('request two');
-      expect(messages(file)).toEqual([]);
-      logger.warn('connect unreachable');
-      expect(messages(file)).toEqual(['connect unreachable']);
+      // Writes to a descriptor opened for reading fail (EBADF), here from the flush timer.
+      const logger = createLogger('info', createLogDestination(openSync(file, 'r')));
+      logger.info('request');
       await vi.waitFor(
-        () => expect(messages(file)).toEqual(['connect unreachable', 'request one', 'request two']),
-        {
-          timeout: 10_000,
-          interval: 50,
-        },
+        () => expect(told).toHaveBeenCalledWith(expect.stringContaining('log lines were lost')),
+        { timeout: 10_000, interval: 50 },
       );
     } finally {
-      closeSync(fd);
+      told.mockRestore();
     }
   });
 

@@ -86,6 +86,14 @@ export function createLogDestination(fd = 1): DestinationStream {
     minLength: GATHERED_BYTES,
     periodicFlush: GATHERED_WAIT_MS,
   });
+  // Gathered lines are written from a timer too, where a failed write (stdout closed, a full disk)
+  // would be an uncaught error: it costs the lines, never the process, and is told once on stderr.
+  let told = false;
+  gathered.on('error', (error: Error) => {
+    if (told) return;
+    told = true;
+    process.stderr.write(`storefront: log lines were lost: ${error.message}\n`);
+  });
   writeAtExit(gathered);
   return pino.multistream(
     [

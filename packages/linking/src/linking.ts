@@ -340,17 +340,18 @@ export function createLinking(options: LinkingOptions): Linking {
       if (result === null) throw error;
       verification = { userId, result, instacartplusMember: false, expiredAt: null, verifiedAt };
     }
-    // Two statements and no transaction. The retailer's own record follows Instacart's answer: this is
-    // how an unlink done through Instacart customer service (there is no webhook) reaches it. Each
-    // statement is idempotent and stands alone: the upsert leaves the latest answer saved, the
-    // insert-if-absent and the delete leave the record as that answer says, whatever was there
-    // before. So a failure between the two is repaired by the next verification, which writes both
-    // again. Two verifications of one user that race, with answers that differ (the link changed
-    // at Instacart between their two Connect calls), can leave one's verification beside the other's
-    // record until the next verification; a transaction would not help there, as it would keep the
-    // answer that committed last, not the newer one. What no interleaving can do: create a record
-    // from an answer that did not say "linked", delete one from an answer that did, or report one
-    // unlink twice, since only the delete that removed the row reports it.
+    // Two statements, no transaction. The retailer's own record follows Instacart's answer: this is how
+    // an unlink done through Instacart customer service (there is no webhook) reaches it. Each statement
+    // is idempotent and depends on nothing read before it: the upsert saves this answer, and the
+    // insert-if-absent or the delete makes the record say what this answer says, whatever it said
+    // before. A failure between the two is corrected by the next verification (any page load after
+    // the freshness window, every sign-in and checkout), which writes both again. Two verifications of
+    // one user that race with different answers (the link changed at Instacart between their Connect
+    // calls) can leave one's verification beside the other's record until the next verification; a
+    // transaction would keep the pair consistent, but no more current, since the answer that commits
+    // last need not be the newer one. What no interleaving can do: create a record from an answer
+    // other than "linked", delete one on a "linked" answer, or report one unlink twice (only the delete
+    // that removed the row reports it).
     await storage.verifications.save(verification);
     let unlinked = false;
     if (verification.result === 'linked') {
