@@ -40,6 +40,17 @@ function isOutput(value: unknown): value is Rolldown.RolldownOutput {
   return typeof value === 'object' && value !== null && 'output' in value;
 }
 
+/** The code of a build's one output, its entry chunk; anything else (a split chunk, an asset) is an error. */
+function onlyEntryChunkCode(result: Awaited<ReturnType<typeof build>>, what: string): string {
+  const outputs = Array.isArray(result) ? result : [result];
+  const chunks = outputs.filter(isOutput).flatMap((output) => output.output);
+  const entryChunk = chunks.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
+  if (entryChunk?.type !== 'chunk' || chunks.length !== 1) {
+    throw new Error(`Expected one entry chunk from ${what}, got ${chunks.length} outputs`);
+  }
+  return entryChunk.code;
+}
+
 /**
  * Bundles `src/index.ts` and everything it imports (Lit too) into one minified ES module, in memory.
  * Takes a few seconds and leaves Vite's memory in the process: build tooling, never a server's job.
@@ -72,13 +83,7 @@ export async function buildElementsBundle(): Promise<ElementsBundle> {
       },
     },
   });
-  const outputs = Array.isArray(result) ? result : [result];
-  const chunks = outputs.filter(isOutput).flatMap((output) => output.output);
-  const entryChunk = chunks.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
-  if (entryChunk?.type !== 'chunk' || chunks.length !== 1) {
-    throw new Error(`Expected one entry chunk from the elements build, got ${chunks.length} outputs`);
-  }
-  const { code } = entryChunk;
+  const code = onlyEntryChunkCode(result, 'the elements build');
   return { code, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
 }
 
@@ -107,13 +112,7 @@ export async function buildServerRender(): Promise<string> {
       },
     },
   });
-  const outputs = Array.isArray(result) ? result : [result];
-  const chunks = outputs.filter(isOutput).flatMap((output) => output.output);
-  const entryChunk = chunks.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
-  if (entryChunk?.type !== 'chunk' || chunks.length !== 1) {
-    throw new Error(`Expected one entry chunk from the server render build, got ${chunks.length} outputs`);
-  }
-  return entryChunk.code;
+  return onlyEntryChunkCode(result, 'the server render build');
 }
 
 /**
