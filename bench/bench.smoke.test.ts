@@ -25,6 +25,7 @@ const RATIO_KEYS = [
   'profile_status_visible_ratio',
   'rss_idle_ratio',
   'rss_loaded_ratio',
+  'telemetry_overhead_ratio',
 ] as const;
 
 /** Counts beside them: Connect calls, token requests, database statements, the bundle's bytes. */

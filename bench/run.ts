@@ -54,6 +54,7 @@ import { runProfilePageStep } from './steps/profile-page';
 import { runStatementsStep } from './steps/statements';
 import { runStatusCachedStep } from './steps/status-cached';
 import { runStatusFreshStep } from './steps/status-fresh';
+import { runTelemetryOverheadStep } from './steps/telemetry-overhead';
 
 /** A step the runner takes once the servers are up and the shoppers signed in. */
 interface BenchStep {
@@ -134,6 +135,15 @@ const STEPS: readonly BenchStep[] = [
     run: async (ctx, results) => {
       results.postgres = await runPostgresTwoInstancesStep(ctx);
       return results.postgres ? undefined : 'PostgreSQL did not answer';
+    },
+  },
+  {
+    name: 'telemetry-overhead',
+    title: () => 'step 9: telemetry hooks (API present, no SDK) against none, in process',
+    needsLinkedShoppers: false,
+    run: async (ctx, results) => {
+      results.telemetry = await runTelemetryOverheadStep(ctx);
+      return undefined;
     },
   },
   {

@@ -4,7 +4,7 @@
  * such) and charges the fee, saying why, once that verification is too old.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack } from '../testing/e2e-stack';
 import {
   addFirstItemToCart,
   checkoutFeeCents,
@@ -18,7 +18,7 @@ import {
   signOut,
 } from './support';
 
-const stack = useE2eStack({ env: { DELIVERY_GRACE_SECONDS: '900' } });
+const stack = setUpE2eStack({ env: { DELIVERY_GRACE_SECONDS: '900' } });
 let shopper: ShopperPage;
 
 beforeAll(async () => {

@@ -10,11 +10,11 @@
 import { formatExpiryDate } from '@cartlink/elements';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getBrowser, openShopper, useE2eStack } from '../testing/e2e-stack';
+import { getBrowser, openShopper, setUpE2eStack } from '../testing/e2e-stack';
 import { linkAccount } from '../testing/shop-steps';
 import { signIn } from './support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 
 /** The demo seed's Instacart+ member (`plus@instacart.test`), whose membership ends in a year. */
 const PLUS_MEMBER_ID = 1;

@@ -3,7 +3,7 @@
  * from the profile page, get $0 delivery at checkout, and find the order in the reconciliation report.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack } from '../testing/e2e-stack';
 import {
   addFirstItemToCart,
   dialogTitle,
@@ -16,7 +16,7 @@ import {
   signOut,
 } from './support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 
 /** MM/DD/YYYY of an ISO instant, as en-US shows it. */
 function usDate(iso: string): string {

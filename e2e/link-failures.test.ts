@@ -4,7 +4,7 @@
  * Each ends in the failure dialog, with the status element still usable.
  */
 import { describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack } from '../testing/e2e-stack';
 import {
   dialogTitle,
   expectNoAxeViolations,
@@ -17,7 +17,7 @@ import {
   signIn,
 } from './support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 const shoppers: ShopperPage[] = [];
 
 async function shopperOnProfile(email: string): Promise<ShopperPage> {

@@ -6,7 +6,7 @@
  * the profile page and the failure dialog says to wait.
  */
 import { describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, shopUserId, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack, shopUserId } from '../testing/e2e-stack';
 import {
   dialogTitle,
   expectNoAxeViolations,
@@ -19,7 +19,7 @@ import {
 /** Link starts a session may make in the limiter's window, in this stack. */
 const LINK_START_LIMIT = 2;
 
-const stack = useE2eStack({ env: { LINK_START_LIMIT: String(LINK_START_LIMIT) } });
+const stack = setUpE2eStack({ env: { LINK_START_LIMIT: String(LINK_START_LIMIT) } });
 
 async function shopperOnProfile(email: string): Promise<ShopperPage> {
   const shopper = await openShopper(stack);

@@ -3,7 +3,7 @@
  * Accept-Language, and the status element and results dialog speak it, dates included.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack } from '../testing/e2e-stack';
 import {
   dialogTitle,
   expectNoAxeViolations,
@@ -13,7 +13,7 @@ import {
   signIn,
 } from './support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 let shopper: ShopperPage;
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * through Instacart customer service (there is no webhook: the next status call tells).
  */
 import { describe, expect, it } from 'vitest';
-import { openShopper, type ShopperPage, shopUserId, useE2eStack } from '../testing/e2e-stack';
+import { openShopper, type ShopperPage, setUpE2eStack, shopUserId } from '../testing/e2e-stack';
 import {
   addFirstItemToCart,
   checkoutFeeCents,
@@ -17,7 +17,7 @@ import {
   signOut,
 } from './support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 const shoppers: ShopperPage[] = [];
 
 async function linkedShopper(email: string, instacartEmail: string): Promise<ShopperPage> {

@@ -9,7 +9,7 @@
  * - the storefront's own logger (with its redaction) writing into memory;
  * - a movable storefront clock, for link-transaction expiry and the grace rule.
  *
- * A test file calls {@link useE2eStack} once with what its stack needs and reads the stack inside its
+ * A test file calls {@link setUpE2eStack} once with what its stack needs and reads the stack inside its
  * tests and hooks; shoppers opened with {@link openShopper} are checked for CSP violations and
  * third-party requests when the file ends.
  */
@@ -187,7 +187,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
  *
  * @example
  * ```ts
- * const stack = useE2eStack({ env: { DELIVERY_GRACE_SECONDS: '900' } });
+ * const stack = setUpE2eStack({ env: { DELIVERY_GRACE_SECONDS: '900' } });
  *
  * it('links', async () => {
  *   const { page } = await openShopper(stack);
@@ -195,7 +195,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
  * });
  * ```
  */
-export function useE2eStack(options: E2eStackOptions = {}): E2eStack {
+export function setUpE2eStack(options: E2eStackOptions = {}): E2eStack {
   const stack = {} as E2eStack;
   let started = false;
   beforeAll(async () => {
@@ -225,10 +225,10 @@ export function shopUserId(email: string): string {
 }
 
 let browser: Promise<Browser> | undefined;
-/** The shoppers of this file, checked and closed by {@link useE2eStack}. */
+/** The shoppers of this file, checked and closed by {@link setUpE2eStack}. */
 const openShoppers: ShopperPage[] = [];
 
-/** One Chromium per test file, closed by {@link useE2eStack}. */
+/** One Chromium per test file, closed by {@link setUpE2eStack}. */
 export function getBrowser(): Promise<Browser> {
   browser ??= launchBrowser();
   return browser;

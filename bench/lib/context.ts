@@ -49,6 +49,11 @@ export interface BenchSizes {
   pgWarmupSec: number;
   pgLoadSec: number;
   pgConnections: number;
+  /** Step 9: alternating rounds; cached statuses, fresh statuses and link completions per side and round. */
+  telemetryRounds: number;
+  telemetryStatusCalls: number;
+  telemetryFreshCalls: number;
+  telemetryLinkCalls: number;
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -68,6 +73,10 @@ export const FULL_SIZES: BenchSizes = {
   pgWarmupSec: 2,
   pgLoadSec: 10,
   pgConnections: 10,
+  telemetryRounds: 11,
+  telemetryStatusCalls: 2000,
+  telemetryFreshCalls: 100,
+  telemetryLinkCalls: 20,
 };
 
 export const SMOKE_SIZES: BenchSizes = {
@@ -87,6 +96,10 @@ export const SMOKE_SIZES: BenchSizes = {
   pgWarmupSec: 0.2,
   pgLoadSec: 0.5,
   pgConnections: 2,
+  telemetryRounds: 3,
+  telemetryStatusCalls: 40,
+  telemetryFreshCalls: 5,
+  telemetryLinkCalls: 2,
 };
 
 /** The servers and sessions of a run. */

@@ -16,6 +16,7 @@ import type { ProfilePageResult } from '../steps/profile-page';
 import { STATEMENT_FLOWS, type StatementsResult } from '../steps/statements';
 import type { StatusCachedResult } from '../steps/status-cached';
 import type { StatusFreshResult } from '../steps/status-fresh';
+import type { TelemetryOverheadResult } from '../steps/telemetry-overhead';
 import type { ProfileSummary } from './cpu-profile';
 import { round } from './stats';
 import { fmt, ratio, renderTable, type TableRow } from './table';
@@ -36,6 +37,7 @@ export interface StepResults {
   /** Absent when the step did not run or was skipped (no PostgreSQL, outside CI). */
   postgres?: PostgresTwoInstancesResult;
   burst?: ColdBurstResult;
+  telemetry?: TelemetryOverheadResult;
 }
 
 /** How the run went, beside what it measured. */
@@ -286,12 +288,29 @@ export function goalsOf(r: StepResults, run: RunInfo): Goal[] {
       }),
     );
   }
+  if (r.telemetry) {
+    const worst = r.telemetry.paths[r.telemetry.telemetry_overhead_path];
+    goals.push(
+      goal({
+        key: 'telemetry_overhead_ratio',
+        metric: `9 telemetry hooks, no SDK: CPU µs/call vs none (${r.telemetry.telemetry_overhead_path.replace('_', ' ')})`,
+        kind: 'ratio',
+        ours: worst.with_hooks_us,
+        reference: worst.without_us,
+        referenceName: 'no hooks',
+        value: r.telemetry.telemetry_overhead_ratio,
+        comparison: '<=',
+        target: 1.02,
+      }),
+    );
+  }
   return goals;
 }
 
 /** The keys beside the goals' (information), for the steps that ran; undefined keys are left out. */
 function informationKeys(r: StepResults) {
-  const { memory, baselines, linking, fresh, cached, logging, page, statements, postgres, burst } = r;
+  const { memory, baselines, linking, fresh, cached, logging, page, statements, postgres, burst, telemetry } =
+    r;
   return {
     status_cached_cpu_ratio: cached?.status_cached_cpu_ratio,
     status_cached_logging_cpu_share: logging?.logging_cpu_share,
@@ -334,6 +353,9 @@ function informationKeys(r: StepResults) {
     pg_cpu_ms_per_request: postgres?.pg_cpu_ms_per_request,
     pg_cpu_share: postgres?.pg_cpu_share,
     pg_storefront_cpu_ms_per_request: postgres?.pg_storefront_cpu_ms_per_request,
+    telemetry_overhead_ratio_status_cached: telemetry?.paths.status_cached.ratio,
+    telemetry_overhead_ratio_status_fresh: telemetry?.paths.status_fresh.ratio,
+    telemetry_overhead_ratio_link_complete: telemetry?.paths.link_complete.ratio,
   };
 }
 
@@ -378,6 +400,7 @@ function resultsOf(r: StepResults, run: RunInfo, goals: readonly Goal[]) {
       profile_page: r.page,
       statements: r.statements,
       postgres_two_instances: r.postgres,
+      telemetry_overhead: r.telemetry,
     },
   };
 }
@@ -409,7 +432,7 @@ function versus(metric: string, ours: number, other: number, digits = 2): TableR
 /** The information rows (no goal), in the order of the steps' numbers. */
 function informationRows(r: StepResults): TableRow[] {
   const rows: TableRow[] = [];
-  const { cached, logging, fresh, linking, burst, page, baselines, statements, postgres } = r;
+  const { cached, logging, fresh, linking, burst, page, baselines, statements, postgres, telemetry } = r;
   if (cached) {
     const s = cached.sides;
     rows.push(
@@ -531,6 +554,18 @@ function informationRows(r: StepResults): TableRow[] {
       row('8 PostgreSQL, database CPU ms/request', fmt(postgres.pg_cpu_ms_per_request, 4)),
       row('8 PostgreSQL, database share of the step CPU', `${fmt(postgres.pg_cpu_share * 100, 1)}%`),
     );
+  }
+  if (telemetry) {
+    for (const [path, result] of Object.entries(telemetry.paths)) {
+      rows.push(
+        versus(
+          `9 ${path.replace('_', ' ')}, CPU µs/call, telemetry hooks vs none`,
+          result.with_hooks_us,
+          result.without_us,
+          1,
+        ),
+      );
+    }
   }
   return rows;
 }

@@ -10,12 +10,12 @@
  */
 import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openShopper, shopUserId, useE2eStack } from '../../testing/e2e-stack';
+import { openShopper, setUpE2eStack, shopUserId } from '../../testing/e2e-stack';
 import { postCallback, startLink } from '../../testing/shop-steps';
 import { dialogTitle, FAILURE_TITLE, pressLinkInBrowser, settledStatus, signIn } from '../support';
 import { codeExchanges, linkedAccountOf, randomState, resetLinks, usersLinkedTo } from './harness';
 
-const stack = useE2eStack({
+const stack = setUpE2eStack({
   issuerParam: true,
   env: (emulatorUrl) => ({ CONNECT_ISSUER: emulatorUrl, CONNECT_REQUIRE_ISSUER: 'true' }),
 });

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { createEmulator, type Emulator } from '@cartlink/emulator';
 import { createStorefront, parseEnv, type Storefront } from '@cartlink/storefront';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useE2eStack } from '../../testing/e2e-stack';
+import { setUpE2eStack } from '../../testing/e2e-stack';
 import { ShopClient, type ShopResponse } from '../../testing/shop-client';
 import { addToCart, checkoutPage, placeOrder, startLink } from '../../testing/shop-steps';
 import { authorizePath, emulatorFormFields, parseSetCookie } from './harness';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 
 interface Seen {
   label: string;

@@ -12,7 +12,7 @@
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openShopper, useE2eStack } from '../../testing/e2e-stack';
+import { openShopper, setUpE2eStack } from '../../testing/e2e-stack';
 import { ShopClient } from '../../testing/shop-client';
 import {
   dialogTitle,
@@ -25,7 +25,7 @@ import {
 } from '../support';
 import { codeExchanges } from './harness';
 
-const stack = useE2eStack({ issuerParam: true, logLevel: 'trace' });
+const stack = setUpE2eStack({ issuerParam: true, logLevel: 'trace' });
 
 interface SeenRequest {
   url: string;

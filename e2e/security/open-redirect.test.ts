@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBrowser, useE2eStack } from '../../testing/e2e-stack';
+import { getBrowser, setUpE2eStack } from '../../testing/e2e-stack';
 import { submitSignIn } from '../support';
 
 // Many sign-ins of one account from one address: the throttle (tested on its own) must not be what
 // stops them here. They run one at a time, so the password-check queue never waits.
-const stack = useE2eStack({ env: { SIGNIN_ACCOUNT_LIMIT: '100000', SIGNIN_ADDRESS_LIMIT: '100000' } });
+const stack = setUpE2eStack({ env: { SIGNIN_ACCOUNT_LIMIT: '100000', SIGNIN_ADDRESS_LIMIT: '100000' } });
 let evil: Server;
 let evilHost: string;
 /** Every request the attacker's server received. */

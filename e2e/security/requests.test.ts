@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getBrowser, shopUserId, useE2eStack } from '../../testing/e2e-stack';
+import { getBrowser, setUpE2eStack, shopUserId } from '../../testing/e2e-stack';
 import { jsonOf, readAttribute, readCsrf, ShopClient } from '../../testing/shop-client';
 import {
   addToCart,
@@ -21,7 +21,7 @@ import { pressLinkInBrowser, settledStatus, signIn, submitSignIn } from '../supp
 import { authorizePath, codeExchanges, linkedAccountOf, logInAtEmulator, resetLinks } from './harness';
 
 // `info`: the shop's one line per request is how the cross-origin test sees what reached it.
-const stack = useE2eStack({ logLevel: 'info' });
+const stack = setUpE2eStack({ logLevel: 'info' });
 const ALEX = shopUserId('alex@example.com');
 const BLAIR = shopUserId('blair@example.com');
 const FULL_DELIVERY_FEE_CENTS = 399;

@@ -5,10 +5,10 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { openShopper, useE2eStack } from '../../testing/e2e-stack';
+import { openShopper, setUpE2eStack } from '../../testing/e2e-stack';
 import { signIn } from '../support';
 
-const stack = useE2eStack();
+const stack = setUpE2eStack();
 
 /** A new browser (its own cookies) signed in as `email` on the profile page. */
 async function signedInBrowser(email: string): Promise<Page> {

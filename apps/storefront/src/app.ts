@@ -17,6 +17,7 @@ import {
   migrateToLatest,
 } from '@cartlink/linking';
 import { type OpenDatabaseOptions, openDatabase } from '@cartlink/linking/node';
+import { createOpenTelemetryInstrumentation } from '@cartlink/linking/opentelemetry';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { type AssetBundle, type ElementsBundleSource, loadAssets } from './assets.js';
@@ -44,6 +45,7 @@ import {
   serializeSessionCookie,
   sessionCookieSettings,
 } from './sessions.js';
+import type { StorefrontTelemetry } from './telemetry-node.js';
 import { findUserById, seedDemoUsers } from './users.js';
 import { errorView } from './views/account-views.js';
 
@@ -110,6 +112,16 @@ function ensurePageNonce(c: AppContext): void {
   if (c.get('nonce') === undefined) c.set('nonce', createNonce());
 }
 
+/**
+ * The OpenTelemetry SDK, when the configuration asks for one (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `METRICS_TOKEN`); imported only then, so a shop without telemetry never loads it.
+ */
+async function startConfiguredTelemetry(config: StorefrontConfig): Promise<StorefrontTelemetry | null> {
+  if (config.otlpEndpoint === undefined && config.metricsToken === undefined) return null;
+  const { startTelemetry } = await import('./telemetry-node.js');
+  return startTelemetry({ otlpEndpoint: config.otlpEndpoint, metricsToken: config.metricsToken });
+}
+
 async function buildDefaultElementsBundle(): Promise<ElementsBundleSource> {
   const { loadElementsBundle } = await import('./elements-bundle-node.js');
   return loadElementsBundle();
@@ -149,6 +161,24 @@ export async function createStorefront(
     throw error;
   }
 
+  // Always made: with no SDK started (nor registered by the host) the API's no-op tracer and meter
+  // answer, at no measurable cost (bench/, `telemetry_overhead_ratio`).
+  const telemetry = await startConfiguredTelemetry(config);
+  const audit = createAuditLog(logger);
+  const otel = createOpenTelemetryInstrumentation({
+    ...(telemetry?.tracerProvider ? { tracerProvider: telemetry.tracerProvider } : {}),
+    ...(telemetry?.meterProvider ? { meterProvider: telemetry.meterProvider } : {}),
+    onRequest: (event) => logger.debug({ connect: event }, 'connect request'),
+    // Link started, completed and unlink noticed go to the audit trail (one line each); Connect being
+    // unreachable is a warning; verifications happen on most page loads, so they are debug.
+    onEvent: (event: LinkingEvent) => {
+      const entry = auditEventForLinking(event);
+      if (entry !== null) audit.record(entry);
+      else if (event.type === 'membership-unverifiable') logger.warn({ linking: event }, event.type);
+      else logger.debug({ linking: event }, event.type);
+    },
+  });
+
   const connect = createConnectClient({
     baseUrl: config.connect.baseUrl,
     clientId: config.connect.clientId,
@@ -161,10 +191,9 @@ export async function createStorefront(
     ...(config.connect.retailerId ? { retailerId: config.connect.retailerId } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     now: () => now().getTime(),
-    onRequest: (event) => logger.debug({ connect: event }, 'connect request'),
+    ...otel.connect,
   });
   const storage = createSqlStorage(db);
-  const audit = createAuditLog(logger);
   // On PostgreSQL the counts live in the shared database, so every instance enforces one limit.
   const rateLimits = createRateLimits(
     config.rateLimits,
@@ -188,14 +217,7 @@ export async function createStorefront(
       if (user === undefined) throw new Error(`No shop account ${userId} to create a Connect user for`);
       return { firstName: user.firstName, lastName: user.lastName, locale: 'en-US' };
     },
-    // Link started, completed and unlink noticed go to the audit trail (one line each); Connect being
-    // unreachable is a warning; verifications happen on most page loads, so they are debug.
-    onEvent: (event: LinkingEvent) => {
-      const entry = auditEventForLinking(event);
-      if (entry !== null) audit.record(entry);
-      else if (event.type === 'membership-unverifiable') logger.warn({ linking: event }, event.type);
-      else logger.debug({ linking: event }, event.type);
-    },
+    ...otel.linking,
   });
   const cookie = sessionCookieSettings(config.publicUrl);
   const sessions = createSessionStore(db, { idleSeconds: config.sessionIdleSeconds, now });
@@ -204,7 +226,12 @@ export async function createStorefront(
     db,
     storage,
     linking,
-    discountPolicy: createDeliveryDiscountPolicy({ linking, graceSeconds: config.deliveryGraceSeconds, now }),
+    discountPolicy: createDeliveryDiscountPolicy({
+      linking,
+      graceSeconds: config.deliveryGraceSeconds,
+      now,
+      ...otel.discountPolicy,
+    }),
     sessions,
     cookie,
     assets,
@@ -271,6 +298,11 @@ export async function createStorefront(
       'Cache-Control': 'public, max-age=31536000, immutable',
     });
   });
+
+  // Prometheus metrics, to a bearer of METRICS_TOKEN only; without it the route does not exist (404).
+  // Before the session middleware: a scrape has no session and needs no database statement.
+  const serveMetrics = telemetry?.serveMetrics;
+  if (serveMetrics) app.get('/metrics', (c) => serveMetrics(c.req.raw));
 
   app.get('/healthz', async (c) => {
     await db.selectFrom('shop_users').select('id').limit(1).execute();
@@ -452,7 +484,12 @@ export async function createStorefront(
     logger,
     close: async () => {
       rateLimits.close();
-      await db.destroy();
+      try {
+        await db.destroy();
+      } finally {
+        // The spans and metrics of the last requests are flushed to the collector here.
+        await telemetry?.shutdown();
+      }
     },
   };
 }

@@ -18,6 +18,11 @@
  * - `PASSWORD_HASH_CONCURRENCY` [cores, at most libuv's 4 threads]: password checks at once.
  * - `QUEUE_DEADLINE_MS` [5000]: the longest a sign-in waits for a password check before it is
  *   answered 503 with `Retry-After`.
+ *
+ * Telemetry (unset by default; see `telemetry-node.ts`):
+ * - `METRICS_TOKEN`: serves Prometheus metrics on `GET /metrics` to `Authorization: Bearer <token>`
+ *   only; at least 32 characters.
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: exports traces and metrics over OTLP/HTTP to this collector.
  * @see ../../../README.md, "Configuration (storefront)" (names and demo defaults)
  */
 import { availableParallelism } from 'node:os';
@@ -27,6 +32,9 @@ import { parseDatabaseUrl } from '@cartlink/linking';
 import {
   ConfigVariableError,
   type ConnectConfig,
+  DEMO_CONNECT_DEFAULTS,
+  DEMO_DATABASE_URL,
+  demoConnectDefaults,
   httpUrlVariable,
   integerVariable,
   type ReadConnectConfigOptions,
@@ -95,22 +103,30 @@ export interface StorefrontConfig {
    */
   queueDeadlineMs: number;
   logLevel: LogLevel;
+  /**
+   * `METRICS_TOKEN`: the bearer token of `GET /metrics` (Prometheus text), at least 32 characters.
+   * Unset: the route does not exist. A secret: never logged.
+   */
+  metricsToken?: string;
+  /**
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`: the OTLP/HTTP collector's base URL; traces go to `/v1/traces` and
+   * metrics to `/v1/metrics` below it. Unset: nothing is exported.
+   */
+  otlpEndpoint?: string;
 }
 
 /** The repository root, against which a relative SQLite path is resolved (`.data/` lives there). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The demo values: the emulator and the shop on their local ports. */
+/**
+ * The demo values: the emulator and the shop on their local ports. The Connect ones come from
+ * `@cartlink/linking/config`, which `cartlink check --demo` reads too.
+ */
 export const DEMO_DEFAULTS = {
   PORT: '3000',
   PUBLIC_URL: 'http://localhost:3000',
-  DATABASE_URL: '.data/storefront.db',
-  CONNECT_BASE_URL: 'http://localhost:4010',
-  CONNECT_AUTH_URL: 'http://localhost:4010/oauth/authorize',
-  CONNECT_CLIENT_ID: 'cartlink-demo',
-  CONNECT_CLIENT_SECRET: 'cartlink-demo-secret',
-  CONNECT_USE_PKCE: 'true',
-  INSTACART_WEB_URL: 'http://localhost:4010',
+  DATABASE_URL: DEMO_DATABASE_URL,
+  ...DEMO_CONNECT_DEFAULTS,
 } as const;
 
 const nonEmpty = z.string().min(1, { message: 'must not be empty' });
@@ -132,6 +148,12 @@ const schemas = {
   PASSWORD_HASH_CONCURRENCY: integerVariable(1, 256),
   QUEUE_DEADLINE_MS: integerVariable(0, 120_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  // Telemetry (see telemetry-node.ts): both optional, unset by default.
+  METRICS_TOKEN: z
+    .string()
+    .min(32, { message: 'must be at least 32 characters (a random token, e.g. openssl rand -hex 32)' })
+    .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrlVariable,
 } as const;
 
 type Variable = keyof typeof schemas;
@@ -220,15 +242,10 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     throw new ConfigError('TRUST_PROXY', error instanceof Error ? error.message : 'is malformed');
   }
 
-  const { instacartWebUrl, ...connect } = readConnect(source, {
-    CONNECT_BASE_URL: demoConnect,
-    CONNECT_AUTH_URL: `${demoConnect}/oauth/authorize`,
-    CONNECT_CLIENT_ID: DEMO_DEFAULTS.CONNECT_CLIENT_ID,
-    CONNECT_CLIENT_SECRET: DEMO_DEFAULTS.CONNECT_CLIENT_SECRET,
-    CONNECT_REDIRECT_URI: `${origin}/account/profile`,
-    CONNECT_USE_PKCE: DEMO_DEFAULTS.CONNECT_USE_PKCE,
-    INSTACART_WEB_URL: demoConnect,
-  });
+  const { instacartWebUrl, ...connect } = readConnect(
+    source,
+    demoConnectDefaults({ connectUrl: demoConnect, shopUrl: origin }),
+  );
   const redirect = new URL(connect.redirectUri);
   // The shop hosts the callback on its profile page; any other redirect URI could never complete a link.
   if (redirect.origin !== origin || redirect.pathname !== '/account/profile' || redirect.search) {
@@ -262,6 +279,8 @@ export function parseEnv(source: EnvSource): StorefrontConfig {
     passwordHashConcurrency: read('PASSWORD_HASH_CONCURRENCY', String(defaultHashConcurrency(source))),
     queueDeadlineMs: read('QUEUE_DEADLINE_MS', '5000'),
     logLevel: read('LOG_LEVEL', 'info'),
+    metricsToken: read('METRICS_TOKEN'),
+    otlpEndpoint: read('OTEL_EXPORTER_OTLP_ENDPOINT'),
   };
 }
 

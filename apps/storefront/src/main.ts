@@ -42,6 +42,8 @@ try {
       trustedProxies: config.trustProxy.length,
       passwordHashConcurrency: config.passwordHashConcurrency,
       queueDeadlineMs: config.queueDeadlineMs,
+      // Whether each is on, never the token (nor the endpoint, which may carry credentials).
+      telemetry: { otlp: config.otlpEndpoint !== undefined, metrics: config.metricsToken !== undefined },
     },
     'Corner Market is open',
   );

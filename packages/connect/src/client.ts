@@ -50,6 +50,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       const token = await sendRequest(
         config,
         {
+          operation: 'token.client_credentials',
           method: 'POST',
           path: TOKEN_PATH,
           route: TOKEN_PATH,
@@ -100,6 +101,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       const token = await sendRequest(
         config,
         {
+          operation: 'token.authorization_code',
           method: 'POST',
           path: TOKEN_PATH,
           route: TOKEN_PATH,
@@ -125,6 +127,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       await sendRequest(
         config,
         {
+          operation: 'token.revoke',
           method: 'POST',
           path: REVOKE_PATH,
           route: REVOKE_PATH,
@@ -140,6 +143,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     async getLinkStatus(userId, callOptions = {}) {
       if (callOptions.acceptLanguage !== undefined) assertAcceptLanguage(callOptions.acceptLanguage);
       const spec: Omit<RequestSpec, 'bearer'> = {
+        operation: 'link.get',
         method: 'GET',
         path: `/v2/fulfillment/users/${encodeUserId(userId)}/link`,
         route: '/v2/fulfillment/users/{user_id}/link',
@@ -157,6 +161,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       }
       await sendAuthorized(
         {
+          operation: 'link.create',
           method: 'POST',
           path: `/v2/fulfillment/users/${encodeUserId(userId)}/link`,
           route: '/v2/fulfillment/users/{user_id}/link',
@@ -178,6 +183,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       if (input.locale !== undefined) body.locale = input.locale;
       return sendAuthorized(
         {
+          operation: 'user.create',
           method: 'POST',
           path: '/v2/fulfillment/users',
           route: '/v2/fulfillment/users',
@@ -200,6 +206,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
         if (input.expressMember !== undefined) body.express_member = input.expressMember;
         return sendAuthorized(
           {
+            operation: 'sandbox.instacart_user.create',
             method: 'POST',
             path: '/v2/fulfillment_sandbox/instacart_users',
             route: '/v2/fulfillment_sandbox/instacart_users',
@@ -228,6 +235,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
         }
         return sendAuthorized(
           {
+            operation: 'sandbox.authorize',
             method: 'POST',
             path: `/v2/fulfillment_sandbox/instacart_users/${instacartUserId}/authorize`,
             route: '/v2/fulfillment_sandbox/instacart_users/{id}/authorize',

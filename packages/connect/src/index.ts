@@ -45,7 +45,7 @@ export {
   UserNotLinkedError,
 } from './errors.js';
 export { createErrorFromResponse, type ErrorResponseContext } from './response-errors.js';
-export type { ConnectRequestEvent } from './transport.js';
+export type { ConnectOperation, ConnectRequestEvent } from './transport.js';
 export type {
   AcceptLanguage,
   ConnectClient,

@@ -441,8 +441,16 @@ describe('onRequest', () => {
     );
     await client.getLinkStatus('a b');
     expect(events.map(({ durationMs: _, ...rest }) => rest)).toEqual([
-      { method: 'POST', path: TOKEN, route: TOKEN, status: 200, attempt: 1 },
       {
+        operation: 'token.client_credentials',
+        method: 'POST',
+        path: TOKEN,
+        route: TOKEN,
+        status: 200,
+        attempt: 1,
+      },
+      {
+        operation: 'link.get',
         method: 'GET',
         path: '/v2/fulfillment/users/a%20b/link',
         route: '/v2/fulfillment/users/{user_id}/link',
@@ -451,6 +459,7 @@ describe('onRequest', () => {
         errorCode: 'unavailable',
       },
       {
+        operation: 'link.get',
         method: 'GET',
         path: '/v2/fulfillment/users/a%20b/link',
         route: '/v2/fulfillment/users/{user_id}/link',
@@ -465,6 +474,7 @@ describe('onRequest', () => {
           'attempt',
           'durationMs',
           'method',
+          'operation',
           'path',
           'route',
           'status',
@@ -488,6 +498,28 @@ describe('onRequest', () => {
     expect(events.slice(1).map((event) => [event.status, event.errorCode])).toEqual([
       [undefined, 'network'],
       [undefined, 'timeout'],
+    ]);
+  });
+
+  it('names the operation of every call, telling the two grants of the token endpoint apart', async () => {
+    const { client, events } = createTestClient(
+      createFakeConnect({
+        [`GET ${STATUS}`]: statusOk,
+        [`POST ${STATUS}`]: () => createJsonResponse(200, { success: true }),
+        [`POST ${USERS}`]: () =>
+          createJsonResponse(200, { user_id: 'u-1', first_name: 'Ann', last_name: null }),
+      }),
+    );
+    await client.getLinkStatus('u-1');
+    await client.exchangeAuthorizationCode({ code: SECRETS.code, redirectUri: 'https://shop.test/cb' });
+    await client.linkUser('u-1', SECRETS.linkingToken);
+    await client.createUser({ userId: 'u-1', firstName: 'Ann' });
+    expect(events.map((event) => event.operation)).toEqual([
+      'token.client_credentials',
+      'link.get',
+      'token.authorization_code',
+      'link.create',
+      'user.create',
     ]);
   });
 

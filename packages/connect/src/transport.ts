@@ -25,6 +25,11 @@ import type { ConnectFetch } from './types.js';
  * ```
  */
 export interface ConnectRequestEvent {
+  /**
+   * Which client call this attempt belongs to: tells apart the two uses of the token endpoint (a
+   * fulfillment token refresh is `token.client_credentials`), for metrics and span names.
+   */
+  operation: ConnectOperation;
   /** HTTP method. */
   method: 'GET' | 'POST';
   /** Path below `baseUrl`, without query, e.g. `/v2/fulfillment/users/u-1/link`. */
@@ -40,6 +45,28 @@ export interface ConnectRequestEvent {
   /** The failure's `ConnectError` code, or `aborted` when the caller's signal ended it; absent on success. */
   errorCode?: string;
 }
+
+/**
+ * The client call a request belongs to (see {@link ConnectRequestEvent.operation}): the grant of a
+ * token request, or the endpoint. A closed list, so it is safe as a metric label.
+ */
+export type ConnectOperation =
+  /** A fulfillment token for the cache (`getFulfillmentToken`, or a refresh before a call). */
+  | 'token.client_credentials'
+  /** The code exchange (`exchangeAuthorizationCode`). */
+  | 'token.authorization_code'
+  /** `revokeToken`. */
+  | 'token.revoke'
+  /** `getLinkStatus`. */
+  | 'link.get'
+  /** `linkUser`. */
+  | 'link.create'
+  /** `createUser`. */
+  | 'user.create'
+  /** `sandbox.createInstacartUser`. */
+  | 'sandbox.instacart_user.create'
+  /** `sandbox.authorize`. */
+  | 'sandbox.authorize';
 
 /** Resolved client settings the transport needs. */
 export interface TransportConfig {
@@ -60,6 +87,8 @@ export interface TransportConfig {
 
 /** One call. */
 export interface RequestSpec {
+  /** The client call, for events. */
+  operation: ConnectOperation;
   method: 'GET' | 'POST';
   /** Path below `baseUrl`, already encoded, starting with `/`. */
   path: string;
@@ -272,6 +301,7 @@ function emitEvent(
 ): void {
   if (!config.onRequest) return;
   const event: ConnectRequestEvent = {
+    operation: spec.operation,
     method: spec.method,
     path: spec.path,
     route: spec.route,

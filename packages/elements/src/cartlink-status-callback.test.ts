@@ -8,7 +8,9 @@ import {
   DEFAULT_MANAGE_URL,
   type FailedDetail,
   type LinkedDetail,
+  postLinkCallback,
   type StatusView,
+  takeCallbackParams,
 } from './index.js';
 import { deferred, getButton, jsonResponse, mountElement, shadowText } from './test-helpers.js';
 
@@ -279,6 +281,51 @@ describe('authorization callback', () => {
     await vi.waitFor(() => expect(other.state).toBe('unlinked'));
     expect(window.location.href).toBe(stateOnly);
     expect(postCalls()).toHaveLength(0);
+  });
+
+  it('completes a callback the page took itself (takeCallbackParams) as one it finds: completeLink', async () => {
+    arriveWith('tab=instacart&code=c0de&state=st-handed');
+    const callback = takeCallbackParams();
+    expect(callback).toEqual({ code: 'c0de', state: 'st-handed' });
+    expect(window.location.search).toBe('?tab=instacart');
+    // Taken once: a second reader (the element below, were it given link-endpoint) finds nothing.
+    arriveWith('tab=instacart&code=c0de&state=st-handed');
+    expect(takeCallbackParams()).toBeUndefined();
+
+    fetchMock.mockImplementation(async () => jsonResponse({ outcome: 'linked', status: activeView }));
+    const linked = collect<LinkedDetail>('cartlink:linked');
+    const status = await mountStatus('state="unlinked" dialog="result"');
+    const attempt = await status.completeLink(callback!, LINK_ENDPOINT);
+
+    expect(attempt).toEqual({ outcome: 'linked', status: activeView });
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(fetchMock.mock.calls[0]?.[0]).toBe(LINK_ENDPOINT);
+    expect(JSON.parse(String(fetchMock.mock.calls[0]?.[1]?.body))).toEqual({
+      code: 'c0de',
+      state: 'st-handed',
+    });
+    expect(status.state).toBe('linked-active');
+    expect(dialog.opened).toBe(true);
+    expect(dialog.result).toBe('success');
+    expect(linked.map((event) => event.detail)).toEqual([{ outcome: 'linked', status: activeView }]);
+  });
+
+  it.each([
+    ['a network error', () => Promise.reject(new TypeError('Failed to fetch')), { outcome: 'unavailable' }],
+    [
+      'a 500 without a link result',
+      async () => jsonResponse({ error: 'internal' }, 500),
+      { outcome: 'failed' },
+    ],
+    ['a 504', async () => new Response('Gateway Timeout', { status: 504 }), { outcome: 'unavailable' }],
+    [
+      'a 403 with a link result',
+      async () => jsonResponse({ outcome: 'state-invalid', status: unlinkedView }, 403),
+      { outcome: 'state-invalid', status: unlinkedView },
+    ],
+  ] as const)('postLinkCallback reads %s as the element shows it', async (_, answer, expected) => {
+    fetchMock.mockImplementation(answer);
+    expect(await postLinkCallback(LINK_ENDPOINT, { state: 'st-post', code: 'c0de' })).toEqual(expected);
   });
 });
 

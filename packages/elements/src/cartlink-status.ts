@@ -10,7 +10,13 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { CartlinkResultDialog } from './cartlink-result-dialog.js';
-import { type CallbackParams, takeCallbackParams, takeReportedOutcome } from './link-callback.js';
+import {
+  type CallbackParams,
+  type LinkAttempt,
+  postLinkCallback,
+  takeCallbackParams,
+  takeReportedOutcome,
+} from './link-callback.js';
 import {
   announceNavigation,
   assignLocation,
@@ -24,7 +30,6 @@ import {
   type FailureOutcome,
   isStatusState,
   type LinkOutcome,
-  parseLinkResult,
   parseStatusView,
   type StatusState,
   type StatusView,
@@ -62,12 +67,6 @@ export const CSRF_FIELD = '_csrf';
 export interface FailedDetail {
   /** How it failed; the failure dialog shows that outcome's message. */
   outcome: FailureOutcome;
-}
-
-/** What posting the callback came to; `status` is missing when the server gave none. */
-interface LinkAttempt {
-  outcome: LinkOutcome;
-  status?: StatusView | undefined;
 }
 
 /**
@@ -336,10 +335,24 @@ export class CartlinkStatus extends LitElement {
     }
   }
 
-  private async completeLink(params: CallbackParams): Promise<void> {
+  /**
+   * Completes an authorization callback: shows `loading`, posts it with {@link postLinkCallback},
+   * shows the status the server answered with (or fetches `status-src`; `unavailable` without either),
+   * opens the result dialog (`dialog`), and dispatches `cartlink:linked` or `cartlink:failed`. The
+   * element does this itself for a callback it finds in the address bar when it has a
+   * `link-endpoint`. A page that reads the callback itself with {@link takeCallbackParams} (as
+   * `useLinkCallback` of `@cartlink/react` does) hands it over here, and the element shows it the same
+   * way; a status request still on its way is then ignored.
+   *
+   * @param params - The callback, as {@link takeCallbackParams} returned it. Post each one once.
+   * @param linkEndpoint - Where to post it; the element's `link-endpoint` unless given (a page that
+   *   reads the callback itself leaves that attribute unset, or the element would take it first).
+   * @returns How the attempt ended, and the status the server answered with.
+   */
+  async completeLink(params: CallbackParams, linkEndpoint: string = this.linkEndpoint): Promise<LinkAttempt> {
     this.state = 'loading';
     const seq = ++this.requestSeq;
-    const attempt = await this.postCallback(params);
+    const attempt = await postLinkCallback(linkEndpoint, params);
     const status = attempt.status ?? (this.statusSrc ? await this.fetchStatus() : undefined);
     if (seq === this.requestSeq) this.applyStatus(status);
     const { outcome } = attempt;
@@ -349,27 +362,7 @@ export class CartlinkStatus extends LitElement {
     } else {
       this.emit<FailedDetail>('cartlink:failed', { outcome: outcome === 'linked' ? 'failed' : outcome });
     }
-  }
-
-  private async postCallback(params: CallbackParams): Promise<LinkAttempt> {
-    let response: Response;
-    try {
-      response = await fetch(this.linkEndpoint, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(params),
-      });
-    } catch {
-      return { outcome: 'unavailable' };
-    }
-    // A server may answer a refused link with a 4xx and the usual body; its outcome is the more
-    // precise one, so a valid body wins over the status code.
-    const result = parseLinkResult(await response.json().catch(() => undefined));
-    if (result) return result;
-    // Gateway errors mean the retailer's server (or Instacart behind it) could not be reached.
-    const unreachable = response.status >= 502 && response.status <= 504;
-    return { outcome: unreachable ? 'unavailable' : 'failed' };
+    return attempt;
   }
 
   /** Shows an outcome the server reported in the address bar (a link start it refused). */

@@ -33,7 +33,14 @@ export {
   type LinkedDetail,
   type StateChangeDetail,
 } from './cartlink-status.js';
-export { CALLBACK_STASH_ATTRIBUTE, type CallbackParams, LINK_OUTCOME_PARAM } from './link-callback.js';
+export {
+  CALLBACK_STASH_ATTRIBUTE,
+  type CallbackParams,
+  LINK_OUTCOME_PARAM,
+  type LinkAttempt,
+  postLinkCallback,
+  takeCallbackParams,
+} from './link-callback.js';
 export type { Navigate, NavigateAction, NavigateDetail } from './navigation.js';
 export {
   type FailureOutcome,

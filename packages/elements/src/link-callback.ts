@@ -1,10 +1,18 @@
 /**
- * @module Reads the OAuth callback (`code`/`error` with `state`) from the address bar and removes it,
- * at most once per callback: the seed's "Check for authorization" step. Also reads the outcome of a
- * link the server refused to start (`cartlink_outcome`).
+ * @module The seed's "Check for authorization" step: reads the OAuth callback (`code`/`error` with
+ * `state`) from the address bar and removes it, at most once per callback, and posts it to the
+ * server's link endpoint. `<cartlink-status>` and `@cartlink/react`'s `useLinkCallback` both complete
+ * a link with these functions, so the rules (what is read, what is sent, what an answer means) have
+ * one owner. Also reads the outcome of a link the server refused to start (`cartlink_outcome`).
  */
 import type { LinkOutcomeParam } from '@cartlink/wire';
-import { REPORTED_OUTCOMES, type ReportedOutcome } from './status-view.js';
+import {
+  type LinkOutcome,
+  parseLinkResult,
+  REPORTED_OUTCOMES,
+  type ReportedOutcome,
+  type StatusView,
+} from './status-view.js';
 
 /** The parameters the link endpoint receives; only those present in the callback URL are set. */
 export interface CallbackParams {
@@ -32,6 +40,11 @@ export const LINK_OUTCOME_PARAM: LinkOutcomeParam = 'cartlink_outcome';
 // already stops a second element (or a reconnected one) from seeing them; this also holds when a
 // router puts the old URL back, because a state is single use and must never be posted twice.
 const taken = new Set<string>();
+
+/** Puts `url` in the address bar in place of the current one: no new history entry, no navigation. */
+function replaceAddress(url: URL): void {
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+}
 
 /**
  * The attribute on `<html>` where a host page's first inline script may stash the callback's query
@@ -69,9 +82,60 @@ export function takeCallbackParams(): CallbackParams | undefined {
     if (values[0] !== undefined) found[key] = values[0];
     url.searchParams.delete(key);
   }
-  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  replaceAddress(url);
   if (duplicated) return { state, error: 'invalid_request' };
   return { ...found, state };
+}
+
+/** What posting an authorization callback came to (see {@link postLinkCallback}). */
+export interface LinkAttempt {
+  /** How the link ended; the results dialog shows it. */
+  outcome: LinkOutcome;
+  /**
+   * The shopper's status after the attempt, as the server answered it; missing when the server gave
+   * none (the request failed, or the answer was not a link result).
+   */
+  status?: StatusView | undefined;
+}
+
+/**
+ * Posts an authorization callback (from {@link takeCallbackParams}) to the server's link endpoint as
+ * JSON, with the page's cookies (same origin), and reads the answer. Never throws: a server's
+ * `LinkResult` body is taken as it is, whatever the status code (a refused link may come with a 4xx
+ * and the usual body); without one, a network error or a gateway error (502 to 504) is `unavailable`
+ * and anything else `failed`, with no status.
+ *
+ * Post each callback once: its `state` is single use, and the server refuses it the second time.
+ *
+ * @param linkEndpoint - The server's link endpoint (`POST {basePath}/link`), on the page's origin.
+ * @param params - The callback, as {@link takeCallbackParams} returned it.
+ * @example
+ * ```ts
+ * const callback = takeCallbackParams();
+ * if (callback) {
+ *   const { outcome, status } = await postLinkCallback('/cartlink/link', callback);
+ * }
+ * ```
+ */
+export async function postLinkCallback(linkEndpoint: string, params: CallbackParams): Promise<LinkAttempt> {
+  let response: Response;
+  try {
+    response = await fetch(linkEndpoint, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(params),
+    });
+  } catch {
+    return { outcome: 'unavailable' };
+  }
+  // A server may answer a refused link with a 4xx and the usual body; its outcome is the more
+  // precise one, so a valid body wins over the status code.
+  const result = parseLinkResult(await response.json().catch(() => undefined));
+  if (result) return result;
+  // Gateway errors mean the retailer's server (or Instacart behind it) could not be reached.
+  const unreachable = response.status >= 502 && response.status <= 504;
+  return { outcome: unreachable ? 'unavailable' : 'failed' };
 }
 
 /**
@@ -85,7 +149,7 @@ export function takeReportedOutcome(): ReportedOutcome | undefined {
   const values = url.searchParams.getAll(LINK_OUTCOME_PARAM);
   if (values.length === 0) return undefined;
   url.searchParams.delete(LINK_OUTCOME_PARAM);
-  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  replaceAddress(url);
   const [value] = values;
   // Only the outcomes a server reports this way: a link that anyone can send must not make the page
   // claim, say, that the shopper's Instacart account is linked to someone else.

@@ -75,6 +75,7 @@ export const renderCartlinkStatus: ServerRenderImplementation['renderCartlinkSta
   // A server-only template: the host element needs no hydration markers, only its shadow root does.
   // Attribute values are escaped by Lit.
   const template = html`<cartlink-status
+    id=${a.id ?? nothing}
     state=${a.state}
     expired-at=${a.expiredAt ?? nothing}
     locale=${a.locale}

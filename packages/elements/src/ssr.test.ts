@@ -168,11 +168,15 @@ describe('renderCartlinkStatus', () => {
     expect(hostTag(renderCartlinkStatus({ state: 'loading' }))).toBe(
       '<cartlink-status state="loading" locale="en-US">',
     );
+    expect(hostTag(renderCartlinkStatus({ id: 'cartlink-status', state: 'loading' }))).toBe(
+      '<cartlink-status id="cartlink-status" state="loading" locale="en-US">',
+    );
   });
 
   it('escapes markup in every attribute and in the text', () => {
     const attack = '"><script>alert(1)</script><x y="';
     const html = renderCartlinkStatus({
+      id: attack,
       state: 'unlinked',
       shopName: attack,
       csrfToken: attack,
@@ -191,6 +195,7 @@ describe('renderCartlinkStatus', () => {
       'shop-name="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;x y=&quot;"',
     );
     expect(html).toContain('name="_csrf" value="&quot;&gt;&lt;script&gt;');
+    expect(hostTag(html)).toMatch(/^<cartlink-status id="&quot;&gt;&lt;script&gt;/);
   });
 
   it.each([

@@ -41,6 +41,11 @@ import { resolveLocale } from './strings.js';
  */
 export interface CartlinkStatusAttributes {
   /**
+   * The element's `id`: how a page script (or `@cartlink/react`'s `useLinkCallback`) finds the
+   * element to show a link's result in.
+   */
+  id?: string | undefined;
+  /**
    * The state to paint: the server's status (`linked-active`, `linked-inactive`, `unlinked`,
    * `unavailable`), or `loading` when the element must find it out (it then fetches `statusSrc`, or
    * posts the authorization callback in the address bar to `linkEndpoint`).

@@ -7,8 +7,9 @@
  * is a {@link ConfigVariableError} whose message is one line naming the variable, fit to stop
  * start-up. Web standards only.
  *
- * The library knows no demo values: a shop that has some (an emulator on localhost, a demo client)
- * passes them as `defaults`.
+ * `readConnectConfig` applies no demo values by itself: a shop that has some (an emulator on
+ * localhost, a demo client) passes them as `defaults`. The demo's own are {@link DEMO_CONNECT_DEFAULTS},
+ * shared by the demo storefront and `cartlink check --demo`.
  * @example
  * ```ts
  * const config = readConnectConfig(process.env);
@@ -161,6 +162,62 @@ const LIBRARY_DEFAULTS: Partial<Record<ConnectVariable, string>> = {
 };
 
 type Parsed<V extends ConnectVariable> = z.output<(typeof schemas)[V]>;
+
+/** The demo's Connect values, as {@link demoConnectDefaults} spells them. */
+export interface DemoConnectDefaults {
+  /** The emulator's origin. */
+  CONNECT_BASE_URL: string;
+  /** The emulator's authorization page, `/oauth/authorize`. */
+  CONNECT_AUTH_URL: string;
+  /** The emulator's demo application, `cartlink-demo`. */
+  CONNECT_CLIENT_ID: string;
+  /** Its secret, `cartlink-demo-secret`: public, for local use only. */
+  CONNECT_CLIENT_SECRET: string;
+  /** The demo shop's account profile page, the redirect URI the emulator's demo seed registers. */
+  CONNECT_REDIRECT_URI: string;
+  /** `true`. */
+  CONNECT_USE_PKCE: string;
+  /** The emulator, which serves stand-ins of the Manage and Join pages. */
+  INSTACART_WEB_URL: string;
+}
+
+/**
+ * The demo's Connect values for an emulator at `connectUrl` and a shop at `shopUrl` (origins, no
+ * trailing slash), spelled as the environment would, to pass as `defaults` of
+ * {@link readConnectConfig}. Never for production: the demo secret is public.
+ * @example
+ * ```ts
+ * readConnectConfig(process.env, { defaults: demoConnectDefaults({ connectUrl: 'http://localhost:4100' }) });
+ * ```
+ */
+export function demoConnectDefaults(
+  origins: { connectUrl?: string; shopUrl?: string } = {},
+): DemoConnectDefaults {
+  const connect = origins.connectUrl ?? 'http://localhost:4010';
+  return {
+    CONNECT_BASE_URL: connect,
+    CONNECT_AUTH_URL: `${connect}/oauth/authorize`,
+    CONNECT_CLIENT_ID: 'cartlink-demo',
+    CONNECT_CLIENT_SECRET: 'cartlink-demo-secret',
+    CONNECT_REDIRECT_URI: `${origins.shopUrl ?? 'http://localhost:3000'}/account/profile`,
+    CONNECT_USE_PKCE: 'true',
+    INSTACART_WEB_URL: connect,
+  };
+}
+
+/**
+ * The demo's Connect values on the documented ports: the emulator `npm start` runs on
+ * http://localhost:4010 with its demo application, and the demo shop on http://localhost:3000 (see
+ * the repository's README, "Configuration (storefront)"). The one source of them: the demo storefront
+ * and `cartlink check --demo` both read them here.
+ */
+export const DEMO_CONNECT_DEFAULTS: Readonly<DemoConnectDefaults> = Object.freeze(demoConnectDefaults());
+
+/**
+ * The demo storefront's database, relative to the repository root (where `npm start` and
+ * `npm run check` run): a SQLite file.
+ */
+export const DEMO_DATABASE_URL = '.data/storefront.db';
 
 /**
  * Reads and validates the Connect configuration from `env` (`process.env`, or a plain object in

@@ -134,6 +134,54 @@ describe('the delivery-discount decision', () => {
   });
 });
 
+describe('onDecision', () => {
+  it('tells each decision with its purpose, basis and cents, and survives a throwing listener', async () => {
+    const events: unknown[] = [];
+    const told = createDeliveryDiscountPolicy({
+      linking: f.linking,
+      graceSeconds: 900,
+      onDecision: (event) => {
+        events.push(event);
+        throw new Error('listener bug');
+      },
+    });
+    f.fake.users.set(alex.userId, { linkedTo: 1, active: true });
+    await told.decide({ userId: alex.userId, deliveryFeeCents: 399, purpose: 'quote' });
+    connectDown();
+    expect(await told.decide({ userId: alex.userId, deliveryFeeCents: 399 })).toMatchObject({
+      eligible: true,
+    });
+    f.clock.advance(901);
+    await told.decide({ userId: alex.userId, deliveryFeeCents: 399 });
+    expect(events).toEqual([
+      {
+        userId: alex.userId,
+        purpose: 'quote',
+        eligible: true,
+        basis: 'fresh',
+        waivedCents: 399,
+        reason: null,
+      },
+      {
+        userId: alex.userId,
+        purpose: 'order',
+        eligible: true,
+        basis: 'grace',
+        waivedCents: 399,
+        reason: null,
+      },
+      {
+        userId: alex.userId,
+        purpose: 'order',
+        eligible: false,
+        basis: null,
+        waivedCents: 0,
+        reason: 'unverifiable',
+      },
+    ]);
+  });
+});
+
 describe('the ledger entry and the reconciliation CSV', () => {
   const entry: DeliveryDiscount = {
     orderId: 'order-1',

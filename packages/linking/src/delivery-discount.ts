@@ -29,7 +29,37 @@ export interface DeliveryDiscountPolicyOptions {
    * @default linking.options.now
    */
   now?: () => Date;
+  /**
+   * Told of every decision, for metrics and logs (`@cartlink/linking/opentelemetry` counts the
+   * discounts granted for orders from it). Never carries a secret; a throwing listener is ignored.
+   */
+  onDecision?: (event: DeliveryDiscountDecisionEvent) => void;
 }
+
+/**
+ * What {@link DeliveryDiscountPolicyOptions.onDecision} is told after each
+ * {@link DeliveryDiscountPolicy.decide}.
+ */
+export interface DeliveryDiscountDecisionEvent {
+  /** The shopper's user id. */
+  userId: string;
+  /** What the decision was for: an order being placed, or a price shown before one. */
+  purpose: DecisionPurpose;
+  /** Whether the shopper gets $0 delivery. */
+  eligible: boolean;
+  /** The evidence a discount rests on (`fresh` or `grace`); null when there is no discount. */
+  basis: DiscountVerification | null;
+  /** The delivery fee waived, in the fee's minor unit (cents); 0 when there is no discount. */
+  waivedCents: number;
+  /** Why there is no discount; null when there is one. */
+  reason: NoDiscountReason | null;
+}
+
+/**
+ * What a decision is for. Only an `order` decision is a discount granted (the one the ledger records);
+ * a `quote` prices a page (the checkout page before the order), and the order decides again.
+ */
+export type DecisionPurpose = 'order' | 'quote';
 
 /** The membership evidence a discount rests on; it is what the ledger records. */
 export interface MembershipEvidence {
@@ -83,6 +113,11 @@ export interface DeliveryDiscountPolicy {
     userId: string;
     deliveryFeeCents: number;
     locale?: Locale;
+    /**
+     * What the decision is for, told to `onDecision` only: the decision itself is the same.
+     * @default "order"
+     */
+    purpose?: DecisionPurpose;
   }): Promise<DeliveryDiscountDecision>;
 }
 
@@ -117,37 +152,64 @@ function refuseDiscount(reason: NoDiscountReason): Extract<DeliveryDiscountDecis
 export function createDeliveryDiscountPolicy(options: DeliveryDiscountPolicyOptions): DeliveryDiscountPolicy {
   const graceMs = (options.graceSeconds ?? 900) * 1000;
   const now = options.now ?? options.linking.options.now;
+  const { onDecision } = options;
+
+  /** The decision itself: a fresh verification, the grace rule when Connect cannot be reached. */
+  async function decideOnVerification(input: {
+    userId: string;
+    deliveryFeeCents: number;
+    locale?: Locale;
+  }): Promise<DeliveryDiscountDecision> {
+    const { userId, deliveryFeeCents, locale } = input;
+    const { verification, reachable } = await options.linking.getVerification(userId, {
+      fresh: true,
+      ...(locale ? { locale } : {}),
+    });
+    const at = now();
+    if (!reachable) {
+      const withinGrace =
+        verification !== null &&
+        at.getTime() - verification.verifiedAt.getTime() <= graceMs &&
+        isActiveMember(verification, at);
+      return withinGrace
+        ? grantDiscount(deliveryFeeCents, verification, 'grace')
+        : refuseDiscount('unverifiable');
+    }
+    if (verification === null) return refuseDiscount('unverifiable');
+    switch (verification.result) {
+      case 'user-not-found':
+      case 'not-linked':
+        return refuseDiscount('not-linked');
+      case 'user-not-active':
+        return refuseDiscount('user-not-active');
+      case 'linked':
+        return isActiveMember(verification, at)
+          ? grantDiscount(deliveryFeeCents, verification, 'fresh')
+          : refuseDiscount('not-member');
+    }
+  }
+
   return {
-    async decide({ userId, deliveryFeeCents, locale }) {
-      if (!Number.isInteger(deliveryFeeCents) || deliveryFeeCents < 0) {
+    async decide(input) {
+      if (!Number.isInteger(input.deliveryFeeCents) || input.deliveryFeeCents < 0) {
         throw new RangeError('deliveryFeeCents must be a non-negative integer');
       }
-      const { verification, reachable } = await options.linking.getVerification(userId, {
-        fresh: true,
-        ...(locale ? { locale } : {}),
-      });
-      const at = now();
-      if (!reachable) {
-        const withinGrace =
-          verification !== null &&
-          at.getTime() - verification.verifiedAt.getTime() <= graceMs &&
-          isActiveMember(verification, at);
-        return withinGrace
-          ? grantDiscount(deliveryFeeCents, verification, 'grace')
-          : refuseDiscount('unverifiable');
+      const decision = await decideOnVerification(input);
+      if (onDecision) {
+        try {
+          onDecision({
+            userId: input.userId,
+            purpose: input.purpose ?? 'order',
+            eligible: decision.eligible,
+            basis: decision.eligible ? decision.evidence.verification : null,
+            waivedCents: decision.waivedCents,
+            reason: decision.eligible ? null : decision.reason,
+          });
+        } catch {
+          // A faulty listener must not cost the shopper their checkout.
+        }
       }
-      if (verification === null) return refuseDiscount('unverifiable');
-      switch (verification.result) {
-        case 'user-not-found':
-        case 'not-linked':
-          return refuseDiscount('not-linked');
-        case 'user-not-active':
-          return refuseDiscount('user-not-active');
-        case 'linked':
-          return isActiveMember(verification, at)
-            ? grantDiscount(deliveryFeeCents, verification, 'fresh')
-            : refuseDiscount('not-member');
-      }
+      return decision;
     },
   };
 }

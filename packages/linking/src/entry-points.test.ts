@@ -27,10 +27,11 @@ const PEER_ENTRY: Record<string, string> = {
   hono: './hono',
   express: './express',
   vitest: './storage/conformance',
+  '@opentelemetry/api': './opentelemetry',
 };
 
 /** Entry points that run beyond Node.js (web standards only): no `node:` module anywhere in their graph. */
-const WEB_STANDARD = ['.', './config', './hono'];
+const WEB_STANDARD = ['.', './config', './hono', './opentelemetry'];
 
 function graphOf(subpath: string): ImportGraph {
   const built = manifest.exports[subpath]?.import;
@@ -54,6 +55,7 @@ describe('the entry points of @cartlink/linking', () => {
         './express',
         './hono',
         './node',
+        './opentelemetry',
         './postgres',
         './sqlite',
         './storage/conformance',
@@ -89,6 +91,7 @@ describe('the entry points of @cartlink/linking', () => {
     expect(graphs['./postgres']?.packages).toContain('pg');
     expect(graphs['./hono']?.packages).toContain('hono');
     expect(graphs['./storage/conformance']?.packages).toContain('vitest');
+    expect(graphs['./opentelemetry']?.packages).toContain('@opentelemetry/api');
   });
 
   it.each(WEB_STANDARD)('%s imports no Node.js built-in', (subpath) => {

@@ -479,6 +479,7 @@ describe('completing a link', () => {
       userId: alex.userId,
       outcome: 'failed',
       detail: 'unexpected-response',
+      durationMs: expect.any(Number),
     });
     expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
   });
@@ -617,6 +618,7 @@ describe('events', () => {
       userId: alex.userId,
       outcome: 'linked',
       detail: null,
+      durationMs: expect.any(Number),
     });
     const text = JSON.stringify(events);
     for (const secret of [code, state, ...f.fake.linkTokensSent]) expect(text).not.toContain(secret);

@@ -90,6 +90,13 @@ export interface LinkingOptions {
    * for logs, metrics and audit trails. Never carries a secret (no state, code, verifier or token).
    */
   onEvent?: (event: LinkingEvent) => void;
+  /**
+   * Runs each {@link Linking.completeLink} inside the caller's scope, for tracing: it must call `run`
+   * once and return (or rethrow) what it gives. `@cartlink/linking/opentelemetry` passes one that opens
+   * the `cartlink.link.complete` span, so that the completion's Connect calls become its children.
+   * @default run => run()
+   */
+  wrapLinkCompletion?: (run: () => Promise<LinkResult>) => Promise<LinkResult>;
 }
 
 /** What {@link LinkingOptions.onEvent} is told. Every event names the user and nothing secret. */
@@ -111,6 +118,8 @@ export type LinkingEvent =
       outcome: LinkOutcome;
       /** Which check or call decided a failure; null on success. */
       detail: LinkFailureDetail | null;
+      /** How long the completion took, in ms: the callback's checks, Connect's calls and the status after. */
+      durationMs: number;
     }
   /**
    * A verification found the user not linked (or without a Connect user) although the retailer's link
@@ -130,6 +139,8 @@ export type LinkingEvent =
       userId: string;
       /** What Connect said. */
       result: MembershipVerification['result'];
+      /** How long Connect took to answer, retries included, in ms. */
+      durationMs: number;
     }
   /** Connect could not be reached for a verification; the stored one (if any) was used. */
   | {
@@ -139,6 +150,8 @@ export type LinkingEvent =
       userId: string;
       /** The `code` of the Connect error, e.g. `timeout`. */
       errorCode: string;
+      /** How long the attempt to ask Connect took before it failed, retries included, in ms. */
+      durationMs: number;
     };
 
 /** The answer to a callback: the outcome for the dialog and the status to show under it. */
@@ -247,8 +260,10 @@ export interface VerificationLookup {
 export type Locale = 'en-US' | 'en-CA' | 'fr-CA';
 
 /** {@link LinkingOptions} with every default filled in, as {@link Linking.options} holds them. */
-export type ResolvedLinkingOptions = Required<Omit<LinkingOptions, 'issuer' | 'onEvent'>> &
-  Pick<LinkingOptions, 'issuer' | 'onEvent'>;
+export type ResolvedLinkingOptions = Required<
+  Omit<LinkingOptions, 'issuer' | 'onEvent' | 'wrapLinkCompletion'>
+> &
+  Pick<LinkingOptions, 'issuer' | 'onEvent' | 'wrapLinkCompletion'>;
 
 /** Purge expired link transactions after this many link starts, so the table stays small without a job. */
 const PURGE_EVERY_N_TRANSACTIONS = 100;
@@ -318,6 +333,8 @@ export function createLinking(options: LinkingOptions): Linking {
     locale: Locale | undefined,
   ): Promise<{ verification: MembershipVerification; unlinkNoticed: boolean }> {
     const verifiedAt = resolved.now();
+    // A monotonic clock for the duration: `now` may be a test's (or the emulator's) movable clock.
+    const started = performance.now();
     let verification: MembershipVerification;
     try {
       const status = await connect.getLinkStatus(userId, locale ? { acceptLanguage: locale } : undefined);
@@ -340,6 +357,7 @@ export function createLinking(options: LinkingOptions): Linking {
       if (result === null) throw error;
       verification = { userId, result, instacartplusMember: false, expiredAt: null, verifiedAt };
     }
+    const durationMs = performance.now() - started;
     // Two statements, no transaction. The retailer's own record follows Instacart's answer: this is how
     // an unlink done through Instacart customer service (there is no webhook) reaches it. Each statement
     // is idempotent and depends on nothing read before it: the upsert saves this answer, and the
@@ -360,7 +378,7 @@ export function createLinking(options: LinkingOptions): Linking {
     } else if (verification.result !== 'user-not-active') {
       unlinked = await storage.linkRecords.markUnlinked(userId);
     }
-    emit({ type: 'membership-verified', userId, result: verification.result });
+    emit({ type: 'membership-verified', userId, result: verification.result, durationMs });
     // Only the call that removed the record reports it, so one unlink is one event.
     if (unlinked) emit({ type: 'unlink-noticed', userId });
     return { verification, unlinkNoticed: unlinked };
@@ -379,11 +397,14 @@ export function createLinking(options: LinkingOptions): Linking {
         return { verification: stored, reachable: true, unlinkNoticed: false };
       }
     }
+    // Connect failed before anything was stored, so this is the time spent asking it.
+    const started = performance.now();
     try {
       return { ...(await fetchVerification(userId, options.locale)), reachable: true };
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
-      emit({ type: 'membership-unverifiable', userId, errorCode: error.code });
+      const durationMs = performance.now() - started;
+      emit({ type: 'membership-unverifiable', userId, errorCode: error.code, durationMs });
       return {
         verification: await storage.verifications.get(userId),
         reachable: false,
@@ -503,6 +524,16 @@ export function createLinking(options: LinkingOptions): Linking {
     callback: AuthorizationCallback,
     options: { locale?: Locale } = {},
   ): Promise<LinkResult> {
+    const run = () => runCompleteLink(subject, callback, options);
+    return resolved.wrapLinkCompletion ? resolved.wrapLinkCompletion(run) : run();
+  }
+
+  async function runCompleteLink(
+    subject: LinkingSubject,
+    callback: AuthorizationCallback,
+    options: { locale?: Locale },
+  ): Promise<LinkResult> {
+    const started = performance.now();
     const finish = async (
       outcome: LinkOutcome,
       detail: LinkFailureDetail | null,
@@ -515,7 +546,12 @@ export function createLinking(options: LinkingOptions): Linking {
       const final = contradicted
         ? { outcome: 'failed' as const, detail: 'unexpected-response' as const }
         : { outcome, detail };
-      emit({ type: 'link-completed', userId: subject.userId, ...final });
+      emit({
+        type: 'link-completed',
+        userId: subject.userId,
+        ...final,
+        durationMs: performance.now() - started,
+      });
       return { ...final, status };
     };
 

@@ -113,6 +113,8 @@ export function registerShopRoutes(app: Hono<AppEnv>, services: StorefrontServic
             userId: user.id,
             deliveryFeeCents: DELIVERY_FEE_CENTS,
             locale: 'en-US',
+            // Prices the page; the order decides again, and only that decision grants the discount.
+            purpose: 'quote',
           });
     const model: CheckoutModel = {
       cart,
