@@ -74,9 +74,9 @@ export const FULL_SIZES: BenchSizes = {
   pgLoadSec: 10,
   pgConnections: 10,
   telemetryRounds: 11,
-  telemetryStatusCalls: 2000,
-  telemetryFreshCalls: 100,
-  telemetryLinkCalls: 20,
+  telemetryStatusCalls: 10_000,
+  telemetryFreshCalls: 300,
+  telemetryLinkCalls: 40,
 };
 
 export const SMOKE_SIZES: BenchSizes = {

@@ -293,14 +293,14 @@ export function goalsOf(r: StepResults, run: RunInfo): Goal[] {
     goals.push(
       goal({
         key: 'telemetry_overhead_ratio',
-        metric: `9 telemetry hooks, no SDK: CPU µs/call vs none (${r.telemetry.telemetry_overhead_path.replace('_', ' ')})`,
+        metric: `9 telemetry hooks, no SDK: µs/call vs none, median of rounds (${r.telemetry.telemetry_overhead_path.replace('_', ' ')}; noise floor ${r.telemetry.noise_floor_ratio})`,
         kind: 'ratio',
         ours: worst.with_hooks_us,
         reference: worst.without_us,
         referenceName: 'no hooks',
         value: r.telemetry.telemetry_overhead_ratio,
         comparison: '<=',
-        target: 1.02,
+        target: 1.05,
       }),
     );
   }
@@ -559,7 +559,7 @@ function informationRows(r: StepResults): TableRow[] {
     for (const [path, result] of Object.entries(telemetry.paths)) {
       rows.push(
         versus(
-          `9 ${path.replace('_', ' ')}, CPU µs/call, telemetry hooks vs none`,
+          `9 ${path.replace('_', ' ')}, µs/call, telemetry hooks vs none (means)`,
           result.with_hooks_us,
           result.without_us,
           1,
