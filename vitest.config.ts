@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { workspaceSourceAliases } from './testing/workspace-packages';
 
 /**
@@ -18,6 +18,8 @@ export default defineConfig({
       'testing/**/*.test.ts',
       'scripts/**/*.test.ts',
     ],
+    // Run on their own after this run, by vitest.nextjs.config.ts: a Next.js build takes both cores.
+    exclude: [...configDefaults.exclude, 'e2e/nextjs/**'],
     // The one budget a test has. Browser steps wait on conditions (Playwright's own default equals
     // this), and so does expect.poll: its default of one second is a fixed budget that a loaded
     // two-core machine exceeds, so a poll waits until just before the test's budget runs out and

@@ -36,6 +36,11 @@ describe('the examples', () => {
     expect(await readExample('hono', file)).toBe(await readExample('express', file));
   });
 
+  // The Next.js example renders its pages with React, so it shares the rest.
+  it.each(['src/shop.js', 'src/config.js'])('nextjs shares %s word for word', async (file) => {
+    expect(await readExample('nextjs', file)).toBe(await readExample('express', file));
+  });
+
   it.each(EXAMPLES.map((example) => [example.name, example] as const))(
     '%s is a private ESM project on the published names, without the other stack',
     async (name, example) => {

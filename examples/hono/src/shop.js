@@ -1,7 +1,7 @@
 /**
  * @module The shop without its web framework: the demo shoppers, the sessions, the Cartlink wiring
- * and checkout. The Express and Hono examples share this file word for word; only their
- * `server.js` differs.
+ * and checkout. The Express, Hono and Next.js examples share this file word for word; what differs
+ * is how each serves it (`server.js`, or the Next.js app's routes).
  *
  * Two stand-ins keep the example short, and a real shop replaces both:
  * - sign-in: pick a demo shopper, no password (use your own authentication);

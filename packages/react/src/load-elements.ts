@@ -1,7 +1,13 @@
 /**
- * @module Loads `@cartlink/elements` in the browser, once: importing it registers both elements. Never
+ * @module Loads the elements in the browser, once: importing them registers both elements. Never
  * imported at module evaluation, so that the package can be imported (and its components rendered) on a
  * server, where there is no `customElements` registry.
+ *
+ * It loads the prebuilt module, `@cartlink/elements/cartlink-elements.js`, not the package's main
+ * entry: `CartlinkStatusServer` paints the card with `@cartlink/elements/ssr`, which renders the
+ * bundle's minified templates, and Lit hydrates a server-rendered shadow root only when the browser
+ * renders the very same template strings ("Hydration value mismatch" otherwise). The prebuilt module
+ * exports the same names as the main entry.
  */
 import type * as Elements from '@cartlink/elements';
 
@@ -11,12 +17,17 @@ export type ElementsModule = typeof Elements;
 let loading: Promise<ElementsModule> | undefined;
 
 /**
- * Imports `@cartlink/elements` (which registers `<cartlink-status>` and `<cartlink-result-dialog>`)
+ * Imports the prebuilt elements (which registers `<cartlink-status>` and `<cartlink-result-dialog>`)
  * on the first call and returns the same promise afterwards; a failed import (a chunk that did not
  * load) is tried again by the next call. Call it from an effect, never during render.
  */
 export function loadElements(): Promise<ElementsModule> {
-  loading ??= import('@cartlink/elements').catch((error: unknown) => {
+  // The prebuilt module's types are the main entry's (its .d.ts re-exports them); the cast is for
+  // this repository, where the main entry's types come from the sources and its classes' private
+  // members make the two nominally different.
+  loading ??= (
+    import('@cartlink/elements/cartlink-elements.js') as Promise<unknown> as Promise<ElementsModule>
+  ).catch((error: unknown) => {
     loading = undefined;
     throw error;
   });

@@ -9,7 +9,7 @@ import { runCommand } from '../../../testing/processes.js';
 import type { Manifest } from './packages.js';
 
 /** What a copy leaves behind: what an install or a run made in the source folder. */
-const NOT_COPIED = new Set(['node_modules', 'package-lock.json', '.data', 'dist']);
+const NOT_COPIED = new Set(['node_modules', 'package-lock.json', '.data', 'dist', '.next']);
 
 /** Copies a folder (without node_modules, lockfile and data) to `target`. */
 export async function copyProject(source: string, target: string): Promise<void> {
