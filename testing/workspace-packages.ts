@@ -33,12 +33,19 @@ export function expectedSourcePaths(): Record<string, string> {
   for (const directory of directories) {
     const manifest = JSON.parse(readFileSync(join(ROOT, directory, 'package.json'), 'utf8')) as {
       name: string;
-      exports: Record<string, string | { types?: string; import?: string }>;
+      exports: Record<string, string | { types?: string; import?: string; default?: string }>;
     };
     for (const [subpath, target] of Object.entries(manifest.exports)) {
+      const name = subpath === '.' ? manifest.name : `${manifest.name}${subpath.slice(1)}`;
+      // A prebuilt bundle (`./dist/x.min.js`, behind `default`) is the package's main entry bundled:
+      // its declarations re-export the main entry's, so its sources are the main entry's too.
+      const bundle = typeof target === 'string' ? undefined : target.default;
+      if (bundle?.startsWith('./dist/') && bundle.endsWith('.min.js')) {
+        expected[name] = `./${directory}/src/index.ts`;
+        continue;
+      }
       const built = typeof target === 'string' ? target : target.import;
       if (built === undefined || !built.startsWith('./dist/') || !built.endsWith('.js')) continue;
-      const name = subpath === '.' ? manifest.name : `${manifest.name}${subpath.slice(1)}`;
       expected[name] = `./${directory}/src/${built.slice('./dist/'.length, -'.js'.length)}.ts`;
     }
   }

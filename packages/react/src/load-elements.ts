@@ -22,12 +22,7 @@ let loading: Promise<ElementsModule> | undefined;
  * load) is tried again by the next call. Call it from an effect, never during render.
  */
 export function loadElements(): Promise<ElementsModule> {
-  // The prebuilt module's types are the main entry's (its .d.ts re-exports them); the cast is for
-  // this repository, where the main entry's types come from the sources and its classes' private
-  // members make the two nominally different.
-  loading ??= (
-    import('@cartlink/elements/cartlink-elements.js') as Promise<unknown> as Promise<ElementsModule>
-  ).catch((error: unknown) => {
+  loading ??= import('@cartlink/elements/cartlink-elements.js').catch((error: unknown) => {
     loading = undefined;
     throw error;
   });
