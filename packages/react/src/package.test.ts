@@ -72,10 +72,11 @@ describe('the published @cartlink/react', () => {
     expect(read('dist/server.js')).not.toContain('use client');
   });
 
-  it('loads @cartlink/elements in the client entry only with import(), never when the module loads', () => {
+  it('loads the prebuilt elements in the client entry only with import(), never when the module loads', () => {
     const imports = bareImports('dist/index.js');
     expect([...imports.static].sort()).toEqual(['react']);
-    expect([...imports.dynamic]).toEqual(['@cartlink/elements']);
+    // The prebuilt module: its minified templates are those the server render painted (see load-elements.ts).
+    expect([...imports.dynamic]).toEqual(['@cartlink/elements/cartlink-elements.js']);
   });
 
   it('imports only React and the elements’ server render in the server entry', () => {
