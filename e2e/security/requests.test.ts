@@ -452,6 +452,7 @@ describe('no GET changes state', () => {
       '/_emulator': ['/_emulator'],
       '/_emulator/': ['/_emulator/'],
       '/_emulator/state': ['/_emulator/state'],
+      '/_emulator/apps': ['/_emulator/apps'],
       '/_emulator/faults': ['/_emulator/faults'],
       '/_emulator/clock': ['/_emulator/clock'],
       '/_emulator/requests': ['/_emulator/requests'],

@@ -4,7 +4,10 @@
  * exactly: `test-kit/admin-client.test.ts`), and the answers are the return types of the routes' view
  * functions, so neither can drift from what the emulator does.
  */
+import type { AppScope, AppStatus } from './domain.js';
 import type { Json } from './openapi.js';
+
+export type { AppScope, AppStatus };
 
 /** `POST /_emulator/apps`: an OAuth application to register, or to replace (same `client_id`). */
 export interface AppInput {
@@ -16,6 +19,43 @@ export interface AppInput {
   name: string;
   /** Absolute http(s) URIs without a fragment, compared by exact string equality; at least one. */
   redirect_uris: string[];
+  /**
+   * The retailer that owns it (1 to 255 characters): every application of one retailer sees the
+   * same Connect users and links. Default: the replaced application's; for a new one its client id
+   * (`corner-market` for `cartlink-demo`).
+   */
+  retailer_id?: string | undefined;
+  /** What it may ask for, at least one. Default: the replaced application's; for a new one both. */
+  scopes?: AppScope[] | undefined;
+}
+
+/**
+ * `POST /_emulator/apps/{client_id}/clone`: what the clone does not take from the original (it
+ * keeps its retailer, scopes and name).
+ */
+export interface AppCloneInput {
+  /** The clone's `client_id` (1 to 255 characters, not taken). Default: a random one. */
+  client_id?: string | undefined;
+  /** The clone's `client_secret`. Default: a random one. */
+  client_secret?: string | undefined;
+  /** Its redirect URIs, at least one. Default: the original's. */
+  redirect_uris?: string[] | undefined;
+}
+
+/** What `POST /_emulator/apps/{client_id}/clone` answers: the clone, its secret included (shown once). */
+export interface ClonedAppView {
+  /** The clone's `client_id`. */
+  client_id: string;
+  /** The clone's `client_secret`. */
+  client_secret: string;
+  /** The original's retailer. */
+  retailer_id: string;
+  /** Always `enabled`. */
+  status: AppStatus;
+  /** Its redirect URIs. */
+  redirect_uris: string[];
+  /** The original's scopes. */
+  scopes: AppScope[];
 }
 
 /**
@@ -136,9 +176,11 @@ export interface InstacartUserView {
   active: boolean;
 }
 
-/** A Connect user (the retailer's user id, per application) as the admin API shows it. */
+/** A Connect user (the retailer's user id, per retailer) as the admin API shows it. */
 export interface ConnectUserView {
-  /** The application it belongs to. */
+  /** The retailer it belongs to: every application of it sees the user. */
+  retailer_id: string;
+  /** The application it was created through. */
   client_id: string;
   /** The retailer's user id. */
   user_id: string;
@@ -168,15 +210,39 @@ export interface SettingsView {
 export interface AppView {
   /** Its `client_id`. */
   client_id: string;
+  /** The retailer that owns it (and the Connect users and links its applications share). */
+  retailer_id: string;
+  /** `enabled` (issues access tokens) or `disabled` (issues none; issued ones work until they expire). */
+  status: AppStatus;
   /** The name the consent page shows. */
   name: string;
   /** Its registered redirect URIs. */
   redirect_uris: string[];
+  /** What it may ask for. */
+  scopes: AppScope[];
+}
+
+/** An application as `GET /_emulator/apps` lists it: with how many of its tokens still work. */
+export interface AppListView extends AppView {
+  /** Its unexpired, unrevoked access tokens; `DELETE apps/{client_id}` is refused while there are any. */
+  live_tokens: number;
+}
+
+/** The 409 of `DELETE /_emulator/apps/{client_id}`: the application still has live tokens. */
+export interface AppHasLiveTokensView {
+  /** Always `app_has_live_tokens`. */
+  error: 'app_has_live_tokens';
+  /** How many of its tokens still work. */
+  live_tokens: number;
+  /** When the last of them expires (ISO 8601): a delete succeeds after it. */
+  last_expires_at: string;
 }
 
 /** A link between a Connect user and an Instacart account. */
 export interface LinkView {
-  /** The application of the Connect user. */
+  /** The retailer of the Connect user: every application of it sees the link. */
+  retailer_id: string;
+  /** The application the link was made through. */
   client_id: string;
   /** The retailer's user id. */
   user_id: string;
@@ -192,8 +258,8 @@ export interface EmulatorStateView {
   apps: AppView[];
   /** The Instacart accounts. */
   instacart_users: InstacartUserView[];
-  /** The Connect users of every application. */
+  /** The Connect users of every retailer. */
   connect_users: ConnectUserView[];
-  /** The links of every application. */
+  /** The links of every retailer. */
   links: LinkView[];
 }

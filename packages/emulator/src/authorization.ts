@@ -87,8 +87,8 @@ export interface AllowedAuthorization {
 
 /**
  * Issues the authorization code the consent page's "Allow" would have issued, after the checks the
- * authorization endpoint makes (an active account, a known application, a registered redirect URI,
- * PKCE as the settings require). For tests: the in-process `authorizeForTest` and the admin API's
+ * authorization endpoint makes (an active account, a known and enabled application that holds
+ * `account_linking`, a registered redirect URI, PKCE as the settings require). For tests: the in-process `authorizeForTest` and the admin API's
  * `POST /_emulator/authorizations`. A refusal names the field, in the admin API's vocabulary.
  */
 export function issueCodeAsIfAllowed(
@@ -99,8 +99,17 @@ export function issueCodeAsIfAllowed(
 ): { ok: true; code: string } | { ok: false; key: string; message: string } {
   const account = state.instacartUsers.get(input.instacartUserId);
   if (!account?.active) return { ok: false, key: 'instacart_user_id', message: 'Invalid user_id' };
-  if (!state.apps.has(input.clientId)) {
-    return { ok: false, key: 'client_id', message: `Unknown client_id ${input.clientId}` };
+  const app = state.apps.get(input.clientId);
+  if (!app) return { ok: false, key: 'client_id', message: `Unknown client_id ${input.clientId}` };
+  if (app.status !== 'enabled') {
+    return { ok: false, key: 'client_id', message: `The application ${input.clientId} is disabled` };
+  }
+  if (!app.scopes.includes('account_linking')) {
+    return {
+      ok: false,
+      key: 'client_id',
+      message: `The application ${input.clientId} may not request account_linking`,
+    };
   }
   if (!isRegisteredRedirectUri(state, input.clientId, input.redirectUri)) {
     return { ok: false, key: 'redirect_uri', message: 'Invalid redirect_uri' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, parseCliOptions, USAGE } from './cli-options-node.js';
+import { APPS_USAGE, CliUsageError, parseAppsCommand, parseCliOptions, USAGE } from './cli-options-node.js';
 
 describe('parseCliOptions', () => {
   it('defaults to the demo on 127.0.0.1:4010, in memory', () => {
@@ -253,5 +253,98 @@ describe('the data and settings flags', () => {
       expect(USAGE).toMatch(new RegExp(`(^|\\s)${flag}[ ,]`, 'm'));
     }
     expect(USAGE).toContain('Instacart Connect emulator listening on <url>');
+  });
+});
+
+describe('parseAppsCommand (cartlink-emulator apps …)', () => {
+  it('reads the command, the client id, the URL and the admin token', () => {
+    expect(parseAppsCommand(['list'], {})).toEqual({
+      action: 'list',
+      clientId: undefined,
+      url: 'http://localhost:4010',
+      adminToken: undefined,
+      clone: {},
+    });
+    expect(
+      parseAppsCommand(['disable', 'cartlink-demo', '--url', 'http://127.0.0.1:4999/'], {
+        EMULATOR_ADMIN_TOKEN: 'from-the-environment',
+      }),
+    ).toEqual({
+      action: 'disable',
+      clientId: 'cartlink-demo',
+      url: 'http://127.0.0.1:4999',
+      adminToken: 'from-the-environment',
+      clone: {},
+    });
+    expect(parseAppsCommand(['delete', 'x', '--admin-token', 'flag-token-0123456789'], {})).toMatchObject({
+      adminToken: 'flag-token-0123456789',
+    });
+  });
+
+  it("takes the clone's client id, secret and redirect URIs for clone only", () => {
+    expect(
+      parseAppsCommand(
+        [
+          'clone',
+          'cartlink-demo',
+          '--client-id',
+          'next',
+          '--client-secret',
+          'next-secret',
+          '--redirect-uri',
+          'http://a.test/cb',
+          '--redirect-uri',
+          'http://b.test/cb',
+        ],
+        {},
+      ),
+    ).toMatchObject({
+      action: 'clone',
+      clientId: 'cartlink-demo',
+      clone: {
+        clientId: 'next',
+        clientSecret: 'next-secret',
+        redirectUris: ['http://a.test/cb', 'http://b.test/cb'],
+      },
+    });
+    expect(() => parseAppsCommand(['disable', 'x', '--client-id', 'y'], {})).toThrow(/belong to apps clone/);
+    expect(() => parseAppsCommand(['clone', 'x', '--redirect-uri', 'ftp://a.test/cb'], {})).toThrow(
+      /redirect_uris\[0\]: redirect URI must be http or https/,
+    );
+  });
+
+  it('refuses a missing or unknown command, a missing or extra client id, a bad URL and unknown flags', () => {
+    for (const argv of [
+      [],
+      ['rotate', 'x'],
+      ['disable'],
+      ['delete', ''],
+      ['list', 'x'],
+      ['enable', 'x', 'y'],
+      ['list', '--url', 'localhost:4010'],
+      ['list', '--url', 'ftp://localhost'],
+      ['list', '--port', '4010'],
+    ]) {
+      expect(() => parseAppsCommand(argv, {}), argv.join(' ')).toThrow(CliUsageError);
+    }
+  });
+
+  it('answers help for --help and documents every command and flag', () => {
+    expect(parseAppsCommand(['--help'], {})).toBe('help');
+    expect(parseAppsCommand(['clone', '--help'], {})).toBe('help');
+    for (const word of ['list', 'clone', 'disable', 'enable', 'delete']) {
+      expect(APPS_USAGE).toMatch(new RegExp(`^  ${word}\\b`, 'm'));
+    }
+    for (const flag of [
+      '--url',
+      '--admin-token',
+      '--client-id',
+      '--client-secret',
+      '--redirect-uri',
+      '--help',
+    ]) {
+      expect(APPS_USAGE).toMatch(new RegExp(`^  ${flag} `, 'm'));
+    }
+    expect(USAGE).toContain('cartlink-emulator apps <list|clone|disable|enable|delete>');
   });
 });

@@ -15,6 +15,7 @@ import {
   scenarioSchema,
 } from './scenario.js';
 import { DEMO_SEED, type SeedName } from './seed.js';
+import { cloneAppBodySchema, describeIssue } from './validation.js';
 
 /** The CLI's validated options. */
 export interface CliOptions {
@@ -49,6 +50,7 @@ export class CliUsageError extends Error {
 
 /** `--help` text. */
 export const USAGE = `Usage: cartlink-emulator [options]      (or: npx @cartlink/emulator [options])
+       cartlink-emulator apps <list|clone|disable|enable|delete> [CLIENT_ID] [--url URL]   (see apps --help)
 
 An emulator of the Instacart Connect API. The first line it prints is
 "Instacart Connect emulator listening on <url> (public URL <url>)"; <url> is where to connect.
@@ -82,6 +84,132 @@ Settings (as PATCH /_emulator/settings):
   --latency-ms N                  delay added to every Connect API call, 0 to 60000 (default 0)
 
   --help                          this text`;
+
+/** The applications commands of a running emulator, as `cartlink-emulator apps …` takes them. */
+export type AppsAction = 'list' | 'clone' | 'disable' | 'enable' | 'delete';
+
+const APPS_ACTIONS: readonly AppsAction[] = ['list', 'clone', 'disable', 'enable', 'delete'];
+
+/** `cartlink-emulator apps …`, validated. */
+export interface AppsCommand {
+  /** What to do. */
+  action: AppsAction;
+  /** The application to act on; `undefined` for `list`. */
+  clientId: string | undefined;
+  /** `--url`: the running emulator's base URL, without a trailing slash. */
+  url: string;
+  /** `--admin-token` or `EMULATOR_ADMIN_TOKEN`, for an emulator that is not on loopback. */
+  adminToken: string | undefined;
+  /** `clone` only: `--client-id`, `--client-secret` and `--redirect-uri` (repeatable) of the clone. */
+  clone: { clientId?: string; clientSecret?: string; redirectUris?: string[] };
+}
+
+/** `cartlink-emulator apps --help` text. */
+export const APPS_USAGE = `Usage: cartlink-emulator apps <command> [CLIENT_ID] [options]
+
+Manages the OAuth applications of a running emulator through its admin API, as Instacart's Developer
+Dashboard does for a credential rotation. Prints the answer as JSON on stdout; a refusal goes to
+stderr with exit code 1, a usage mistake with exit code 2.
+
+Commands:
+  list                      every application: client_id, retailer_id, status, name, redirect_uris,
+                            scopes, live_tokens (never a secret)
+  clone CLIENT_ID           a new application of the same retailer, with the same scopes and redirect
+                            URIs and new credentials; prints its client_secret (shown this once)
+  disable CLIENT_ID         no new tokens (401 invalid_client); issued tokens work until they expire
+  enable CLIENT_ID          issues tokens again
+  delete CLIENT_ID          removes it; refused (409 app_has_live_tokens) while a token it issued lives
+
+Options:
+  --url URL                 the emulator's base URL (default http://localhost:4010)
+  --admin-token T           for an emulator that is not on loopback (or EMULATOR_ADMIN_TOKEN)
+  --client-id ID            clone: the clone's client_id (default: random)
+  --client-secret S         clone: the clone's client_secret (default: random)
+  --redirect-uri URL        clone: a redirect URI of the clone instead of the original's; repeatable
+  --help                    this text`;
+
+/**
+ * Parses `cartlink-emulator apps …` (`argv` after `apps`) and the environment; `'help'` for
+ * `--help`, whatever else is given.
+ *
+ * @throws {@link CliUsageError} naming the first mistake
+ */
+export function parseAppsCommand(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): AppsCommand | 'help' {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        'admin-token': { type: 'string' },
+        'client-id': { type: 'string' },
+        'client-secret': { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new CliUsageError(`apps: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (values.help === true) return 'help';
+  const [action, clientId, ...extra] = positionals;
+  const text = (name: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const rawUrl = (text('url') ?? 'http://localhost:4010').replace(/\/+$/, '');
+  const adminToken = text('admin-token') ?? env.EMULATOR_ADMIN_TOKEN;
+  if (action === undefined || !APPS_ACTIONS.includes(action as AppsAction)) {
+    throw new CliUsageError(
+      `apps needs a command: ${APPS_ACTIONS.join(', ')}${action === undefined ? '' : `, got "${action}"`}`,
+    );
+  }
+  const known = action as AppsAction;
+  if (extra.length > 0) throw new CliUsageError(`apps ${known}: unexpected argument "${extra[0]}"`);
+  if (known === 'list' && clientId !== undefined) {
+    throw new CliUsageError(`apps list takes no client id, got "${clientId}"`);
+  }
+  if (known !== 'list' && (clientId === undefined || clientId === '')) {
+    throw new CliUsageError(`apps ${known} needs the application's client id`);
+  }
+  if (!URL.canParse(rawUrl) || !['http:', 'https:'].includes(new URL(rawUrl).protocol)) {
+    throw new CliUsageError(`--url must be an absolute http(s) URL, got "${rawUrl}"`);
+  }
+  const newClientId = text('client-id');
+  const newSecret = text('client-secret');
+  const redirectUris = Array.isArray(values['redirect-uri']) ? values['redirect-uri'] : [];
+  if (
+    known !== 'clone' &&
+    (newClientId !== undefined || newSecret !== undefined || redirectUris.length > 0)
+  ) {
+    throw new CliUsageError(
+      `--client-id, --client-secret and --redirect-uri belong to apps clone, not apps ${known}`,
+    );
+  }
+  const clone = cloneAppBodySchema.safeParse({
+    ...(newClientId === undefined ? {} : { client_id: newClientId }),
+    ...(newSecret === undefined ? {} : { client_secret: newSecret }),
+    ...(redirectUris.length > 0 ? { redirect_uris: redirectUris } : {}),
+  });
+  if (!clone.success) throw new CliUsageError(`apps clone: ${describeIssue(clone.error)}`);
+  return {
+    action: known,
+    clientId,
+    url: rawUrl,
+    adminToken: adminToken === '' ? undefined : adminToken,
+    clone: {
+      ...(clone.data.client_id === undefined ? {} : { clientId: clone.data.client_id }),
+      ...(clone.data.client_secret === undefined ? {} : { clientSecret: clone.data.client_secret }),
+      ...(clone.data.redirect_uris === undefined ? {} : { redirectUris: clone.data.redirect_uris }),
+    },
+  };
+}
 
 function integer(name: string, value: string | undefined, fallback: number, max: number, min = 0): number {
   if (value === undefined) return fallback;

@@ -109,7 +109,14 @@ async function runToExit(args: string[], bin = BIN) {
 const json = (url: string, init?: RequestInit) => fetch(url, init).then((response) => response.json());
 
 interface State {
-  apps: { client_id: string; name: string; redirect_uris: string[] }[];
+  apps: {
+    client_id: string;
+    retailer_id: string;
+    status: string;
+    name: string;
+    redirect_uris: string[];
+    scopes: string[];
+  }[];
   instacart_users: { email: string; instacartplus_member: boolean; expired_at: string | null }[];
 }
 
@@ -151,16 +158,22 @@ describe('npx @cartlink/emulator (bin/cartlink-emulator.js on dist/)', () => {
       expect(state.apps).toEqual([
         {
           client_id: DEMO_SEED.app.clientId,
+          retailer_id: DEMO_SEED.app.retailerId,
+          status: 'enabled',
           name: DEMO_SEED.app.name,
           redirect_uris: [DEMO_SEED.app.redirectUri, 'http://localhost:5173/account/profile'],
+          scopes: ['connect:fulfillment', 'account_linking'],
         },
         {
           client_id: 'acme',
+          retailer_id: 'acme',
+          status: 'enabled',
           name: 'Acme Foods',
           redirect_uris: [
             'http://localhost:5173/account/instacart',
             'http://localhost:5174/account/instacart',
           ],
+          scopes: ['connect:fulfillment', 'account_linking'],
         },
       ]);
       const users = new Map(state.instacart_users.map((user) => [user.email, user]));
@@ -350,6 +363,92 @@ describe('npx @cartlink/emulator (bin/cartlink-emulator.js on dist/)', () => {
       DEMO_SEED.app.clientId,
     );
     expect(await cli.stop()).toBe(0);
+  });
+
+  it('apps: lists, clones, disables, enables and deletes the applications of a running emulator', async () => {
+    const cli = await start([]);
+    const apps = (...args: string[]) => runToExit(['apps', ...args, '--url', cli.url]);
+    const parsed = (result: { code: number | null; stdout: string; stderr: string }) => {
+      expect(result, result.stderr).toMatchObject({ code: 0, stderr: '' });
+      return JSON.parse(result.stdout) as Record<string, unknown> & Array<Record<string, unknown>>;
+    };
+
+    expect(parsed(await apps('list'))).toEqual([
+      {
+        client_id: DEMO_SEED.app.clientId,
+        retailer_id: DEMO_SEED.app.retailerId,
+        status: 'enabled',
+        name: DEMO_SEED.app.name,
+        redirect_uris: [DEMO_SEED.app.redirectUri],
+        scopes: ['connect:fulfillment', 'account_linking'],
+        live_tokens: 0,
+      },
+    ]);
+    const clone = parsed(
+      await apps(
+        'clone',
+        DEMO_SEED.app.clientId,
+        '--client-id',
+        'next',
+        '--client-secret',
+        'next-secret-0123',
+      ),
+    );
+    expect(clone).toEqual({
+      client_id: 'next',
+      client_secret: 'next-secret-0123',
+      retailer_id: DEMO_SEED.app.retailerId,
+      status: 'enabled',
+      redirect_uris: [DEMO_SEED.app.redirectUri],
+      scopes: ['connect:fulfillment', 'account_linking'],
+    });
+    const token = await fetch(`${cli.url}/v2/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: 'next',
+        client_secret: 'next-secret-0123',
+        scope: 'connect:fulfillment',
+      }),
+    });
+    expect(token.status).toBe(200);
+
+    expect(parsed(await apps('disable', 'next'))).toMatchObject({
+      client_id: 'next',
+      status: 'disabled',
+      live_tokens: 1,
+    });
+    const refused = await apps('delete', 'next');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      /^cartlink-emulator apps delete: DELETE \/_emulator\/apps\/next answered 409: .*"error":"app_has_live_tokens","live_tokens":1/,
+    );
+    expect(parsed(await apps('enable', 'next'))).toMatchObject({ status: 'enabled' });
+    expect(parsed(await apps('delete', DEMO_SEED.app.clientId))).toEqual({
+      client_id: DEMO_SEED.app.clientId,
+      deleted: true,
+    });
+    expect(parsed(await apps('list')).map((app) => [app.client_id, app.status])).toEqual([
+      ['next', 'enabled'],
+    ]);
+
+    expect((await apps('delete', 'nobody')).code).toBe(1);
+    const usage = await runToExit(['apps', 'rotate', 'next']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(
+      /^cartlink-emulator: apps needs a command: list, clone, disable, enable, delete, got "rotate"/,
+    );
+    expect(await cli.stop()).toBe(0);
+  });
+
+  it('apps: says when no emulator answers', async () => {
+    const result = await runToExit(['apps', 'list', '--url', 'http://127.0.0.1:1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^cartlink-emulator apps list: cannot reach the emulator at http:\/\/127\.0\.0\.1:1: /,
+    );
   });
 
   it('says how to build when dist/ is missing', async () => {

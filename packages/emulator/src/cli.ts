@@ -6,9 +6,13 @@
  *
  * The first line printed is the machine-readable one, and stays as it is:
  * `Instacart Connect emulator listening on <url> (public URL <public url>)`.
+ *
+ * `cartlink-emulator apps <list|clone|disable|enable|delete> [client_id] --url <url>` does not start
+ * an emulator: it manages the applications of a running one through its admin API and prints JSON.
  */
 
-import { CliUsageError, parseCliOptions, USAGE } from './cli-options-node.js';
+import { runAppsCommand } from './cli-apps.js';
+import { APPS_USAGE, CliUsageError, parseAppsCommand, parseCliOptions, USAGE } from './cli-options-node.js';
 import { formatConnectTime } from './clock.js';
 import { EmulatorConfigError } from './errors.js';
 import { StateFileError } from './persistence.js';
@@ -73,8 +77,23 @@ function demoSeedLines(scenario: EmulatorScenario): string[] {
   return lines;
 }
 
+/** `cartlink-emulator apps …`: one admin call, its answer on stdout, then exit. */
+async function apps(argv: string[]): Promise<void> {
+  const command = parseAppsCommand(argv, process.env);
+  if (command === 'help') {
+    console.log(APPS_USAGE);
+    return;
+  }
+  process.exitCode = await runAppsCommand(command, {
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+  });
+}
+
 async function main(): Promise<void> {
-  const options = parseCliOptions(process.argv.slice(2), process.env);
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'apps') return apps(argv.slice(1));
+  const options = parseCliOptions(argv, process.env);
   if (options.help) {
     console.log(USAGE);
     return;

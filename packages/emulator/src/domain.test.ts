@@ -67,18 +67,93 @@ describe('Instacart accounts', () => {
 });
 
 describe('links', () => {
-  it('allow one user per Instacart account and application, move a relinked user, and repeat idempotently', () => {
+  it('allow one user per Instacart account and retailer, move a relinked user, and repeat idempotently', () => {
     const state = new EmulatorState();
-    expect(state.linkAccounts('app', 'u1', 1, NOW)).toBe('linked');
-    expect(state.linkAccounts('app', 'u1', 1, NOW)).toBe('linked');
-    expect(state.linkAccounts('app', 'u2', 1, NOW)).toBe('conflict');
-    expect(state.linkAccounts('other-app', 'u2', 1, NOW)).toBe('linked');
-    expect(state.linkAccounts('app', 'u1', 2, NOW)).toBe('linked');
-    expect(state.getLink('app', 'u1')?.instacartUserId).toBe(2);
-    // Account 1 is free again in "app" once u1 moved away.
-    expect(state.linkAccounts('app', 'u2', 1, NOW)).toBe('linked');
-    expect(state.unlink('app', 'u2')).toBe(true);
-    expect(state.unlink('app', 'u2')).toBe(false);
+    expect(state.linkAccounts('shop', 'app', 'u1', 1, NOW)).toBe('linked');
+    expect(state.linkAccounts('shop', 'app', 'u1', 1, NOW)).toBe('linked');
+    expect(state.linkAccounts('shop', 'app', 'u2', 1, NOW)).toBe('conflict');
+    // Another application of the same retailer is the same isolation context.
+    expect(state.linkAccounts('shop', 'app-clone', 'u2', 1, NOW)).toBe('conflict');
+    expect(state.linkAccounts('other-shop', 'other-app', 'u2', 1, NOW)).toBe('linked');
+    expect(state.linkAccounts('shop', 'app', 'u1', 2, NOW)).toBe('linked');
+    expect(state.getLink('shop', 'u1')?.instacartUserId).toBe(2);
+    // Account 1 is free again at "shop" once u1 moved away.
+    expect(state.linkAccounts('shop', 'app', 'u2', 1, NOW)).toBe('linked');
+    expect(state.unlink('shop', 'u2')).toBe(true);
+    expect(state.unlink('shop', 'u2')).toBe(false);
+  });
+});
+
+describe('applications', () => {
+  const app = { clientId: 'app', clientSecret: 's', name: 'App', redirectUris: ['http://r/cb'] };
+
+  it('keep their retailer, status and scopes when replaced without them', () => {
+    const state = new EmulatorState();
+    expect(state.upsertApp({ ...app, retailerId: 'shop', scopes: ['connect:fulfillment'] }).outcome).toBe(
+      'created',
+    );
+    state.setAppStatus('app', 'disabled');
+    const { outcome, app: replaced } = state.upsertApp({ ...app, name: 'Renamed' });
+    expect(outcome).toBe('updated');
+    expect(replaced).toMatchObject({
+      retailerId: 'shop',
+      status: 'disabled',
+      scopes: ['connect:fulfillment'],
+      name: 'Renamed',
+    });
+    expect(state.upsertApp({ ...app, clientId: 'fresh' }).app).toMatchObject({
+      retailerId: 'fresh',
+      status: 'enabled',
+      scopes: ['connect:fulfillment', 'account_linking'],
+    });
+  });
+
+  it('clone with new random credentials, or the ones given, and refuse a taken client id', () => {
+    const state = new EmulatorState();
+    state.upsertApp({ ...app, retailerId: 'shop', scopes: ['account_linking'] });
+    state.setAppStatus('app', 'disabled');
+    const first = state.cloneApp('app');
+    const second = state.cloneApp('app');
+    if (!first.ok || !second.ok) throw new Error('clone refused');
+    expect(first.app.clientId).not.toBe(second.app.clientId);
+    expect(first.app.clientSecret).not.toBe(second.app.clientSecret);
+    expect(first.app.clientSecret).not.toBe('s');
+    expect(first.app).toMatchObject({
+      retailerId: 'shop',
+      status: 'enabled',
+      scopes: ['account_linking'],
+      redirectUris: ['http://r/cb'],
+    });
+    expect(state.cloneApp('app', { clientId: first.app.clientId })).toEqual({
+      ok: false,
+      reason: 'client_id_taken',
+    });
+    expect(state.cloneApp('nobody')).toEqual({ ok: false, reason: 'not_found' });
+  });
+
+  it('are deleted only once their last unrevoked token has expired', () => {
+    const state = new EmulatorState();
+    state.upsertApp(app);
+    const early = state.issueToken({ kind: 'fulfillment', clientId: 'app', instacartUserId: null }, NOW);
+    const late = state.issueToken(
+      { kind: 'fulfillment', clientId: 'app', instacartUserId: null },
+      NOW + 1000,
+    );
+    const revoked = state.issueToken(
+      { kind: 'fulfillment', clientId: 'app', instacartUserId: null },
+      NOW + 5000,
+    );
+    state.revokeToken(revoked.token, NOW + 5000);
+    expect(state.deleteApp('app', NOW + 5000)).toEqual({
+      ok: false,
+      reason: 'live_tokens',
+      liveTokens: { count: 2, lastExpiresAt: late.expiresAt },
+    });
+    expect(state.liveTokens('app', early.expiresAt)).toEqual({ count: 1, lastExpiresAt: late.expiresAt });
+    expect(state.deleteApp('app', late.expiresAt)).toEqual({ ok: true });
+    expect(state.apps.has('app')).toBe(false);
+    expect(state.tokens.size).toBe(0);
+    expect(state.deleteApp('app', late.expiresAt)).toEqual({ ok: false, reason: 'not_found' });
   });
 });
 
@@ -172,10 +247,11 @@ describe('snapshots', () => {
     account(state, 'a@x', true);
     state.createConnectUser(
       'app',
+      'app',
       { userId: 'u', firstName: 'U', lastName: null, phoneNumber: null, locale: null },
       NOW,
     );
-    state.linkAccounts('app', 'u', 1, NOW);
+    state.linkAccounts('app', 'app', 'u', 1, NOW);
     state.issueToken({ kind: 'fulfillment', clientId: 'app', instacartUserId: null }, NOW);
     const copy = new EmulatorState();
     copy.load(JSON.parse(JSON.stringify(state.toData())));

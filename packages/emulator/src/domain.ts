@@ -1,12 +1,14 @@
 /**
- * The emulator's domain model: OAuth applications, Instacart accounts, Connect users (one set per
- * application), links, authorization codes and access tokens, with the rules Instacart applies to
+ * The emulator's domain model: OAuth applications (each owned by a retailer, with a lifecycle),
+ * Instacart accounts, Connect users and links (one set per retailer, shared by all its
+ * applications), authorization codes and access tokens, with the rules Instacart applies to
  * them. Routes translate HTTP into calls on {@link EmulatorState}; every rule lives here so the
  * admin API, the test helpers and the Connect routes cannot disagree.
  *
  * Times are epoch milliseconds on the emulator clock, passed in by the caller.
  */
 import { createRandomToken, timingSafeEqualString } from './random.js';
+import { defaultRetailerId } from './seed.js';
 
 /** Authorization codes live ten minutes at most (docs/connect-api.md §1, RFC 6749 §4.1.2). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -15,15 +17,75 @@ export const TOKEN_LIFETIME_SECONDS = 86_400;
 /** A member created without an end date gets a subscription that ends a year later. */
 export const DEFAULT_SUBSCRIPTION_MS = 365 * 24 * 60 * 60 * 1000;
 
-/** A Connect OAuth application (a retailer). */
+/** The scopes an application may hold: the fulfillment token's and the authorization request's. */
+export type AppScope = 'connect:fulfillment' | 'account_linking';
+
+/** Every scope: what an application registered without `scopes` holds. */
+export const ALL_APP_SCOPES = [
+  'connect:fulfillment',
+  'account_linking',
+] as const satisfies readonly AppScope[];
+
+/**
+ * An application's status on the Developer Dashboard ("OAuth Applications", docs.instacart.com/connect):
+ * an enabled one issues access tokens; a disabled one issues none, while the tokens it issued stay
+ * valid until they expire. Deleting removes the application.
+ */
+export type AppStatus = 'enabled' | 'disabled';
+
+/** A Connect OAuth application, one of its retailer's. */
 export interface OAuthApp {
   clientId: string;
   clientSecret: string;
+  /**
+   * The retailer that owns it. Connect users and links belong to the retailer, so every
+   * application of one retailer (a clone and its original) sees the same ones.
+   */
+  retailerId: string;
+  status: AppStatus;
+  /** What it may ask for: `connect:fulfillment` (client-credentials grant), `account_linking`. */
+  scopes: AppScope[];
   /** Shown on the consent page: "<name> can read your name, email, …". */
   name: string;
   /** Compared with `redirect_uri` by exact string equality. */
   redirectUris: string[];
 }
+
+/**
+ * An application to register or replace: retailer, status and scopes are optional, and when left
+ * out a replaced application keeps its own, a new one gets `defaultRetailerId` (seed.ts), `enabled`
+ * and {@link ALL_APP_SCOPES}.
+ */
+export type AppDefinition = Omit<OAuthApp, 'retailerId' | 'status' | 'scopes'> &
+  Partial<Pick<OAuthApp, 'retailerId' | 'status' | 'scopes'>>;
+
+/** Unexpired, unrevoked tokens an application issued: how many, and when the last one expires. */
+export interface LiveTokens {
+  count: number;
+  /** Epoch ms; `null` when there are none. */
+  lastExpiresAt: number | null;
+}
+
+/** What a clone may change; the rest (retailer, scopes, name) is the original's. */
+export interface CloneOptions {
+  /** @default a random one */
+  clientId?: string;
+  /** @default a random one */
+  clientSecret?: string;
+  /** @default the original's */
+  redirectUris?: string[];
+}
+
+/** Outcome of {@link EmulatorState.cloneApp}. */
+export type CloneResult =
+  | { ok: true; app: OAuthApp }
+  | { ok: false; reason: 'not_found' | 'client_id_taken' };
+
+/** Outcome of {@link EmulatorState.deleteApp}. */
+export type DeleteAppResult =
+  | { ok: true }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'live_tokens'; liveTokens: LiveTokens };
 
 /** An Instacart customer account. */
 export interface InstacartUser {
@@ -41,8 +103,10 @@ export interface InstacartUser {
   createdAt: number;
 }
 
-/** A retailer's customer as Connect knows it, scoped to one application. */
+/** A retailer's customer as Connect knows it, scoped to the retailer. */
 export interface ConnectUser {
+  retailerId: string;
+  /** The application it was created through (any application of the retailer sees it). */
   clientId: string;
   userId: string;
   firstName: string;
@@ -55,6 +119,8 @@ export interface ConnectUser {
 
 /** A Connect user linked to an Instacart account. */
 export interface Link {
+  retailerId: string;
+  /** The application the link was made through (any application of the retailer sees it). */
   clientId: string;
   userId: string;
   instacartUserId: number;
@@ -148,8 +214,8 @@ export type VerifierEvidence = { kind: 'absent' } | { kind: 'malformed' } | { ki
 /** Outcome of linking a Connect user to an Instacart account. */
 export type LinkResult = 'linked' | 'conflict';
 
-function userKey(clientId: string, userId: string): string {
-  return `${clientId}\u0000${userId}`;
+function userKey(retailerId: string, userId: string): string {
+  return `${retailerId}\u0000${userId}`;
 }
 
 /** Whether an Instacart account counts as an Instacart+ member at `nowMs`. */
@@ -191,19 +257,99 @@ export class EmulatorState {
     this.onChange();
   }
 
-  /** Registers an application, or replaces the one with the same client id. */
-  upsertApp(app: OAuthApp): 'created' | 'updated' {
-    const existed = this.apps.has(app.clientId);
-    this.apps.set(app.clientId, { ...app, redirectUris: [...app.redirectUris] });
+  /**
+   * Registers an application, or replaces the one with the same client id; what `app` leaves out
+   * of retailer, status and scopes the replaced application keeps (see {@link AppDefinition}).
+   */
+  upsertApp(app: AppDefinition): { outcome: 'created' | 'updated'; app: OAuthApp } {
+    const existing = this.apps.get(app.clientId);
+    const stored: OAuthApp = {
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      retailerId: app.retailerId ?? existing?.retailerId ?? defaultRetailerId(app.clientId),
+      status: app.status ?? existing?.status ?? 'enabled',
+      scopes: [...(app.scopes ?? existing?.scopes ?? ALL_APP_SCOPES)],
+      name: app.name,
+      redirectUris: [...app.redirectUris],
+    };
+    this.apps.set(app.clientId, stored);
     this.onChange();
-    return existed ? 'updated' : 'created';
+    return { outcome: existing ? 'updated' : 'created', app: stored };
   }
 
-  /** The application when `clientSecret` is its secret; compared in constant time. */
+  /**
+   * The application when `clientSecret` is its secret; compared in constant time. A disabled
+   * application authenticates too (it may still revoke its tokens); whether it may issue tokens is
+   * the token endpoint's question.
+   */
   authenticateClient(clientId: string, clientSecret: string): OAuthApp | undefined {
     const app = this.apps.get(clientId);
     if (!app) return undefined;
     return timingSafeEqualString(app.clientSecret, clientSecret) ? app : undefined;
+  }
+
+  /** The retailer of an application; `undefined` when there is no such application. */
+  retailerOf(clientId: string): string | undefined {
+    return this.apps.get(clientId)?.retailerId;
+  }
+
+  /**
+   * Clones an application as the Developer Dashboard does: same retailer, scopes and name, new
+   * credentials (random unless given), the same redirect URIs unless given; always enabled.
+   */
+  cloneApp(clientId: string, options: CloneOptions = {}): CloneResult {
+    const original = this.apps.get(clientId);
+    if (!original) return { ok: false, reason: 'not_found' };
+    const newClientId = options.clientId ?? createRandomToken(18);
+    if (this.apps.has(newClientId)) return { ok: false, reason: 'client_id_taken' };
+    const { app } = this.upsertApp({
+      clientId: newClientId,
+      clientSecret: options.clientSecret ?? createRandomToken(32),
+      retailerId: original.retailerId,
+      status: 'enabled',
+      scopes: original.scopes,
+      name: original.name,
+      redirectUris: options.redirectUris ?? original.redirectUris,
+    });
+    return { ok: true, app };
+  }
+
+  /** Enables or disables an application (idempotent); `undefined` when it does not exist. */
+  setAppStatus(clientId: string, status: AppStatus): OAuthApp | undefined {
+    const app = this.apps.get(clientId);
+    if (!app) return undefined;
+    if (app.status !== status) {
+      app.status = status;
+      this.onChange();
+    }
+    return app;
+  }
+
+  /** The tokens of `clientId` that still work at `nowMs` (revoked and expired ones do not count). */
+  liveTokens(clientId: string, nowMs: number): LiveTokens {
+    let count = 0;
+    let lastExpiresAt: number | null = null;
+    for (const token of this.tokens.values()) {
+      if (token.clientId !== clientId || token.revokedAt !== null || token.expiresAt <= nowMs) continue;
+      count++;
+      if (lastExpiresAt === null || token.expiresAt > lastExpiresAt) lastExpiresAt = token.expiresAt;
+    }
+    return { count, lastExpiresAt };
+  }
+
+  /**
+   * Deletes an application, refused while a token it issued is still live (the Dashboard's "Delete
+   * Failed"). Its codes and dead tokens go with it; the retailer's Connect users and links stay.
+   */
+  deleteApp(clientId: string, nowMs: number): DeleteAppResult {
+    if (!this.apps.has(clientId)) return { ok: false, reason: 'not_found' };
+    const live = this.liveTokens(clientId, nowMs);
+    if (live.count > 0) return { ok: false, reason: 'live_tokens', liveTokens: live };
+    this.apps.delete(clientId);
+    for (const [key, code] of this.codes) if (code.clientId === clientId) this.codes.delete(key);
+    for (const [key, token] of this.tokens) if (token.clientId === clientId) this.tokens.delete(key);
+    this.onChange();
+    return { ok: true };
   }
 
   /** Creates an Instacart account; members without an end date get one a year from now. */
@@ -281,13 +427,17 @@ export class EmulatorState {
     return user;
   }
 
-  /** The Connect user `userId` of application `clientId`. */
-  getConnectUser(clientId: string, userId: string): ConnectUser | undefined {
-    return this.connectUsers.get(userKey(clientId, userId));
+  /** The Connect user `userId` of retailer `retailerId`. */
+  getConnectUser(retailerId: string, userId: string): ConnectUser | undefined {
+    return this.connectUsers.get(userKey(retailerId, userId));
   }
 
-  /** Creates a Connect user; `undefined` when the user id is taken in this application. */
+  /**
+   * Creates a Connect user of the retailer, through its application `clientId`; `undefined` when
+   * the user id is taken at this retailer (through whichever of its applications).
+   */
   createConnectUser(
+    retailerId: string,
     clientId: string,
     input: {
       userId: string;
@@ -298,55 +448,66 @@ export class EmulatorState {
     },
     nowMs: number,
   ): ConnectUser | undefined {
-    const key = userKey(clientId, input.userId);
+    const key = userKey(retailerId, input.userId);
     if (this.connectUsers.has(key)) return undefined;
-    const user: ConnectUser = { clientId, ...input, active: true, createdAt: nowMs };
+    const user: ConnectUser = { retailerId, clientId, ...input, active: true, createdAt: nowMs };
     this.connectUsers.set(key, user);
     this.onChange();
     return user;
   }
 
   /** Activates or deactivates a Connect user. */
-  setConnectUserActive(clientId: string, userId: string, active: boolean): ConnectUser | undefined {
-    const user = this.getConnectUser(clientId, userId);
+  setConnectUserActive(retailerId: string, userId: string, active: boolean): ConnectUser | undefined {
+    const user = this.getConnectUser(retailerId, userId);
     if (!user) return undefined;
     user.active = active;
     this.onChange();
     return user;
   }
 
-  /** Connect users with this user id in any application (the admin API may omit the client id). */
+  /** Connect users with this user id at any retailer (the admin API may leave the retailer out). */
   findConnectUsersById(userId: string): ConnectUser[] {
     return [...this.connectUsers.values()].filter((user) => user.userId === userId);
   }
 
   /** The link of a Connect user, if any. */
-  getLink(clientId: string, userId: string): Link | undefined {
-    return this.links.get(userKey(clientId, userId));
+  getLink(retailerId: string, userId: string): Link | undefined {
+    return this.links.get(userKey(retailerId, userId));
   }
 
   /**
-   * Links a Connect user to an Instacart account. One Instacart account may be linked to at most
-   * one user per application ("isolation context"); linking the same pair again succeeds, and a
-   * user linked to another Instacart account is moved to this one.
+   * Links a Connect user of a retailer to an Instacart account, through the retailer's application
+   * `clientId`. One Instacart account may be linked to at most one user per retailer ("isolation
+   * context"); linking the same pair again succeeds, and a user linked to another Instacart account
+   * is moved to this one.
    */
-  linkAccounts(clientId: string, userId: string, instacartUserId: number, nowMs: number): LinkResult {
+  linkAccounts(
+    retailerId: string,
+    clientId: string,
+    userId: string,
+    instacartUserId: number,
+    nowMs: number,
+  ): LinkResult {
     for (const link of this.links.values()) {
-      if (link.clientId === clientId && link.instacartUserId === instacartUserId && link.userId !== userId) {
+      if (
+        link.retailerId === retailerId &&
+        link.instacartUserId === instacartUserId &&
+        link.userId !== userId
+      ) {
         return 'conflict';
       }
     }
-    const key = userKey(clientId, userId);
+    const key = userKey(retailerId, userId);
     const existing = this.links.get(key);
     if (existing?.instacartUserId === instacartUserId) return 'linked';
-    this.links.set(key, { clientId, userId, instacartUserId, linkedAt: nowMs });
+    this.links.set(key, { retailerId, clientId, userId, instacartUserId, linkedAt: nowMs });
     this.onChange();
     return 'linked';
   }
 
   /** Removes a link (customer-service unlink); `false` when there was none. */
-  unlink(clientId: string, userId: string): boolean {
-    const removed = this.links.delete(userKey(clientId, userId));
+  unlink(retailerId: string, userId: string): boolean {
+    const removed = this.links.delete(userKey(retailerId, userId));
     if (removed) this.onChange();
     return removed;
   }
@@ -478,8 +639,8 @@ export class EmulatorState {
     for (const app of data.apps) this.apps.set(app.clientId, structuredClone(app));
     for (const user of data.instacartUsers) this.instacartUsers.set(user.id, structuredClone(user));
     for (const user of data.connectUsers)
-      this.connectUsers.set(userKey(user.clientId, user.userId), { ...user });
-    for (const link of data.links) this.links.set(userKey(link.clientId, link.userId), { ...link });
+      this.connectUsers.set(userKey(user.retailerId, user.userId), { ...user });
+    for (const link of data.links) this.links.set(userKey(link.retailerId, link.userId), { ...link });
     for (const code of data.codes) this.codes.set(code.code, structuredClone(code));
     for (const token of data.tokens) this.tokens.set(token.token, { ...token });
     this.nextInstacartUserId = data.nextInstacartUserId;

@@ -8,7 +8,7 @@ import { createApp } from './app.js';
 import { checkRedirectUriForRegistration, issueCodeAsIfAllowed } from './authorization.js';
 import { createClock } from './clock.js';
 import type { AppEnv, EmulatorContext } from './context.js';
-import { EmulatorState, type Settings } from './domain.js';
+import { type AppScope, EmulatorState, type Settings } from './domain.js';
 import { EmulatorConfigError, EmulatorInputError } from './errors.js';
 import { ConnectionDroppedError, FaultSet, type FaultSpec, parseFaultInput, toFaultInput } from './faults.js';
 import { normalizePublicHost, PublicHostError } from './host-guard.js';
@@ -111,6 +111,20 @@ export interface AppRegistration {
   name: string;
   /** Absolute http(s) URIs without a fragment, compared by exact string equality. */
   redirectUris: string[];
+  /**
+   * The retailer that owns it: every application of one retailer sees the same Connect users and
+   * links.
+   *
+   * @default the replaced application's; for a new one its client id (a retailer of its own), or
+   *   `corner-market` for `cartlink-demo`
+   */
+  retailerId?: string;
+  /**
+   * What it may ask for.
+   *
+   * @default the replaced application's; for a new one both `connect:fulfillment` and `account_linking`
+   */
+  scopes?: AppScope[];
 }
 
 /** An Instacart account to create. */
@@ -162,7 +176,9 @@ export interface TestAuthorization {
 
 /** A link as {@link Emulator.getLinks} reports it. */
 export interface LinkInfo {
-  /** The application (isolation context) of the Connect user. */
+  /** The retailer (isolation context) of the Connect user: every application of it sees the link. */
+  retailerId: string;
+  /** The application the link was made through. */
   clientId: string;
   /** The retailer's user id of the Connect user. */
   userId: string;
@@ -197,7 +213,7 @@ export interface Emulator {
   };
   /** Changes an Instacart account's membership or activity. */
   updateInstacartUser(id: number, patch: InstacartUserPatch): void;
-  /** Activates or deactivates a Connect user. */
+  /** Activates or deactivates a Connect user of the retailer of application `clientId`. */
   setConnectUserActive(clientId: string, userId: string, active: boolean): void;
   /** An authorization code for an account, as if it had pressed Allow (same as the sandbox call). */
   authorizeForTest(input: TestAuthorization): string;
@@ -211,7 +227,10 @@ export interface Emulator {
   addFault(spec: FaultSpec): string;
   /** Removes every fault. */
   clearFaults(): void;
-  /** Customer-service unlink; `false` when the user was not linked. */
+  /**
+   * Customer-service unlink of a Connect user of the retailer of application `clientId`; `false`
+   * when the user was not linked (or there is no such application).
+   */
   unlink(clientId: string, userId: string): boolean;
   /** All links. */
   getLinks(): LinkInfo[];
@@ -287,7 +306,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let saveScheduled = false;
   let loading = false;
   const snapshot = (): PersistedState => ({
-    version: 1,
+    version: 2,
     state: state.toData(),
     clockOffsetMs: clock.offsetMs,
     settings: { ...settings },
@@ -374,7 +393,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         const problem = checkRedirectUriForRegistration(uri);
         if (problem) throw new EmulatorInputError(problem);
       }
-      state.upsertApp({ ...input });
+      if (input.retailerId === '') throw new EmulatorInputError('retailerId must not be empty');
+      if (input.scopes?.length === 0) throw new EmulatorInputError('scopes must name at least one scope');
+      state.upsertApp({
+        clientId: input.clientId,
+        clientSecret: input.clientSecret,
+        name: input.name,
+        redirectUris: input.redirectUris,
+        ...(input.retailerId === undefined ? {} : { retailerId: input.retailerId }),
+        ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
+      });
     },
     createInstacartUser(input) {
       const user = state.createInstacartUser(
@@ -404,7 +432,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (!user) throw new EmulatorInputError(`No Instacart user ${id}`);
     },
     setConnectUserActive(clientId, userId, active) {
-      if (!state.setConnectUserActive(clientId, userId, active)) {
+      const retailerId = state.retailerOf(clientId);
+      if (retailerId === undefined || !state.setConnectUserActive(retailerId, userId, active)) {
         throw new EmulatorInputError(`No Connect user ${userId} in ${clientId}`);
       }
     },
@@ -436,9 +465,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return faults.add(parsed.spec);
     },
     clearFaults: () => faults.clear(),
-    unlink: (clientId, userId) => state.unlink(clientId, userId),
+    unlink(clientId, userId) {
+      const retailerId = state.retailerOf(clientId);
+      return retailerId !== undefined && state.unlink(retailerId, userId);
+    },
     getLinks: () =>
       [...state.links.values()].map((link) => ({
+        retailerId: link.retailerId,
         clientId: link.clientId,
         userId: link.userId,
         instacartUserId: link.instacartUserId,

@@ -30,7 +30,7 @@ export {
   type Peer,
 } from './admin-guard.js';
 export type { AppEnv } from './context.js';
-export type { Settings } from './domain.js';
+export type { AppScope, Settings } from './domain.js';
 export {
   type AppRegistration,
   createEmulator,

@@ -215,7 +215,10 @@ export function createOpenApiDocument(serverUrl: string): Schema {
               'invalid_request, invalid_grant, invalid_scope or unsupported_grant_type',
               ref('OAuthError'),
             ),
-            '401': oauthJson('invalid_client', ref('OAuthError')),
+            '401': oauthJson(
+              'invalid_client: unknown client, wrong secret, or a disabled application (every grant)',
+              ref('OAuthError'),
+            ),
             '403': oauthJson('query_params_forbidden: credentials in the query string', ref('OAuthError')),
             '413': oauthJson('Body larger than 64 KiB', ref('OAuthError')),
           },

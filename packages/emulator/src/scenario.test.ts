@@ -26,6 +26,7 @@ import type { appBodySchema, instacartUserBodySchema, settingsBodySchema } from 
 const BASE = 'http://emulator.test';
 const DAY_MS = 86_400_000;
 const NOW = new Date('2026-06-01T12:00:00Z');
+const ALL_SCOPES = ['connect:fulfillment', 'account_linking'];
 
 const SCENARIO: EmulatorScenario = {
   apps: [
@@ -47,7 +48,14 @@ const SCENARIO: EmulatorScenario = {
 };
 
 interface StateView {
-  apps: { client_id: string; name: string; redirect_uris: string[] }[];
+  apps: {
+    client_id: string;
+    retailer_id: string;
+    status: string;
+    name: string;
+    redirect_uris: string[];
+    scopes: string[];
+  }[];
   instacart_users: { id: number; email: string; instacartplus_member: boolean; expired_at: string | null }[];
 }
 
@@ -114,10 +122,20 @@ function expectHoldsScenario(state: StateView): void {
   expect(state.apps).toEqual([
     {
       client_id: DEMO_SEED.app.clientId,
+      retailer_id: DEMO_SEED.app.retailerId,
+      status: 'enabled',
       name: DEMO_SEED.app.name,
       redirect_uris: [DEMO_SEED.app.redirectUri, 'http://localhost:5173/account/profile'],
+      scopes: ALL_SCOPES,
     },
-    { client_id: 'acme', name: 'Acme Foods', redirect_uris: ['http://localhost:5173/account/instacart'] },
+    {
+      client_id: 'acme',
+      retailer_id: 'acme',
+      status: 'enabled',
+      name: 'Acme Foods',
+      redirect_uris: ['http://localhost:5173/account/instacart'],
+      scopes: ALL_SCOPES,
+    },
   ]);
   expect(state.instacart_users.map((user) => user.email)).toEqual([
     ...Object.values(DEMO_SEED.users),
@@ -182,11 +200,15 @@ describe('createEmulator({ scenario })', () => {
       },
     });
     const state = await stateOf(emulator);
+    // Replaced, it stays the demo retailer's: a scenario does not take Corner Market's shoppers away.
     expect(state.apps).toEqual([
       {
         client_id: DEMO_SEED.app.clientId,
+        retailer_id: DEMO_SEED.app.retailerId,
+        status: 'enabled',
         name: 'Corner Market QA',
         redirect_uris: ['http://localhost:4000/cb'],
+        scopes: ALL_SCOPES,
       },
     ]);
     expect(state.instacart_users[0]).toMatchObject({

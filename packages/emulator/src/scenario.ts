@@ -6,7 +6,7 @@
  * is what a test would otherwise send to `POST apps`, `POST instacart-users` and `PATCH settings`.
  */
 import { z } from 'zod';
-import type { EmulatorState, OAuthApp, PasswordHasher, Settings } from './domain.js';
+import type { AppDefinition, AppScope, EmulatorState, PasswordHasher, Settings } from './domain.js';
 import { EmulatorConfigError } from './errors.js';
 import { DEMO_SEED, type SeedName } from './seed.js';
 import {
@@ -29,6 +29,19 @@ export interface ScenarioApp {
   name: string;
   /** At least one; absolute http(s) without a fragment, compared by exact string equality. */
   redirect_uris: string[];
+  /**
+   * The retailer that owns it; every application of one retailer sees the same Connect users and
+   * links.
+   *
+   * @default the replaced application's; for a new one its client id (`corner-market` for `cartlink-demo`)
+   */
+  retailer_id?: string;
+  /**
+   * What it may ask for.
+   *
+   * @default the replaced application's; for a new one `["connect:fulfillment", "account_linking"]`
+   */
+  scopes?: AppScope[];
 }
 
 /** An Instacart account to create, or to overwrite when its email exists (`POST /_emulator/instacart-users`). */
@@ -194,7 +207,7 @@ export function mergeScenarios(base: EmulatorScenario, override: EmulatorScenari
 
 /** A validated scenario ready to apply any number of times: passwords hashed once. */
 export interface PreparedScenario {
-  apps: OAuthApp[];
+  apps: AppDefinition[];
   redirectUris: [clientId: string, uris: string[]][];
   instacartUsers: {
     email: string;
@@ -243,6 +256,8 @@ export function prepareScenario(
       clientSecret: app.client_secret,
       name: app.name,
       redirectUris: [...app.redirect_uris],
+      ...(app.retailer_id === undefined ? {} : { retailerId: app.retailer_id }),
+      ...(app.scopes === undefined ? {} : { scopes: [...app.scopes] }),
     })),
     redirectUris: Object.entries(valid.redirect_uris ?? {}),
     instacartUsers: (valid.instacart_users ?? []).map((user) => ({

@@ -1,6 +1,6 @@
 /**
- * The demo seed of docs/product.md: the "Corner Market" OAuth application and three Instacart accounts
- * covering the three membership cases.
+ * The demo seed of docs/product.md: the "Corner Market" retailer with its OAuth application, and
+ * three Instacart accounts covering the three membership cases.
  */
 import type { EmulatorState, PasswordHasher } from './domain.js';
 
@@ -12,6 +12,8 @@ export const DEMO_SEED = {
   app: {
     /** Its `client_id`. */
     clientId: 'cartlink-demo',
+    /** Its retailer, Corner Market: the owner of the Connect users and links of all its applications. */
+    retailerId: 'corner-market',
     /** Its `client_secret`. */
     clientSecret: 'cartlink-demo-secret',
     /** Its one registered redirect URI, the storefront's profile page on port 3000. */
@@ -32,6 +34,15 @@ export const DEMO_SEED = {
   },
 } as const;
 
+/**
+ * The retailer of an application registered without one, and of every application of a state file
+ * written before applications had retailers: the demo application's is the demo retailer, any
+ * other application is a retailer of its own (the one-set-per-application rule of before).
+ */
+export function defaultRetailerId(clientId: string): string {
+  return clientId === DEMO_SEED.app.clientId ? DEMO_SEED.app.retailerId : clientId;
+}
+
 /** Which seed to start from: docs/product.md's demo data, or nothing at all. */
 export type SeedName = 'demo' | 'empty';
 
@@ -46,6 +57,7 @@ export function applySeed(state: EmulatorState, seed: SeedName, hasher: Password
   state.upsertApp({
     clientId: app.clientId,
     clientSecret: app.clientSecret,
+    retailerId: app.retailerId,
     name: app.name,
     redirectUris: [app.redirectUri],
   });

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator.js';
 import { StateFileError } from './persistence.js';
 import { DEMO_SEED } from './seed.js';
+import { EmulatorAdmin } from './test-kit/admin-client.js';
 import { BASE, DEMO_IDS, validated } from './test-support/harness.js';
 
 let dir: string;
@@ -121,6 +122,128 @@ describe('state file', () => {
     expect(
       (state as { instacart_users: { active: boolean }[] }).instacart_users.every((user) => user.active),
     ).toBe(true);
+  });
+
+  it('keeps application status, retailers and clones across a restart (version 2)', async () => {
+    const first = createEmulator({ stateFile: file });
+    const admin = new EmulatorAdmin(BASE, { fetch: first.fetch });
+    const clone = await admin.cloneApp(DEMO_SEED.app.clientId, {
+      client_id: 'next',
+      client_secret: 'next-secret',
+    });
+    await admin.disableApp(DEMO_SEED.app.clientId);
+    await settle();
+    expect((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version).toBe(2);
+
+    const second = createEmulator({ stateFile: file });
+    const apps = await new EmulatorAdmin(BASE, { fetch: second.fetch }).listApps();
+    expect(apps.map((app) => [app.client_id, app.retailer_id, app.status])).toEqual([
+      [DEMO_SEED.app.clientId, 'corner-market', 'disabled'],
+      [clone.client_id, 'corner-market', 'enabled'],
+    ]);
+  });
+
+  it('loads a state file written before applications had retailers (version 1)', async () => {
+    const now = Date.now();
+    const year = 365 * 86_400_000;
+    const connectUser = (clientId: string, userId: string) => ({
+      clientId,
+      userId,
+      firstName: 'Alex',
+      lastName: null,
+      phoneNumber: null,
+      locale: null,
+      active: true,
+      createdAt: now,
+    });
+    const legacy = {
+      version: 1,
+      clockOffsetMs: 0,
+      settings: { issuerParam: false, requirePkce: false, latencyMs: 0 },
+      state: {
+        apps: [
+          {
+            clientId: DEMO_SEED.app.clientId,
+            clientSecret: DEMO_SEED.app.clientSecret,
+            name: 'Corner Market',
+            redirectUris: [DEMO_SEED.app.redirectUri],
+          },
+          {
+            clientId: 'shop',
+            clientSecret: 'shop-secret',
+            name: 'Shop',
+            redirectUris: ['http://shop.test/cb'],
+          },
+        ],
+        instacartUsers: [
+          {
+            id: 1,
+            email: 'old@instacart.test',
+            passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
+            phone: null,
+            instacartplusMember: true,
+            expiredAt: now + year,
+            active: true,
+            createdAt: now,
+          },
+        ],
+        connectUsers: [connectUser(DEMO_SEED.app.clientId, 'alex'), connectUser('shop', 'alex')],
+        links: [{ clientId: DEMO_SEED.app.clientId, userId: 'alex', instacartUserId: 1, linkedAt: now }],
+        codes: [],
+        tokens: [
+          {
+            token: 'legacy-fulfillment-token-0123456789',
+            kind: 'fulfillment',
+            scope: 'connect:fulfillment',
+            clientId: DEMO_SEED.app.clientId,
+            instacartUserId: null,
+            issuedAt: now,
+            expiresAt: now + 86_400_000,
+            revokedAt: null,
+          },
+        ],
+        nextInstacartUserId: 2,
+      },
+    };
+    writeFileSync(file, JSON.stringify(legacy));
+    const emulator = createEmulator({ stateFile: file });
+    const admin = new EmulatorAdmin(BASE, { fetch: emulator.fetch });
+    expect(
+      (await admin.listApps()).map((app) => [app.client_id, app.retailer_id, app.status, app.live_tokens]),
+    ).toEqual([
+      [DEMO_SEED.app.clientId, 'corner-market', 'enabled', 1],
+      ['shop', 'shop', 'enabled', 0],
+    ]);
+    const status = (token: string, userId: string) =>
+      validated(emulator.fetch)(`${BASE}/v2/fulfillment/users/${userId}/link`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+
+    // The token issued before still works, and sees the user and link it keyed by client id.
+    expect(await status('legacy-fulfillment-token-0123456789', 'alex')).toMatchObject({
+      status: 200,
+      body: { instacartplus_member: true },
+    });
+    // Re-keyed to the retailer: a clone of the demo application sees them too.
+    const clone = await admin.cloneApp(DEMO_SEED.app.clientId);
+    expect(await status(await admin.fulfillmentToken(clone.client_id), 'alex')).toMatchObject({
+      status: 200,
+    });
+    // The other application kept its own users: its alex exists there and is not linked.
+    expect(await status(await admin.fulfillmentToken('shop', 'shop-secret'), 'alex')).toMatchObject({
+      status: 400,
+      body: { error: { message: 'User Not Linked' } },
+    });
+    await settle();
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      version: number;
+      state: { connectUsers: { retailerId: string; clientId: string }[] };
+    };
+    expect(saved.version).toBe(2);
+    expect(saved.state.connectUsers.map((user) => [user.retailerId, user.clientId])).toEqual([
+      ['corner-market', DEMO_SEED.app.clientId],
+      ['shop', 'shop'],
+    ]);
   });
 
   it('stops start-up with one clear error for a file that is not a state file', () => {

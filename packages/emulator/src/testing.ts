@@ -2,7 +2,8 @@
  * @module `@cartlink/emulator/testing`: the test kit for a retailer's QA. {@link startTestEmulator}
  * runs an emulator on a free port (in process or as a child process) and stops it;
  * {@link EmulatorAdmin} is a typed client of every admin call (accounts and memberships,
- * customer-service unlink, Connect users, faults, clock, settings, applications, request log, state)
+ * customer-service unlink, Connect users, faults, clock, settings, applications and their lifecycle
+ * (clone, disable, enable, delete: a credential rotation), request log, state)
  * plus the scenarios a QA engineer reaches for first. Its input types are the emulator's own request
  * schemas, so what type-checks is what the emulator accepts.
  *
@@ -20,9 +21,15 @@
  * ```
  */
 export type {
+  AppCloneInput,
+  AppHasLiveTokensView,
   AppInput,
+  AppListView,
+  AppScope,
+  AppStatus,
   AppView,
   ClockChange,
+  ClonedAppView,
   ConnectUserChange,
   ConnectUserView,
   CreatedInstacartUser,
@@ -43,6 +50,7 @@ export {
   EmulatorAdmin,
   EmulatorAdminError,
   type EmulatorAdminOptions,
+  EmulatorAppHasLiveTokensError,
   type Membership,
   type SeededShopper,
 } from './test-kit/admin-client.js';

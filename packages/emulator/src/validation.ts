@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { checkRedirectUriForRegistration } from './authorization.js';
+import { ALL_APP_SCOPES } from './domain.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UNIT_MS = { d: DAY_MS, h: 60 * 60 * 1000, m: 60 * 1000, s: 1000 } as const;
@@ -53,12 +54,24 @@ export const redirectUriSchema = z
     if (problem) refinement.addIssue({ code: 'custom', message: problem });
   });
 
+/** A client secret, as `POST apps` and `POST apps/{client_id}/clone` take it. */
+export const clientSecretSchema = z.string().min(1).max(255);
+
 /** `POST /_emulator/apps`: an OAuth application to register or replace. */
 export const appBodySchema = z.strictObject({
   client_id: clientIdSchema,
-  client_secret: z.string().min(1).max(255),
+  client_secret: clientSecretSchema,
   name: z.string().min(1).max(255),
   redirect_uris: z.array(redirectUriSchema).min(1),
+  retailer_id: z.string().min(1).max(255).optional(),
+  scopes: z.array(z.enum(ALL_APP_SCOPES)).min(1).optional(),
+});
+
+/** `POST /_emulator/apps/{client_id}/clone`: what the clone does not take from the original. */
+export const cloneAppBodySchema = z.strictObject({
+  client_id: clientIdSchema.optional(),
+  client_secret: clientSecretSchema.optional(),
+  redirect_uris: z.array(redirectUriSchema).min(1).optional(),
 });
 
 /** `POST /_emulator/instacart-users`: an Instacart account to create. */

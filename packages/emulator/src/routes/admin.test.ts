@@ -79,8 +79,11 @@ describe('GET /_emulator/state', () => {
     expect(response.body.apps).toEqual([
       {
         client_id: DEMO_SEED.app.clientId,
+        retailer_id: 'corner-market',
+        status: 'enabled',
         name: 'Corner Market',
         redirect_uris: [DEMO_SEED.app.redirectUri],
+        scopes: ['connect:fulfillment', 'account_linking'],
       },
     ]);
     expect(response.body.instacart_users).toContainEqual(
@@ -94,6 +97,7 @@ describe('GET /_emulator/state', () => {
     );
     expect(response.body.links).toEqual([
       {
+        retailer_id: 'corner-market',
         client_id: DEMO_SEED.app.clientId,
         user_id: 'alex',
         instacart_user_id: 1,

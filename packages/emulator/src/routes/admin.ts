@@ -6,13 +6,27 @@
  * `POST authorizations` (the code "Allow" would issue, for tests that link without a browser),
  * `expired_at` as a date or a time relative to the emulator clock (`+365d`),
  * `GET faults`, `GET clock`, `DELETE requests`, `GET settings`, `latency_ms` in settings, the
- * optional `?client_id=` on `DELETE links/{user_id}` and `PATCH connect-users/{user_id}`, and
- * `GET openapi.json`.
+ * optional `?client_id=` or `?retailer_id=` on `DELETE links/{user_id}` and
+ * `PATCH connect-users/{user_id}`, and `GET openapi.json`.
+ *
+ * The application lifecycle (`GET apps`, `POST apps/{client_id}/clone`, `…/disable`, `…/enable`,
+ * `DELETE apps/{client_id}`) follows the Developer Dashboard's "OAuth Applications" page
+ * (docs.instacart.com/connect), as docs/product.md tables it.
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { checkAdminWrite, getPeer, isAdminRequestAllowed, isReadOnlyMethod } from '../admin-guard.js';
-import type { ConnectUserView, EmulatorStateView, InstacartUserView, SettingsView } from '../admin-types.js';
+import type {
+  AppHasLiveTokensView,
+  AppListView,
+  AppView,
+  ClonedAppView,
+  ConnectUserView,
+  EmulatorStateView,
+  InstacartUserView,
+  LinkView,
+  SettingsView,
+} from '../admin-types.js';
 import { issueCodeAsIfAllowed } from '../authorization.js';
 import { readOptionalJsonObject } from '../body.js';
 import { formatConnectTime } from '../clock.js';
@@ -20,8 +34,11 @@ import type { AppEnv, EmulatorContext } from '../context.js';
 import {
   type ConnectUser,
   DuplicateEmailError,
+  type EmulatorState,
   getMembership,
   type InstacartUser,
+  type Link,
+  type OAuthApp,
   type Settings,
 } from '../domain.js';
 import { parseFaultInput } from '../faults.js';
@@ -31,6 +48,7 @@ import { connectError, jsonResponse } from '../responses.js';
 import {
   appBodySchema,
   authorizationBodySchema,
+  cloneAppBodySchema,
   type FieldError,
   instacartUserBodySchema,
   instacartUserPatchSchema,
@@ -60,9 +78,27 @@ export function instacartUserView(user: InstacartUser): InstacartUserView {
   };
 }
 
+/** An application as the admin API shows it: everything but its secret. */
+export function appView(app: OAuthApp): AppView {
+  return {
+    client_id: app.clientId,
+    retailer_id: app.retailerId,
+    status: app.status,
+    name: app.name,
+    redirect_uris: [...app.redirectUris],
+    scopes: [...app.scopes],
+  };
+}
+
+/** An application as `GET apps` lists it, with its live tokens at `nowMs`. */
+export function appListView(state: EmulatorState, app: OAuthApp, nowMs: number): AppListView {
+  return { ...appView(app), live_tokens: state.liveTokens(app.clientId, nowMs).count };
+}
+
 /** A Connect user as the admin API shows it. */
 export function connectUserView(user: ConnectUser): ConnectUserView {
   return {
+    retailer_id: user.retailerId,
     client_id: user.clientId,
     user_id: user.userId,
     first_name: user.firstName,
@@ -82,23 +118,29 @@ export function settingsView(settings: Settings): SettingsView {
   };
 }
 
-/** `GET /_emulator/state`: everything but secrets (no client secret, password hash, code or token). */
+/** A link as the admin API shows it. */
+export function linkView(link: Link): LinkView {
+  return {
+    retailer_id: link.retailerId,
+    client_id: link.clientId,
+    user_id: link.userId,
+    instacart_user_id: link.instacartUserId,
+    linked_at: formatConnectTime(link.linkedAt),
+  };
+}
+
+/**
+ * `GET /_emulator/state`: everything but secrets (no client secret, password hash, code or token).
+ * Nothing in it changes when only tokens are issued (no `live_tokens`: that is `GET apps`), so
+ * reading Connect leaves it as it was.
+ */
 export function stateView(ctx: EmulatorContext): EmulatorStateView {
   const { state } = ctx;
   return {
-    apps: [...state.apps.values()].map((app) => ({
-      client_id: app.clientId,
-      name: app.name,
-      redirect_uris: [...app.redirectUris],
-    })),
+    apps: [...state.apps.values()].map(appView),
     instacart_users: [...state.instacartUsers.values()].map(instacartUserView),
     connect_users: [...state.connectUsers.values()].map(connectUserView),
-    links: [...state.links.values()].map((link) => ({
-      client_id: link.clientId,
-      user_id: link.userId,
-      instacart_user_id: link.instacartUserId,
-      linked_at: formatConnectTime(link.linkedAt),
-    })),
+    links: [...state.links.values()].map(linkView),
   };
 }
 
@@ -135,22 +177,38 @@ async function readNoBody(c: Context<AppEnv>): Promise<Response | undefined> {
 }
 
 /**
- * A user id is unique per application only; with `?client_id=` the match is exact, without it
- * the single match across applications is used, and several matches are a 409.
+ * A user id is unique per retailer only; `?retailer_id=`, or `?client_id=` for the retailer of that
+ * application, makes the match exact; without either the single match across retailers is used, and
+ * several matches are a 409.
  */
-function pickOne<T extends { clientId: string }>(
+function pickOne<T extends { retailerId: string }>(
+  state: EmulatorState,
   candidates: T[],
-  clientId: string | undefined,
+  query: { clientId: string | undefined; retailerId: string | undefined },
 ): { ok: true; value: T } | { ok: false; status: 404 | 409 } {
-  const matching =
-    clientId === undefined ? candidates : candidates.filter((item) => item.clientId === clientId);
+  let matching = candidates;
+  if (query.clientId !== undefined) {
+    const retailerId = state.retailerOf(query.clientId);
+    matching = matching.filter((item) => item.retailerId === retailerId);
+  }
+  if (query.retailerId !== undefined) {
+    matching = matching.filter((item) => item.retailerId === query.retailerId);
+  }
   const [first] = matching;
   if (!first) return { ok: false, status: 404 };
   if (matching.length > 1) return { ok: false, status: 409 };
   return { ok: true, value: first };
 }
 
-const AMBIGUOUS = 'This user_id exists in several applications; add ?client_id=';
+const AMBIGUOUS = 'This user_id exists at several retailers; add ?retailer_id= or ?client_id=';
+
+function retailerQuery(c: Context<AppEnv>) {
+  return { clientId: c.req.query('client_id'), retailerId: c.req.query('retailer_id') };
+}
+
+function appNotFound(): Response {
+  return notFound('Application not found', 'client_id');
+}
 
 /** Registers everything under `/_emulator/`. */
 export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
@@ -200,16 +258,71 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     const body = await readBody(c, appBodySchema);
     if (!body.ok) return body.response;
     const input = body.value;
-    const outcome = ctx.state.upsertApp({
+    const { outcome, app: stored } = ctx.state.upsertApp({
       clientId: input.client_id,
       clientSecret: input.client_secret,
       name: input.name,
       redirectUris: input.redirect_uris,
+      ...(input.retailer_id === undefined ? {} : { retailerId: input.retailer_id }),
+      ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
     });
-    return jsonResponse(
-      { client_id: input.client_id, name: input.name, redirect_uris: input.redirect_uris },
-      outcome === 'created' ? 201 : 200,
-    );
+    return jsonResponse(appView(stored), outcome === 'created' ? 201 : 200);
+  });
+
+  app.get('/_emulator/apps', () => {
+    const nowMs = ctx.clock.nowMs();
+    return jsonResponse([...ctx.state.apps.values()].map((item) => appListView(ctx.state, item, nowMs)));
+  });
+
+  app.post('/_emulator/apps/:client_id/clone', async (c) => {
+    const body = await readBody(c, cloneAppBodySchema);
+    if (!body.ok) return body.response;
+    const input = body.value;
+    const cloned = ctx.state.cloneApp(c.req.param('client_id'), {
+      ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
+      ...(input.client_secret === undefined ? {} : { clientSecret: input.client_secret }),
+      ...(input.redirect_uris === undefined ? {} : { redirectUris: input.redirect_uris }),
+    });
+    if (!cloned.ok) {
+      return cloned.reason === 'not_found'
+        ? appNotFound()
+        : connectError(409, 'An application with this client_id exists', 1001, 'client_id');
+    }
+    const answer: ClonedAppView = {
+      client_id: cloned.app.clientId,
+      client_secret: cloned.app.clientSecret,
+      retailer_id: cloned.app.retailerId,
+      status: cloned.app.status,
+      redirect_uris: [...cloned.app.redirectUris],
+      scopes: [...cloned.app.scopes],
+    };
+    return jsonResponse(answer, 201);
+  });
+
+  for (const [action, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'enabled'],
+  ] as const) {
+    app.post(`/_emulator/apps/:client_id/${action}`, async (c) => {
+      const refused = await readNoBody(c);
+      if (refused) return refused;
+      const changed = ctx.state.setAppStatus(c.req.param('client_id'), status);
+      return changed ? jsonResponse(appListView(ctx.state, changed, ctx.clock.nowMs())) : appNotFound();
+    });
+  }
+
+  app.delete('/_emulator/apps/:client_id', async (c) => {
+    const refused = await readNoBody(c);
+    if (refused) return refused;
+    const deleted = ctx.state.deleteApp(c.req.param('client_id'), ctx.clock.nowMs());
+    if (deleted.ok) return new Response(null, { status: 204 });
+    if (deleted.reason === 'not_found') return appNotFound();
+    const answer: AppHasLiveTokensView = {
+      error: 'app_has_live_tokens',
+      live_tokens: deleted.liveTokens.count,
+      last_expires_at: new Date(deleted.liveTokens.lastExpiresAt ?? ctx.clock.nowMs()).toISOString(),
+    };
+    return jsonResponse(answer, 409);
   });
 
   app.post('/_emulator/instacart-users', async (c) => {
@@ -269,27 +382,31 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     if (refused) return refused;
     const userId = c.req.param('user_id');
     const candidates = [...ctx.state.links.values()].filter((link) => link.userId === userId);
-    const picked = pickOne(candidates, c.req.query('client_id'));
+    const picked = pickOne(ctx.state, candidates, retailerQuery(c));
     if (!picked.ok) {
       return picked.status === 404
         ? notFound('User Not Linked', 'user_id')
-        : connectError(409, AMBIGUOUS, null, 'client_id');
+        : connectError(409, AMBIGUOUS, null, 'retailer_id');
     }
-    ctx.state.unlink(picked.value.clientId, picked.value.userId);
+    ctx.state.unlink(picked.value.retailerId, picked.value.userId);
     return new Response(null, { status: 204 });
   });
 
   app.patch('/_emulator/connect-users/:user_id', async (c) => {
     const body = await readBody(c, patchConnectUserSchema);
     if (!body.ok) return body.response;
-    const picked = pickOne(ctx.state.findConnectUsersById(c.req.param('user_id')), c.req.query('client_id'));
+    const picked = pickOne(
+      ctx.state,
+      ctx.state.findConnectUsersById(c.req.param('user_id')),
+      retailerQuery(c),
+    );
     if (!picked.ok) {
       return picked.status === 404
         ? notFound('User Not Found', 'user_id')
-        : connectError(409, AMBIGUOUS, null, 'client_id');
+        : connectError(409, AMBIGUOUS, null, 'retailer_id');
     }
     const user = ctx.state.setConnectUserActive(
-      picked.value.clientId,
+      picked.value.retailerId,
       picked.value.userId,
       body.value.active,
     );
@@ -387,8 +504,14 @@ settings <code>${JSON.stringify(settings)}</code> · ${ctx.faults.list().length}
 JSON: <a href="/_emulator/state">state</a>, <a href="/_emulator/requests">requests</a>,
 <a href="/_emulator/openapi.json">OpenAPI</a>.</p>
 <h2>OAuth applications</h2>
-<table><thead><tr><th>client_id</th><th>name</th><th>redirect URIs</th></tr></thead><tbody>
-${view.apps.map((app) => html`<tr><td><code>${app.client_id}</code></td><td>${app.name}</td><td>${app.redirect_uris.join(' ')}</td></tr>`)}
+<p class="muted">Clone, disable, enable and delete with <code>POST /_emulator/apps/{client_id}/clone</code>,
+<code>…/disable</code>, <code>…/enable</code>, <code>DELETE /_emulator/apps/{client_id}</code>, or
+<code>cartlink-emulator apps</code>. JSON: <a href="/_emulator/apps">apps</a>.</p>
+<table><thead><tr><th>client_id</th><th>retailer</th><th>status</th><th>live tokens</th><th>name</th><th>scopes</th><th>redirect URIs</th></tr></thead><tbody>
+${[...ctx.state.apps.values()].map((app) => {
+  const listed = appListView(ctx.state, app, nowMs);
+  return html`<tr data-client-id="${listed.client_id}" data-status="${listed.status}"><td><code>${listed.client_id}</code></td><td><code>${listed.retailer_id}</code></td><td>${listed.status}</td><td>${listed.live_tokens}</td><td>${listed.name}</td><td>${listed.scopes.join(' ')}</td><td>${listed.redirect_uris.join(' ')}</td></tr>`;
+})}
 </tbody></table>
 <h2>Instacart accounts</h2>
 <table><thead><tr><th>id</th><th>email</th><th>Instacart+ now</th><th>expired_at</th><th>active</th></tr></thead><tbody>
@@ -398,12 +521,12 @@ ${[...ctx.state.instacartUsers.values()].map((user) => {
 })}
 </tbody></table>
 <h2>Connect users</h2>
-<table><thead><tr><th>client_id</th><th>user_id</th><th>name</th><th>active</th></tr></thead><tbody>
-${view.connect_users.map((user) => html`<tr><td><code>${user.client_id}</code></td><td><code>${user.user_id}</code></td><td>${user.first_name} ${user.last_name ?? ''}</td><td>${user.active ? 'yes' : 'no'}</td></tr>`)}
+<table><thead><tr><th>retailer</th><th>created through</th><th>user_id</th><th>name</th><th>active</th></tr></thead><tbody>
+${view.connect_users.map((user) => html`<tr><td><code>${user.retailer_id}</code></td><td><code>${user.client_id}</code></td><td><code>${user.user_id}</code></td><td>${user.first_name} ${user.last_name ?? ''}</td><td>${user.active ? 'yes' : 'no'}</td></tr>`)}
 </tbody></table>
 <h2>Links</h2>
-<table><thead><tr><th>client_id</th><th>user_id</th><th>Instacart account</th><th>linked at</th></tr></thead><tbody>
-${view.links.map((link) => html`<tr><td><code>${link.client_id}</code></td><td><code>${link.user_id}</code></td><td>${link.instacart_user_id}</td><td>${link.linked_at}</td></tr>`)}
+<table><thead><tr><th>retailer</th><th>made through</th><th>user_id</th><th>Instacart account</th><th>linked at</th></tr></thead><tbody>
+${view.links.map((link) => html`<tr><td><code>${link.retailer_id}</code></td><td><code>${link.client_id}</code></td><td><code>${link.user_id}</code></td><td>${link.instacart_user_id}</td><td>${link.linked_at}</td></tr>`)}
 </tbody></table>
 <h2>Recent requests</h2>
 <table><thead><tr><th>at</th><th>method</th><th>path</th><th>status</th><th>ms</th></tr></thead><tbody>

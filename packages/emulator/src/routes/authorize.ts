@@ -2,9 +2,10 @@
  * The authorization endpoint: Instacart's log-in form, then the "Authorization Required" consent
  * page, then the redirect back to the retailer with a code (Allow) or `access_denied` (Deny).
  *
- * Validation order (RFC 6749 §4.1.2.1): an unknown `client_id` or an unregistered `redirect_uri`
- * gets an error page and never a redirect, since the redirect target itself is untrusted; every
- * other problem is reported to the (now trusted) redirect URI.
+ * Validation order (RFC 6749 §4.1.2.1): an unknown or disabled `client_id` or an unregistered
+ * `redirect_uri` gets an error page and never a redirect, since the redirect target itself is
+ * untrusted (or, for a disabled application, no longer the retailer's to use); every other problem
+ * is reported to the (now trusted) redirect URI.
  *
  * Forms carry the session's CSRF token and the id of a pending authorization stored server-side,
  * so the parameters shown on the consent page are the ones the code is bound to.
@@ -38,6 +39,10 @@ function errorPage(message: string, status = 400, headers: Record<string, string
 <p class="error" role="alert">${message}</p>
 <p class="muted">Go back to the store and try linking your account again.</p>`,
   });
+}
+
+function disabledMessage(app: OAuthApp): string {
+  return `${app.name} (client_id ${app.clientId}) is disabled and cannot link Instacart accounts.`;
 }
 
 function hiddenFields(session: BrowserSession, pending: PendingAuthorization): SafeHtml {
@@ -193,6 +198,7 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     if (!clientId) return errorPage('The client_id parameter is missing.');
     const client = ctx.state.apps.get(clientId);
     if (!client) return errorPage(`Unknown client_id: ${clientId}`);
+    if (client.status !== 'enabled') return errorPage(disabledMessage(client));
     const redirectUri = params.get('redirect_uri');
     if (!redirectUri) return errorPage('The redirect_uri parameter is missing.');
     if (!client.redirectUris.includes(redirectUri)) {
@@ -208,6 +214,8 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     if (responseType !== 'code') return fail('unsupported_response_type', 'response_type must be code.');
     if (params.get('scope') !== 'account_linking')
       return fail('invalid_scope', 'scope must be account_linking.');
+    if (!client.scopes.includes('account_linking'))
+      return fail('invalid_scope', 'The application may not request account_linking.');
     if (state !== null && state.length > MAX_STATE_LENGTH)
       return fail('invalid_request', 'state is too long.');
     const pkce = checkPkceParameters(
@@ -247,6 +255,7 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     const { session, pending, fields } = read;
     const client = ctx.state.apps.get(pending.clientId);
     if (!client) return errorPage('This application is no longer registered.');
+    if (client.status !== 'enabled') return errorPage(disabledMessage(client));
     const email = fields.get('email') ?? '';
     const password = fields.get('password') ?? '';
     // Counted before the (slow) password check, for any email, so that the answer does not tell
@@ -311,6 +320,8 @@ export function registerAuthorizeRoutes(app: Hono<AppEnv>, ctx: EmulatorContext)
     if (!client?.redirectUris.includes(pending.redirectUri)) {
       return errorPage('This application or its redirect URI is no longer registered.');
     }
+    // Disabled since the consent page was shown: no code, since it could not be exchanged anyway.
+    if (client.status !== 'enabled') return errorPage(disabledMessage(client));
     ctx.sessions.deletePending(pending.id);
     if (decision === 'deny') {
       return redirectToClient(pending.redirectUri, { error: 'access_denied', state: pending.state }, 303);

@@ -20,11 +20,15 @@ function unauthorized(message: string, tokenPresented: boolean): Response {
   return jsonResponse({ error: { message, code: null } }, 401, { 'www-authenticate': challenge });
 }
 
-/** The fulfillment token of a request, or the 401 response to send. */
+/**
+ * The fulfillment token of a request and the retailer of the application that issued it (whose
+ * Connect users and links the request sees), or the 401 response to send. A disabled
+ * application's token works until it expires: disabling stops new tokens only.
+ */
 export function authenticateFulfillment(
   authorization: string | undefined,
   ctx: EmulatorContext,
-): { ok: true; token: AccessToken } | { ok: false; response: Response } {
+): { ok: true; token: AccessToken; retailerId: string } | { ok: false; response: Response } {
   if (!authorization) return { ok: false, response: unauthorized('The access token is missing', false) };
   const value = BEARER.exec(authorization)?.[1];
   const token = value === undefined ? undefined : ctx.state.tokens.get(value);
@@ -37,5 +41,10 @@ export function authenticateFulfillment(
   if (token.kind !== 'fulfillment') {
     return { ok: false, response: unauthorized('The access token is not a fulfillment token', true) };
   }
-  return { ok: true, token };
+  // Deleting an application drops its tokens, so this is only reached by a token that outlived its
+  // application in a hand-edited state file.
+  const retailerId = ctx.state.retailerOf(token.clientId);
+  if (retailerId === undefined)
+    return { ok: false, response: unauthorized('The access token is invalid', true) };
+  return { ok: true, token, retailerId };
 }

@@ -46,12 +46,12 @@ export function registerFulfillmentRoutes(app: Hono<AppEnv>, ctx: EmulatorContex
   app.get('/v2/fulfillment/users/:user_id/link', (c) => {
     const auth = authenticateFulfillment(c.req.header('authorization'), ctx);
     if (!auth.ok) return auth.response;
-    const clientId = auth.token.clientId;
+    const { retailerId } = auth;
     const userId = c.req.param('user_id');
-    const user = ctx.state.getConnectUser(clientId, userId);
+    const user = ctx.state.getConnectUser(retailerId, userId);
     if (!user) return connectError(400, 'User Not Found', 1001, 'user_id');
     if (!user.active) return connectError(403, 'User Not Active', null);
-    const link = ctx.state.getLink(clientId, userId);
+    const link = ctx.state.getLink(retailerId, userId);
     const account = link && ctx.state.instacartUsers.get(link.instacartUserId);
     if (!account) return connectError(400, 'User Not Linked', 1001, 'user_id');
     if (!account.active) return connectError(403, 'User Not Active', null);
@@ -69,9 +69,10 @@ export function registerFulfillmentRoutes(app: Hono<AppEnv>, ctx: EmulatorContex
     if (!auth.ok) return auth.response;
     const parsed = await readJsonObject(c.req.raw);
     if (!parsed.ok) return bodyError(parsed);
+    const { retailerId } = auth;
     const clientId = auth.token.clientId;
     const userId = c.req.param('user_id');
-    const user = ctx.state.getConnectUser(clientId, userId);
+    const user = ctx.state.getConnectUser(retailerId, userId);
     if (!user) return connectError(400, 'User Not Found', 1001, 'user_id');
     if (!user.active) return connectError(403, 'User Not Active', null);
 
@@ -83,18 +84,20 @@ export function registerFulfillmentRoutes(app: Hono<AppEnv>, ctx: EmulatorContex
     const token = typeof linkingToken === 'string' ? ctx.state.tokens.get(linkingToken) : undefined;
     const account =
       token?.instacartUserId != null ? ctx.state.instacartUsers.get(token.instacartUserId) : undefined;
+    // A linking token of any application of the retailer will do: during a credential rotation the
+    // code may be exchanged by the old application and the link made with the new one's token.
     if (
       !token ||
       !account ||
       token.kind !== 'linking' ||
-      token.clientId !== clientId ||
+      ctx.state.retailerOf(token.clientId) !== retailerId ||
       token.revokedAt !== null ||
       token.expiresAt <= nowMs
     ) {
       return connectError(400, 'Linking token is invalid', 1001, 'linking_token');
     }
     if (!account.active) return connectError(403, 'User Not Active', null);
-    if (ctx.state.linkAccounts(clientId, userId, account.id, nowMs) === 'conflict') {
+    if (ctx.state.linkAccounts(retailerId, clientId, userId, account.id, nowMs) === 'conflict') {
       return connectError(
         400,
         'Validation failed: Common identities can only have one user per isolation context',
@@ -117,6 +120,7 @@ export function registerFulfillmentRoutes(app: Hono<AppEnv>, ctx: EmulatorContex
     }
     const input = result.data;
     const user = ctx.state.createConnectUser(
+      auth.retailerId,
       auth.token.clientId,
       {
         userId: input.user_id,

@@ -1,7 +1,8 @@
 /**
  * The development server's sandbox endpoints: create an Instacart account, and obtain an
  * authorization code for it without the browser. Both need a fulfillment token; the code is
- * issued to the application that token belongs to.
+ * issued to the application that token belongs to, with the authorization endpoint's rules: a
+ * disabled application's token still authenticates, but gets no code (it could never exchange it).
  *
  * @see docs/connect-api.md §4
  */
@@ -84,7 +85,13 @@ export function registerSandboxRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): 
     if (!isRegisteredRedirectUri(ctx.state, clientId, input.redirect_uri)) {
       return connectError(400, 'Invalid redirect_uri', 1001, 'redirect_uri');
     }
-    if (input.scope !== 'account_linking') return connectError(400, 'Invalid scope', 1001, 'scope');
+    const client = ctx.state.apps.get(clientId);
+    if (input.scope !== 'account_linking' || !client?.scopes.includes('account_linking')) {
+      return connectError(400, 'Invalid scope', 1001, 'scope');
+    }
+    if (client.status !== 'enabled') {
+      return connectError(400, 'The application is disabled', 1001, 'client_id');
+    }
     const pkce = checkPkceParameters(
       input.code_challenge,
       input.code_challenge_method,

@@ -13,6 +13,11 @@ import { oauthError, tokenResponse } from '../responses.js';
 
 const INVALID_CLIENT =
   'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.';
+/**
+ * Instacart documents no answer for a disabled application (the Developer Dashboard only says it
+ * cannot issue new tokens); like an unknown client it is `invalid_client` (RFC 6749 §5.2).
+ */
+const DISABLED_CLIENT = 'The application is disabled: it may not issue access tokens.';
 
 /** Credentials belong in the body; anything in the query string is refused outright. */
 function hasQueryParameters(url: string): boolean {
@@ -58,10 +63,15 @@ export function registerTokenRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
         ? ctx.state.authenticateClient(clientId, clientSecret)
         : undefined;
     if (!client) return oauthError(401, 'invalid_client', INVALID_CLIENT);
+    // Every grant is refused, the code grant too: an exchanged code would be a new token.
+    if (client.status !== 'enabled') return oauthError(401, 'invalid_client', DISABLED_CLIENT);
 
     if (grantType === 'client_credentials') {
       if (body.scope !== 'connect:fulfillment') {
         return oauthError(400, 'invalid_scope', 'scope must be connect:fulfillment.');
+      }
+      if (!client.scopes.includes('connect:fulfillment')) {
+        return oauthError(400, 'invalid_scope', 'The application may not request connect:fulfillment.');
       }
       const token = ctx.state.issueToken(
         { kind: 'fulfillment', clientId: client.clientId, instacartUserId: null },
@@ -97,6 +107,7 @@ export function registerTokenRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
       typeof clientId === 'string' && typeof clientSecret === 'string'
         ? ctx.state.authenticateClient(clientId, clientSecret)
         : undefined;
+    // A disabled application may still revoke its own tokens: revocation issues nothing.
     if (!client) return oauthError(401, 'invalid_client', INVALID_CLIENT);
     if (typeof token !== 'string' || token === '')
       return oauthError(400, 'invalid_request', 'token is required.');

@@ -12,11 +12,12 @@ import { DEMO_SEED } from '../seed.js';
 import type {
   appBodySchema,
   authorizationBodySchema,
+  cloneAppBodySchema,
   instacartUserBodySchema,
   instacartUserPatchSchema,
   settingsBodySchema,
 } from '../validation.js';
-import { EmulatorAdmin, EmulatorAdminError } from './admin-client.js';
+import { EmulatorAdmin, EmulatorAdminError, EmulatorAppHasLiveTokensError } from './admin-client.js';
 import { startTestEmulator, type TestEmulator } from './start-node.js';
 
 describe('the admin client types', () => {
@@ -34,6 +35,7 @@ describe('the admin client types', () => {
     expectTypeOf<Input<'updateSettings'>>().toEqualTypeOf<z.input<typeof settingsBodySchema>>();
     expectTypeOf<ConnectUserChange>().toEqualTypeOf<z.input<typeof patchConnectUserSchema>>();
     expectTypeOf<AuthorizationInput>().toEqualTypeOf<z.input<typeof authorizationBodySchema>>();
+    expectTypeOf<Input<'cloneApp', 1>>().toEqualTypeOf<z.input<typeof cloneAppBodySchema> | undefined>();
   });
 });
 
@@ -258,6 +260,52 @@ describe('EmulatorAdmin against an emulator in process', () => {
     await expect(new EmulatorAdmin(running.url).fulfillmentToken('qa-shop')).rejects.toThrow(
       /no client secret known for qa-shop/,
     );
+  });
+
+  it('clones, disables, enables and deletes an application, with a typed error while it has live tokens', async () => {
+    const apps = await admin.listApps();
+    expect(apps).toEqual([
+      expect.objectContaining({
+        client_id: DEMO_SEED.app.clientId,
+        retailer_id: DEMO_SEED.app.retailerId,
+        status: 'enabled',
+        live_tokens: 0,
+      }),
+    ]);
+    const clone = await admin.cloneApp(DEMO_SEED.app.clientId, { redirect_uris: [redirectUri] });
+    expect(clone).toMatchObject({
+      retailer_id: DEMO_SEED.app.retailerId,
+      status: 'enabled',
+      redirect_uris: [redirectUri],
+    });
+    // The clone's secret is remembered: its token comes without passing it.
+    const token = await admin.fulfillmentToken(clone.client_id);
+    expect((await admin.disableApp(clone.client_id)).status).toBe('disabled');
+    expect((await admin.listApps()).find((app) => app.client_id === clone.client_id)).toMatchObject({
+      status: 'disabled',
+      live_tokens: 1,
+    });
+    const refused = await admin.deleteApp(clone.client_id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(EmulatorAppHasLiveTokensError);
+    expect(refused).toBeInstanceOf(EmulatorAdminError);
+    expect(refused).toMatchObject({ code: 'app_has_live_tokens', status: 409, liveTokens: 1 });
+    const lastExpiresAt = (refused as EmulatorAppHasLiveTokensError).lastExpiresAt;
+    const now = await admin.now();
+    expect(lastExpiresAt.getTime() - now.getTime()).toBeGreaterThan(23 * 3_600_000);
+    expect((await admin.enableApp(clone.client_id)).status).toBe('enabled');
+    await admin.setClock({ now: new Date(lastExpiresAt.getTime() + 1000).toISOString() });
+    await admin.deleteApp(clone.client_id);
+    expect((await admin.listApps()).map((app) => app.client_id)).toEqual([DEMO_SEED.app.clientId]);
+    expect(
+      await fetch(`${running.url}/v2/fulfillment/users/x/link`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.status),
+    ).toBe(401);
+    // Not a live-tokens refusal: the plain error, with its status.
+    const unknown = await admin.deleteApp('nobody').catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(EmulatorAdminError);
+    expect(unknown).not.toBeInstanceOf(EmulatorAppHasLiveTokensError);
+    expect(unknown).toMatchObject({ status: 404, key: 'client_id' });
   });
 
   it('throws EmulatorAdminError with the field of a refused body', async () => {

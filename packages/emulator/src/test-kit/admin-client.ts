@@ -8,9 +8,13 @@
  * service container) or, given `fetch: emulator.fetch`, to one in the same process.
  */
 import type {
+  AppCloneInput,
+  AppHasLiveTokensView,
   AppInput,
+  AppListView,
   AuthorizationInput,
   ClockChange,
+  ClonedAppView,
   ConnectUserChange,
   ConnectUserView,
   CreatedInstacartUser,
@@ -52,6 +56,44 @@ export class EmulatorAdminError extends Error {
       return undefined;
     }
   }
+}
+
+/**
+ * `DELETE /_emulator/apps/{client_id}` refused with 409: the application still has access tokens
+ * that have not expired. Move the clock past {@link lastExpiresAt} (or wait) and delete again.
+ */
+export class EmulatorAppHasLiveTokensError extends EmulatorAdminError {
+  /** Always `EmulatorAppHasLiveTokensError`. */
+  override name = 'EmulatorAppHasLiveTokensError';
+  /** Always `app_has_live_tokens`, the answer's `error`. */
+  readonly code = 'app_has_live_tokens';
+  /** How many of its tokens still work. */
+  readonly liveTokens: number;
+  /** When the last of them expires, on the emulator clock. */
+  readonly lastExpiresAt: Date;
+
+  constructor(
+    /** What was asked, e.g. `DELETE /_emulator/apps/cartlink-demo`. */
+    call: string,
+    /** The answer's body as text. */
+    body: string,
+    /** The same body, parsed. */
+    answer: AppHasLiveTokensView,
+  ) {
+    super(call, 409, body);
+    this.liveTokens = answer.live_tokens;
+    this.lastExpiresAt = new Date(answer.last_expires_at);
+  }
+}
+
+function isLiveTokensAnswer(value: unknown): value is AppHasLiveTokensView {
+  if (typeof value !== 'object' || value === null) return false;
+  const answer = value as Record<string, unknown>;
+  return (
+    answer.error === 'app_has_live_tokens' &&
+    typeof answer.live_tokens === 'number' &&
+    typeof answer.last_expires_at === 'string'
+  );
 }
 
 /** Options of {@link EmulatorAdmin}. */
@@ -212,6 +254,65 @@ export class EmulatorAdmin {
     await this.call('POST', '/_emulator/apps', app);
     this.secrets.set(app.client_id, app.client_secret);
     this.fulfillmentTokens.delete(app.client_id);
+  }
+
+  /** The applications with their retailer, status, scopes and live tokens (no secret). */
+  listApps(): Promise<AppListView[]> {
+    return this.call('GET', '/_emulator/apps');
+  }
+
+  /**
+   * Clones an application as the Developer Dashboard does for a credential rotation: new
+   * credentials (random unless given), the same retailer and scopes, the same redirect URIs unless
+   * given, enabled. The answer holds the clone's secret, which this client also remembers (for
+   * {@link fulfillmentToken}).
+   */
+  async cloneApp(clientId: string, options: AppCloneInput = {}): Promise<ClonedAppView> {
+    const clone = await this.call<ClonedAppView>(
+      'POST',
+      `/_emulator/apps/${encodeURIComponent(clientId)}/clone`,
+      options,
+    );
+    this.secrets.set(clone.client_id, clone.client_secret);
+    return clone;
+  }
+
+  /**
+   * Disables an application: its token requests get `401 invalid_client` and its authorization
+   * requests an error page, while the tokens it issued keep working until they expire.
+   */
+  disableApp(clientId: string): Promise<AppListView> {
+    return this.call('POST', `/_emulator/apps/${encodeURIComponent(clientId)}/disable`);
+  }
+
+  /** Enables an application again. */
+  enableApp(clientId: string): Promise<AppListView> {
+    return this.call('POST', `/_emulator/apps/${encodeURIComponent(clientId)}/enable`);
+  }
+
+  /**
+   * Deletes an application; its retailer's Connect users and links stay.
+   *
+   * @throws {@link EmulatorAppHasLiveTokensError} while a token it issued has not expired
+   */
+  async deleteApp(clientId: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/_emulator/apps/${encodeURIComponent(clientId)}`);
+    } catch (error) {
+      if (error instanceof EmulatorAdminError && error.status === 409) {
+        let answer: unknown;
+        try {
+          answer = JSON.parse(error.body);
+        } catch {
+          throw error;
+        }
+        if (isLiveTokensAnswer(answer))
+          throw new EmulatorAppHasLiveTokensError(error.call, error.body, answer);
+      }
+      throw error;
+    }
+    this.secrets.delete(clientId);
+    this.fulfillmentTokens.delete(clientId);
   }
 
   /** Creates an Instacart account; a taken email is a 409. */
