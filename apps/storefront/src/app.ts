@@ -183,6 +183,23 @@ export async function createStorefront(
     baseUrl: config.connect.baseUrl,
     clientId: config.connect.clientId,
     clientSecret: config.connect.clientSecret,
+    // During a credential rotation (CONNECT_CLIENT_ID_NEXT, CONNECT_CLIENT_SECRET_NEXT): tokens come
+    // from the next application when Connect accepts it, from the current one when it refuses it.
+    ...(config.connect.next
+      ? {
+          nextCredentials: {
+            clientId: config.connect.next.clientId,
+            clientSecret: config.connect.next.clientSecret,
+          },
+        }
+      : {}),
+    // One line each time the application in use changes (client ids only). Falling back to the current
+    // application means Connect refused the next one: an operator should look.
+    onCredentialsChange: (event) => {
+      const line = { connect: event };
+      if (event.reason === 'next-refused') logger.warn(line, 'connect credentials changed');
+      else logger.info(line, 'connect credentials changed');
+    },
     // CONNECT_TIMEOUT_MS bounds a whole call, retries included, not each attempt: a page that waits on
     // a hanging Connect waits this long, not attempts times this long.
     timeoutMs: config.connect.timeoutMs,

@@ -119,6 +119,22 @@ describe('parseEnv', () => {
     expect(parseEnv({ PORT: '0' }).publicUrl).toBe('http://localhost:3000');
   });
 
+  it('reads the next credential set of a rotation through the shared reader, both or neither', () => {
+    expect(parseEnv({}).connect.next).toBeUndefined();
+    expect(
+      parseEnv({ CONNECT_CLIENT_ID_NEXT: 'cartlink-demo-clone', CONNECT_CLIENT_SECRET_NEXT: 'clone-secret' })
+        .connect.next,
+    ).toEqual({ clientId: 'cartlink-demo-clone', clientSecret: 'clone-secret' });
+    const half = configError({ CONNECT_CLIENT_ID_NEXT: 'cartlink-demo-clone' });
+    expect(half.variable).toBe('CONNECT_CLIENT_SECRET_NEXT');
+    expect(half.message).toBe(
+      'CONNECT_CLIENT_SECRET_NEXT: is required with CONNECT_CLIENT_ID_NEXT (set both, or neither)',
+    );
+    const otherHalf = configError({ CONNECT_CLIENT_SECRET_NEXT: 'clone-secret' });
+    expect(otherHalf.variable).toBe('CONNECT_CLIENT_ID_NEXT');
+    expect(otherHalf.message).not.toContain('clone-secret');
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseEnv({ PORT: '', CONNECT_RETAILER_ID: ' ' })).toMatchObject({ port: 3000 });
     expect(parseEnv({ CONNECT_RETAILER_ID: '' }).connect.retailerId).toBeUndefined();

@@ -4,7 +4,9 @@
  * the variable, which `main.ts` prints before exiting with status 1. Nothing else reads `process.env`.
  * The Connect variables (`CONNECT_*` and `INSTACART_WEB_URL`) are read by `readConnectConfig` of
  * `@cartlink/linking/config`, the reader every Cartlink shop shares; this module gives it the demo
- * defaults and adds the storefront's own rules.
+ * defaults and adds the storefront's own rules. That includes a credential rotation's next set,
+ * `CONNECT_CLIENT_ID_NEXT` and `CONNECT_CLIENT_SECRET_NEXT` (both or neither; no demo default), which
+ * `app.ts` hands the Connect client.
  *
  * Throttling and load shedding (beyond the contract's variables; defaults in brackets):
  * - `SIGNIN_ACCOUNT_LIMIT` [10]: sign-in attempts per account (the email typed, known or not) per
@@ -76,7 +78,7 @@ export interface StorefrontConfig {
   databaseUrl: string;
   /**
    * The `CONNECT_*` settings, as `@cartlink/linking/config` reads them; `redirectUri` is this shop's
-   * account profile page.
+   * account profile page, and `next` the rotation's next credential set when one is configured.
    */
   connect: Omit<ConnectConfig, 'instacartWebUrl'>;
   /** `INSTACART_WEB_URL`: base of the Instacart website, for the Manage and Join links. */

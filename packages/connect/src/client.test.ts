@@ -27,6 +27,7 @@ import {
   createTestClient,
   createTokenBody,
   findSecretLeaks,
+  NEXT_CLIENT_ID,
   NOW,
   producedErrors,
   producedEvents,
@@ -38,7 +39,7 @@ import {
   TOKEN,
   USERS,
 } from './test-support.js';
-import type { ConnectClient, ConnectClientOptions } from './types.js';
+import type { ConnectClient, ConnectClientOptions, CredentialsChangeEvent } from './types.js';
 
 function getOnlyRequest(requests: RecordedRequest[]): RecordedRequest {
   expect(requests).toHaveLength(1);
@@ -952,6 +953,314 @@ describe('createConnectClient options', () => {
     } finally {
       globalThis.fetch = original;
     }
+  });
+});
+
+describe('two credential sets (a rotation)', () => {
+  /** The token each set's grant issues: the current set's and the next set's differ. */
+  const TOKEN_OF: Record<string, string> = {
+    [CLIENT_ID]: SECRETS.fulfillmentToken,
+    [NEXT_CLIENT_ID]: SECRETS.fulfillmentToken2,
+  };
+  const SECRET_OF: Record<string, string> = {
+    [CLIENT_ID]: SECRETS.clientSecret,
+    [NEXT_CLIENT_ID]: SECRETS.nextClientSecret,
+  };
+
+  /**
+   * A Connect whose token endpoint accepts the sets in `accepted` (by client id, secret checked) and
+   * answers `401 invalid_client` to the others, and whose status endpoint accepts every fulfillment
+   * token it issued and did not revoke. Each token is new, and starts with its set's secret-looking
+   * prefix (so the leak check finds it).
+   */
+  function createRotation(options: { accepted: string[] }) {
+    const accepted = new Set(options.accepted);
+    const clock = { now: NOW };
+    const changes: CredentialsChangeEvent[] = [];
+    /** Every fulfillment token issued, to the client id it was issued to. */
+    const issued = new Map<string, string>();
+    const revoked = new Set<string>();
+    const handler = (request: RecordedRequest) => {
+      if (request.path === TOKEN) {
+        const body = request.body as Record<string, string>;
+        const clientId = body.client_id ?? '';
+        if (!accepted.has(clientId) || SECRET_OF[clientId] !== body.client_secret) {
+          return createJsonResponse(401, {
+            error: 'invalid_client',
+            error_description: 'Client authentication failed',
+          });
+        }
+        if (body.grant_type !== 'client_credentials') {
+          return createJsonResponse(200, createTokenBody(SECRETS.linkingToken));
+        }
+        const token = `${TOKEN_OF[clientId]}_${issued.size + 1}`;
+        issued.set(token, clientId);
+        return createJsonResponse(200, createTokenBody(token));
+      }
+      if (request.path === REVOKE) return createJsonResponse(200, {});
+      const bearer = request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '';
+      if (request.path === STATUS && issued.has(bearer) && !revoked.has(bearer)) {
+        return createJsonResponse(200, { instacartplus_member: true });
+      }
+      return createJsonResponse(401, { error: { message: 'Unauthorized', code: null } });
+    };
+    const test = createTestClient(handler, {
+      nextCredentials: { clientId: NEXT_CLIENT_ID, clientSecret: SECRETS.nextClientSecret },
+      onCredentialsChange: (event) => changes.push(event),
+      now: () => clock.now,
+    });
+    /** The client id of each token request, in order. */
+    const tokenRequests = () =>
+      test.fake.requestsTo(TOKEN).map((request) => (request.body as Record<string, string>).client_id);
+    /** The client id whose token each status call carried, in order. */
+    const bearers = () =>
+      test.fake
+        .requestsTo(STATUS)
+        .map((request) => issued.get(request.headers.get('authorization')?.replace(/^Bearer /, '') ?? ''));
+    return { ...test, accepted, clock, changes, issued, revoked, tokenRequests, bearers };
+  }
+
+  it('with one set asks for tokens, exchanges and revokes with it alone, as without rotation', async () => {
+    const { client, fake } = createTestClient(
+      createFakeConnect({ [`POST ${REVOKE}`]: () => createJsonResponse(200, {}) }),
+    );
+    expect(client.listClientIds()).toEqual([CLIENT_ID]);
+    expect(client.credentialsInUse()).toBe(CLIENT_ID);
+    await client.getFulfillmentToken();
+    await client.revokeToken(SECRETS.revokedToken, { clientId: CLIENT_ID });
+    expect(fake.requests.map((request) => request.body)).toEqual([
+      {
+        client_id: CLIENT_ID,
+        client_secret: SECRETS.clientSecret,
+        grant_type: 'client_credentials',
+        scope: 'connect:fulfillment',
+      },
+      { client_id: CLIENT_ID, client_secret: SECRETS.clientSecret, token: SECRETS.revokedToken },
+    ]);
+    expect(client.credentialsInUse()).toBe(CLIENT_ID);
+  });
+
+  it('takes its tokens from the next set when Connect accepts it, and tells that move once', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID, NEXT_CLIENT_ID] });
+    expect(rotation.client.listClientIds()).toEqual([CLIENT_ID, NEXT_CLIENT_ID]);
+    // Until Connect has accepted the next set, the current one is in use.
+    expect(rotation.client.credentialsInUse()).toBe(CLIENT_ID);
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID]);
+    expect(rotation.bearers()).toEqual([NEXT_CLIENT_ID]);
+    expect(rotation.client.credentialsInUse()).toBe(NEXT_CLIENT_ID);
+    expect(rotation.changes).toEqual([
+      { clientId: NEXT_CLIENT_ID, previousClientId: CLIENT_ID, reason: 'next-accepted' },
+    ]);
+    // The next token comes from the next set again: no change, nothing told.
+    rotation.clock.now += 86_400_000;
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, NEXT_CLIENT_ID]);
+    expect(rotation.changes).toHaveLength(1);
+  });
+
+  it('falls back to the current set on invalid_client within the same call, which changes nothing', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID] });
+    await expect(rotation.client.getLinkStatus('u-1')).resolves.toMatchObject({ instacartplusMember: true });
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, CLIENT_ID]);
+    expect(rotation.bearers()).toEqual([CLIENT_ID]);
+    expect(rotation.client.credentialsInUse()).toBe(CLIENT_ID);
+    // The current set was in use and still is: nothing to tell.
+    expect(rotation.changes).toEqual([]);
+    // The refused request is one refresh with its fallback: the events say which attempt was which.
+    const tokenEvents = rotation.events.filter((event) => event.operation === 'token.client_credentials');
+    expect(tokenEvents.map((event) => [event.status, event.errorCode, event.fallback])).toEqual([
+      [401, 'invalid_client', undefined],
+      [200, undefined, true],
+    ]);
+
+    // The token is cached: no more token requests while it lives.
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.tokenRequests()).toHaveLength(2);
+
+    // Its replacement is asked of the next set again, refused again, and the set in use did not change.
+    rotation.clock.now += 86_400_000;
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, CLIENT_ID, NEXT_CLIENT_ID, CLIENT_ID]);
+    expect(rotation.changes).toEqual([]);
+  });
+
+  it('moves to the next set at the next new token once Connect accepts it, and tells that once', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID] });
+    await rotation.client.getLinkStatus('u-1');
+    rotation.accepted.add(NEXT_CLIENT_ID);
+    // Still the current set's token until it is due for replacement.
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.client.credentialsInUse()).toBe(CLIENT_ID);
+    rotation.clock.now += 86_400_000;
+    await rotation.client.getLinkStatus('u-1');
+    await rotation.client.getLinkStatus('u-1');
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, CLIENT_ID, NEXT_CLIENT_ID]);
+    expect(rotation.bearers()).toEqual([CLIENT_ID, CLIENT_ID, NEXT_CLIENT_ID, NEXT_CLIENT_ID]);
+    expect(rotation.client.credentialsInUse()).toBe(NEXT_CLIENT_ID);
+    expect(rotation.changes).toEqual([
+      { clientId: NEXT_CLIENT_ID, previousClientId: CLIENT_ID, reason: 'next-accepted' },
+    ]);
+  });
+
+  it('shares one refresh and its fallback among concurrent callers', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID] });
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => rotation.client.getFulfillmentToken()));
+    expect(new Set(tokens.map((token) => rotation.issued.get(token)))).toEqual(new Set([CLIENT_ID]));
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, CLIENT_ID]);
+  });
+
+  it('tells one change for concurrent callers of the first token from the next set', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID, NEXT_CLIENT_ID] });
+    await Promise.all(Array.from({ length: 50 }, () => rotation.client.getLinkStatus('u-1')));
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID]);
+    expect(rotation.changes).toHaveLength(1);
+  });
+
+  it('does not fall back when the next set fails for another reason than its credentials', async () => {
+    const { client, fake } = createTestClient(
+      createFakeConnect({ [`POST ${TOKEN}`]: () => createJsonResponse(503, {}) }),
+      { nextCredentials: { clientId: NEXT_CLIENT_ID, clientSecret: SECRETS.nextClientSecret } },
+    );
+    const error = await captureRejection(client.getFulfillmentToken());
+    expect(error).toBeInstanceOf(ConnectUnavailableError);
+    // Three attempts (the retries of one request), all with the next set: Connect is down for both.
+    expect(
+      fake.requestsTo(TOKEN).map((request) => (request.body as Record<string, string>).client_id),
+    ).toEqual([NEXT_CLIENT_ID, NEXT_CLIENT_ID, NEXT_CLIENT_ID]);
+    expect(client.credentialsInUse()).toBe(CLIENT_ID);
+  });
+
+  it('fails with the current set’s InvalidClientError when both sets are refused', async () => {
+    const rotation = createRotation({ accepted: [] });
+    const error = await captureRejection(rotation.client.getFulfillmentToken());
+    expect(error).toBeInstanceOf(InvalidClientError);
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, CLIENT_ID]);
+    expect(rotation.changes).toEqual([]);
+  });
+
+  it('asks the next set again when a fulfillment call finds its token dead (401)', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID, NEXT_CLIENT_ID] });
+    await rotation.client.getLinkStatus('u-1');
+    for (const token of rotation.issued.keys()) rotation.revoked.add(token);
+    await expect(rotation.client.getLinkStatus('u-1')).resolves.toMatchObject({ instacartplusMember: true });
+    expect(rotation.tokenRequests()).toEqual([NEXT_CLIENT_ID, NEXT_CLIENT_ID]);
+    expect(rotation.bearers()).toEqual([NEXT_CLIENT_ID, NEXT_CLIENT_ID, NEXT_CLIENT_ID]);
+
+    // And when the next set is refused by then, the retry's token comes from the current set.
+    for (const token of rotation.issued.keys()) rotation.revoked.add(token);
+    rotation.accepted.delete(NEXT_CLIENT_ID);
+    await expect(rotation.client.getLinkStatus('u-1')).resolves.toMatchObject({ instacartplusMember: true });
+    expect(rotation.tokenRequests().slice(2)).toEqual([NEXT_CLIENT_ID, CLIENT_ID]);
+    // On the next set, then back on the current one: each move told once.
+    expect(rotation.changes).toEqual([
+      { clientId: NEXT_CLIENT_ID, previousClientId: CLIENT_ID, reason: 'next-accepted' },
+      { clientId: CLIENT_ID, previousClientId: NEXT_CLIENT_ID, reason: 'next-refused' },
+    ]);
+  });
+
+  it('moves even when the change listener throws, and the call still succeeds', async () => {
+    let told = 0;
+    const { client } = createTestClient(createFakeConnect({}), {
+      nextCredentials: { clientId: NEXT_CLIENT_ID, clientSecret: SECRETS.nextClientSecret },
+      onCredentialsChange: () => {
+        told++;
+        throw new Error('listener broke');
+      },
+    });
+    await expect(client.getFulfillmentToken()).resolves.toBe(SECRETS.fulfillmentToken);
+    expect(told).toBe(1);
+    expect(client.credentialsInUse()).toBe(NEXT_CLIENT_ID);
+  });
+
+  it('exchanges a code and revokes a token with the credentials of the client id named', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID, NEXT_CLIENT_ID] });
+    for (const clientId of [CLIENT_ID, NEXT_CLIENT_ID]) {
+      await rotation.client.exchangeAuthorizationCode({
+        code: SECRETS.code,
+        redirectUri: 'https://shop.test/cb',
+        clientId,
+      });
+      await rotation.client.revokeToken(SECRETS.revokedToken, { clientId });
+    }
+    // Without a client id: the current set, as with one set.
+    await rotation.client.exchangeAuthorizationCode({
+      code: SECRETS.code,
+      redirectUri: 'https://shop.test/cb',
+    });
+    await rotation.client.revokeToken(SECRETS.revokedToken);
+    const credentials = rotation.fake.requests.map((request) => {
+      const body = request.body as Record<string, string>;
+      return [request.path, body.client_id, body.client_secret === SECRET_OF[body.client_id ?? '']];
+    });
+    expect(credentials).toEqual([
+      [TOKEN, CLIENT_ID, true],
+      [REVOKE, CLIENT_ID, true],
+      [TOKEN, NEXT_CLIENT_ID, true],
+      [REVOKE, NEXT_CLIENT_ID, true],
+      [TOKEN, CLIENT_ID, true],
+      [REVOKE, CLIENT_ID, true],
+    ]);
+    // Exchanging and revoking get no fulfillment token and change nothing in use.
+    expect(rotation.changes).toEqual([]);
+  });
+
+  it('refuses a client id it has no credentials for, before any request', async () => {
+    const rotation = createRotation({ accepted: [CLIENT_ID, NEXT_CLIENT_ID] });
+    await expect(
+      rotation.client.exchangeAuthorizationCode({
+        code: SECRETS.code,
+        redirectUri: 'https://shop.test/cb',
+        clientId: 'someone-else',
+      }),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      rotation.client.revokeToken(SECRETS.revokedToken, { clientId: 'someone-else' }),
+    ).rejects.toThrow(/"someone-else" is not one of this client's credential sets/);
+    expect(rotation.fake.requests).toEqual([]);
+  });
+
+  it.each<[string, ConnectClientOptions['nextCredentials'], RegExp]>([
+    [
+      'an empty next client id',
+      { clientId: '', clientSecret: SECRETS.nextClientSecret },
+      /^nextCredentials\.clientId must/,
+    ],
+    [
+      'an empty next secret',
+      { clientId: NEXT_CLIENT_ID, clientSecret: '' },
+      /^nextCredentials\.clientSecret must/,
+    ],
+    [
+      'a next client id equal to the current one',
+      { clientId: CLIENT_ID, clientSecret: SECRETS.nextClientSecret },
+      /^nextCredentials\.clientId must differ from clientId$/,
+    ],
+  ])('refuses %s with one line naming the option', (_, nextCredentials, message) => {
+    let thrown: unknown;
+    try {
+      createTestClient(() => createJsonResponse(500, {}), { nextCredentials });
+    } catch (error) {
+      thrown = error;
+      producedErrors.push(error);
+    }
+    expect(thrown).toBeInstanceOf(ConnectConfigurationError);
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message).not.toContain(SECRETS.nextClientSecret);
+  });
+
+  it('keeps the next secret out of errors Connect echoes it in', async () => {
+    const { client } = createTestClient(
+      () =>
+        createJsonResponse(401, {
+          error: 'invalid_client',
+          error_description: `bad secret ${SECRETS.nextClientSecret} and ${SECRETS.clientSecret}`,
+        }),
+      { nextCredentials: { clientId: NEXT_CLIENT_ID, clientSecret: SECRETS.nextClientSecret } },
+    );
+    const error = await captureRejection(client.getFulfillmentToken());
+    expect(JSON.stringify(error)).not.toContain(SECRETS.nextClientSecret);
+    expect((error as InvalidClientError).errorDescription).toContain('bad secret');
   });
 });
 

@@ -2,7 +2,7 @@
  * `createConnectClient`: the Connect endpoints of docs/connect-api.md as typed methods.
  */
 import type { z } from 'zod';
-import { ConnectConfigurationError, ConnectUnauthorizedError } from './errors.js';
+import { ConnectConfigurationError, ConnectUnauthorizedError, InvalidClientError } from './errors.js';
 import {
   connectUserSchema,
   linkResultSchema,
@@ -12,9 +12,16 @@ import {
   sandboxUserSchema,
   tokenResponseSchema,
 } from './schemas.js';
-import { createTokenCache } from './token-cache.js';
+import { createTokenCache, type IssuedToken } from './token-cache.js';
 import { type RequestSpec, raceAbort, sendRequest, type TransportConfig } from './transport.js';
-import type { AcceptLanguage, ConnectClient, ConnectClientOptions, LinkingToken } from './types.js';
+import type {
+  AcceptLanguage,
+  ConnectClient,
+  ConnectClientOptions,
+  ConnectCredentials,
+  CredentialsChangeEvent,
+  LinkingToken,
+} from './types.js';
 
 const TOKEN_PATH = '/v2/oauth/token';
 const REVOKE_PATH = '/v2/oauth/token/revoke';
@@ -25,7 +32,9 @@ const ACCEPT_LANGUAGES: readonly AcceptLanguage[] = ['en-US', 'en-CA', 'fr-CA'];
  * `ConnectConfigurationError` line naming the first bad option (never its value).
  *
  * One client per application and process: it holds the fulfillment token cache, and on Node.js
- * the default `fetch` (undici) keeps connections to Connect alive between calls.
+ * the default `fetch` (undici) keeps connections to Connect alive between calls. During a
+ * credential rotation it holds both applications' credentials (`nextCredentials`): see
+ * {@link ConnectClient.credentialsInUse}.
  *
  * @example
  * ```ts
@@ -40,32 +49,75 @@ const ACCEPT_LANGUAGES: readonly AcceptLanguage[] = ['en-US', 'en-CA', 'fr-CA'];
  */
 export function createConnectClient(options: ConnectClientOptions): ConnectClient {
   const config = resolveConfig(options);
-  const clientId = options.clientId;
-  const clientSecret = options.clientSecret;
+  const current: ConnectCredentials = { clientId: options.clientId, clientSecret: options.clientSecret };
+  const next: ConnectCredentials | null =
+    options.nextCredentials === undefined
+      ? null
+      : { clientId: options.nextCredentials.clientId, clientSecret: options.nextCredentials.clientSecret };
+  const clientIds = Object.freeze(next === null ? [current.clientId] : [current.clientId, next.clientId]);
+  // Until Connect has accepted the next set, the current one is in use: so a shop that starts with
+  // both tells `next-accepted` at its first token, and one whose next set is refused tells nothing.
+  let inUse: ConnectCredentials = current;
+
+  function adopt(set: ConnectCredentials, reason: CredentialsChangeEvent['reason']): void {
+    if (inUse === set) return;
+    const previous = inUse;
+    inUse = set;
+    try {
+      options.onCredentialsChange?.({ clientId: set.clientId, previousClientId: previous.clientId, reason });
+    } catch {
+      // A faulty listener must not fail the call that needed the token.
+    }
+  }
+
+  /** The credentials of `clientId`, the current set's when absent. */
+  function findCredentials(clientId: string | undefined): ConnectCredentials {
+    if (clientId === undefined || clientId === current.clientId) return current;
+    if (next !== null && clientId === next.clientId) return next;
+    // A client id the shop never configured cannot have come from Connect: the caller's mistake.
+    throw new TypeError(`clientId "${clientId}" is not one of this client's credential sets`);
+  }
+
+  async function requestFulfillmentToken(set: ConnectCredentials, fallback: boolean): Promise<IssuedToken> {
+    const token = await sendRequest(
+      config,
+      {
+        operation: 'token.client_credentials',
+        method: 'POST',
+        path: TOKEN_PATH,
+        route: TOKEN_PATH,
+        endpoint: 'oauth',
+        retry: true,
+        body: {
+          client_id: set.clientId,
+          client_secret: set.clientSecret,
+          grant_type: 'client_credentials',
+          scope: 'connect:fulfillment',
+        },
+        ...(fallback ? { fallback } : {}),
+      },
+      tokenResponseSchema,
+    );
+    return { accessToken: token.access_token, expiresIn: token.expires_in };
+  }
 
   const tokenCache = createTokenCache({
     now: config.now,
     refreshMarginMs: (options.tokenRefreshMarginSeconds ?? 300) * 1000,
     fetchToken: async () => {
-      const token = await sendRequest(
-        config,
-        {
-          operation: 'token.client_credentials',
-          method: 'POST',
-          path: TOKEN_PATH,
-          route: TOKEN_PATH,
-          endpoint: 'oauth',
-          retry: true,
-          body: {
-            client_id: clientId,
-            client_secret: clientSecret,
-            grant_type: 'client_credentials',
-            scope: 'connect:fulfillment',
-          },
-        },
-        tokenResponseSchema,
-      );
-      return { accessToken: token.access_token, expiresIn: token.expires_in };
+      if (next === null) return requestFulfillmentToken(current, false);
+      // The next set is asked on every new token, so a shop moves to it as soon as Connect accepts it.
+      try {
+        const issued = await requestFulfillmentToken(next, false);
+        adopt(next, 'next-accepted');
+        return issued;
+      } catch (error) {
+        // Only a refusal of the credentials themselves: Connect being down is no reason to switch.
+        if (!(error instanceof InvalidClientError)) throw error;
+      }
+      const issued = await requestFulfillmentToken(current, true);
+      adopt(current, 'next-refused');
+      return issued;
     },
   });
 
@@ -89,11 +141,16 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
   return {
     getFulfillmentToken: () => tokenCache.get(),
 
+    credentialsInUse: () => inUse.clientId,
+
+    listClientIds: () => clientIds,
+
     async exchangeAuthorizationCode(input) {
+      const credentials = findCredentials(input.clientId);
       const body: Record<string, unknown> = {
         grant_type: 'authorization_code',
-        client_id: clientId,
-        client_secret: clientSecret,
+        client_id: credentials.clientId,
+        client_secret: credentials.clientSecret,
         code: input.code,
         redirect_uri: input.redirectUri,
       };
@@ -123,7 +180,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       return linkingToken;
     },
 
-    async revokeToken(token) {
+    async revokeToken(token, revokeOptions = {}) {
+      const credentials = findCredentials(revokeOptions.clientId);
       await sendRequest(
         config,
         {
@@ -133,7 +191,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
           route: REVOKE_PATH,
           endpoint: 'oauth',
           retry: false,
-          body: { client_id: clientId, client_secret: clientSecret, token },
+          body: { client_id: credentials.clientId, client_secret: credentials.clientSecret, token },
           secrets: [token],
         },
         revokeResultSchema,
@@ -286,6 +344,22 @@ function resolveConfig(options: ConnectClientOptions): TransportConfig {
   if (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0) {
     throw new ConnectConfigurationError('clientSecret must be a non-empty string');
   }
+  const next = options.nextCredentials;
+  if (next !== undefined) {
+    if (typeof next !== 'object' || next === null) {
+      throw new ConnectConfigurationError('nextCredentials must be { clientId, clientSecret }');
+    }
+    if (typeof next.clientId !== 'string' || next.clientId.length === 0) {
+      throw new ConnectConfigurationError('nextCredentials.clientId must be a non-empty string');
+    }
+    if (typeof next.clientSecret !== 'string' || next.clientSecret.length === 0) {
+      throw new ConnectConfigurationError('nextCredentials.clientSecret must be a non-empty string');
+    }
+    // Calls name a set by its client id (the code exchange, revocation): two sets need two ids.
+    if (next.clientId === options.clientId) {
+      throw new ConnectConfigurationError('nextCredentials.clientId must differ from clientId');
+    }
+  }
   const timeoutMs = options.timeoutMs ?? 10_000;
   assertNumber(timeoutMs, 'timeoutMs', { min: 1 });
   const retry = {
@@ -319,7 +393,7 @@ function resolveConfig(options: ConnectClientOptions): TransportConfig {
     random: options.random ?? Math.random,
     sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     onRequest: options.onRequest,
-    secrets: [options.clientSecret],
+    secrets: next === undefined ? [options.clientSecret] : [options.clientSecret, next.clientSecret],
   };
 }
 

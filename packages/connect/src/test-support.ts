@@ -85,6 +85,7 @@ export function waitForAbort(signal: AbortSignal | null): Promise<never> {
  */
 export const SECRETS = {
   clientSecret: 'cs_SECRET_client_7f3a91',
+  nextClientSecret: 'cs_SECRET_next_client_4e2b07',
   code: 'ac_SECRET_code_2d8e44',
   codeVerifier: 'vf_SECRET_verifier_0123456789abcdefghijklmnop',
   linkingToken: 'lt_SECRET_linking_51b0aa',
@@ -133,6 +134,8 @@ export function findSecretLeaks(
 
 /** The client id of every test client. */
 export const CLIENT_ID = 'cartlink-test';
+/** The client id of the next credential set, in the rotation tests. */
+export const NEXT_CLIENT_ID = 'cartlink-test-next';
 /** Token endpoint path. */
 export const TOKEN = '/v2/oauth/token';
 /** Revocation endpoint path. */

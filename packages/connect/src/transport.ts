@@ -44,6 +44,12 @@ export interface ConnectRequestEvent {
   attempt: number;
   /** The failure's `ConnectError` code, or `aborted` when the caller's signal ended it; absent on success. */
   errorCode?: string;
+  /**
+   * Set on the attempts of a fulfillment token request made with the current credentials because
+   * Connect refused the next ones (`invalid_client`), during a rotation: the same refresh as the
+   * refused request before it, not a new one. Absent otherwise.
+   */
+  fallback?: true;
 }
 
 /**
@@ -108,6 +114,8 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** Overrides the client's Accept-Language for this call. */
   acceptLanguage?: string;
+  /** A token request with the current credentials after the next ones were refused (see the event's `fallback`). */
+  fallback?: boolean;
 }
 
 type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; error: ConnectError; status?: number };
@@ -310,6 +318,7 @@ function emitEvent(
   };
   if (data.status !== undefined) event.status = data.status;
   if (data.errorCode !== undefined) event.errorCode = data.errorCode;
+  if (spec.fallback) event.fallback = true;
   try {
     config.onRequest(event);
   } catch {

@@ -17,6 +17,7 @@ import {
   type ConnectRequestEvent,
   type ConnectUnavailableError,
   type ConnectUser,
+  type CredentialsChangeEvent,
   createAuthorizationUrl,
   createConnectClient,
   createErrorFromResponse,
@@ -40,6 +41,20 @@ describe('public types', () => {
       Promise<{ id: number }>
     >();
     expectTypeOf<ConnectClient['sandbox']['authorize']>().returns.toEqualTypeOf<Promise<{ code: string }>>();
+    expectTypeOf<ConnectClient['credentialsInUse']>().returns.toEqualTypeOf<string>();
+    expectTypeOf<ConnectClient['listClientIds']>().returns.toEqualTypeOf<readonly string[]>();
+  });
+
+  it('names a credential set by its client id, and tells a change without a secret', () => {
+    expectTypeOf<CredentialsChangeEvent>().toEqualTypeOf<{
+      clientId: string;
+      previousClientId: string;
+      reason: 'next-accepted' | 'next-refused';
+    }>();
+    expectTypeOf<Parameters<ConnectClient['exchangeAuthorizationCode']>[0]['clientId']>().toEqualTypeOf<
+      string | undefined
+    >();
+    expectTypeOf<ConnectRequestEvent['fallback']>().toEqualTypeOf<true | undefined>();
   });
 
   it('keeps the meaningful literal and nullable types', () => {

@@ -73,6 +73,22 @@ export interface ConnectClientOptions {
   /** The application's client secret. Sent only in JSON bodies; never in a message or event. */
   clientSecret: string;
   /**
+   * During a credential rotation, the next application's credentials (the clone Instacart made,
+   * with its own client id). Each new fulfillment token is asked of this set first; when Connect
+   * answers `invalid_client` the current set (`clientId`, `clientSecret`) is asked instead, within
+   * the same call, so no caller fails for it. Unset: one set, and every call is as without it.
+   * @see docs/connect-api.md section 2
+   */
+  nextCredentials?: ConnectCredentials;
+  /**
+   * Told each time the credential set the client takes its fulfillment tokens from changes (see
+   * {@link ConnectClient.credentialsInUse}): once when it moves, never on every token. The current
+   * set is in use until Connect accepts the next one, so a client started with both tells
+   * `next-accepted` at its first token when the next set works, and nothing while it is refused.
+   * Never receives a secret. A listener that throws is ignored.
+   */
+  onCredentialsChange?: (event: CredentialsChangeEvent) => void;
+  /**
    * `fetch` to use: `globalThis.fetch`, or any function that makes the client's calls as it would (see
    * {@link ConnectFetch}). On Node.js the default is undici, which keeps connections alive and reuses
    * them, so one client keeps a warm pool to Connect. Tests inject their own.
@@ -138,6 +154,31 @@ export interface ConnectClientOptions {
    * @default (ms) => new Promise((resolve) => setTimeout(resolve, ms))
    */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** One application's OAuth credentials: a client id and its secret. */
+export interface ConnectCredentials {
+  /** The application's client id. */
+  clientId: string;
+  /** Its client secret. Sent only in JSON bodies; never in a message or event. */
+  clientSecret: string;
+}
+
+/**
+ * What {@link ConnectClientOptions.onCredentialsChange} is told: the credential set in use changed.
+ * Client ids only, never a secret, so it is fit for a log line.
+ */
+export interface CredentialsChangeEvent {
+  /** The client id now in use. */
+  clientId: string;
+  /** The client id in use before. */
+  previousClientId: string;
+  /**
+   * Why: `next-accepted` when Connect issued a fulfillment token to the next set, so the client
+   * moved to it; `next-refused` when Connect answered `invalid_client` to the next set and the
+   * client fell back to the current one.
+   */
+  reason: 'next-accepted' | 'next-refused';
 }
 
 /**
@@ -263,28 +304,62 @@ export interface ConnectClient {
    * shared by all concurrent callers (single flight: 1,000 concurrent first calls make exactly one
    * token request), refreshed `tokenRefreshMarginSeconds` before expiry. Retried.
    *
+   * With `nextCredentials`, each new token is asked of the next set first, and of the current set
+   * when Connect answers that one `invalid_client`: one call, whichever set answers.
+   *
    * @see docs/connect-api.md section 2a
    */
   getFulfillmentToken(): Promise<string>;
+  /**
+   * The client id of the credential set the fulfillment tokens come from: the one whose grant
+   * succeeded last. Before the first token it is the current set's (`clientId`): the first token
+   * from the next set is a change, told to `onCredentialsChange` as `next-accepted`. The
+   * authorization URL of a link should carry this id.
+   */
+  credentialsInUse(): string;
+  /**
+   * The client ids of the configured credential sets: the current one (`clientId`) first, then the
+   * next one when `nextCredentials` is set. {@link ConnectClient.exchangeAuthorizationCode} and
+   * {@link ConnectClient.revokeToken} accept exactly these.
+   */
+  listClientIds(): readonly string[];
   /**
    * authorization_code grant: the code from the redirect becomes a linking token. NEVER retried
    * (a code is single use; a second redemption revokes what the first one issued).
    *
    * @throws InvalidGrantError for a bad, expired or reused code, redirect URI or verifier.
-   * @throws InvalidClientError for a wrong client id or secret.
+   * @throws InvalidClientError for a wrong client id or secret, or an application that is disabled.
+   * @throws TypeError when `clientId` is not one of {@link ConnectClient.listClientIds}.
    * @see docs/connect-api.md section 2b
    */
   exchangeAuthorizationCode(input: {
     code: string;
     redirectUri: string;
     codeVerifier?: string;
+    /**
+     * The client id whose authorization URL the code answers: a code is bound to the application
+     * it was issued to, so it is exchanged with that application's secret.
+     * @default the current set's `clientId`
+     */
+    clientId?: string;
   }): Promise<LinkingToken>;
   /**
-   * Revokes a token issued to this application. Not retried.
+   * Revokes a token. Only the application that issued it may (`403 unauthorized_client`
+   * otherwise), so pass the issuing application's client id. Not retried.
    *
+   * @throws TypeError when `clientId` is not one of {@link ConnectClient.listClientIds}.
    * @see docs/connect-api.md section 2c
    */
-  revokeToken(token: string): Promise<void>;
+  revokeToken(
+    token: string,
+    options?: {
+      /**
+       * The client id of the application that issued the token.
+       * @default the current set's `clientId`
+       */
+      clientId?: string;
+    },
+  ): Promise<void>;
   /**
    * `GET /v2/fulfillment/users/{user_id}/link`: the membership of a linked user. Retried.
    *

@@ -20,6 +20,8 @@ environment (CONNECT_BASE_URL, CONNECT_AUTH_URL, CONNECT_CLIENT_ID, CONNECT_CLIE
 CONNECT_REDIRECT_URI, CONNECT_USE_PKCE, ..., DATABASE_URL), one line each:
   config                   the other CONNECT_* settings are valid
   client-credentials       a client_credentials grant succeeds
+  client-credentials-next  (during a rotation: CONNECT_CLIENT_ID_NEXT, CONNECT_CLIENT_SECRET_NEXT)
+                           the next set's grant succeeds; each line says which set is in use
   authorization-url        the authorization URL answers
   redirect-uri             the redirect URI is absolute, well formed, https outside localhost
   redirect-uri-registered  the authorization endpoint accepts it for this client

@@ -115,6 +115,41 @@ describe('readConnectConfig', () => {
     expect(error.message).not.toContain('cs_live_4242');
   });
 
+  it('reads the next credential set of a rotation, both variables or neither', () => {
+    const config = readConnectConfig({
+      ...REQUIRED,
+      CONNECT_CLIENT_ID_NEXT: ' client-2 ',
+      CONNECT_CLIENT_SECRET_NEXT: 'cs_next_not_a_real_secret_91c2',
+    });
+    expect(config.next).toEqual({ clientId: 'client-2', clientSecret: 'cs_next_not_a_real_secret_91c2' });
+    expect('next' in readConnectConfig(REQUIRED)).toBe(false);
+    // Blank is unset, for both.
+    expect(
+      'next' in
+        readConnectConfig({ ...REQUIRED, CONNECT_CLIENT_ID_NEXT: ' ', CONNECT_CLIENT_SECRET_NEXT: '' }),
+    ).toBe(false);
+  });
+
+  it.each([
+    ['CONNECT_CLIENT_ID_NEXT', { CONNECT_CLIENT_SECRET_NEXT: 'cs_next_4d1' }, 'CONNECT_CLIENT_SECRET_NEXT'],
+    ['CONNECT_CLIENT_SECRET_NEXT', { CONNECT_CLIENT_ID_NEXT: 'client-2' }, 'CONNECT_CLIENT_ID_NEXT'],
+  ])('names %s when only the other of the next set is set', (missing, env, given) => {
+    const error = configError({ ...REQUIRED, ...env });
+    expect(error.variable).toBe(missing);
+    expect(error.message).toBe(`${missing}: is required with ${given} (set both, or neither)`);
+    expect(error.message).not.toContain('cs_next_4d1');
+  });
+
+  it('refuses a next client id equal to the current one: a rotation clone has its own', () => {
+    const error = configError({
+      ...REQUIRED,
+      CONNECT_CLIENT_ID_NEXT: REQUIRED.CONNECT_CLIENT_ID,
+      CONNECT_CLIENT_SECRET_NEXT: 'cs_next_4d1',
+    });
+    expect(error.variable).toBe('CONNECT_CLIENT_ID_NEXT');
+    expect(error.reason).toMatch(/^must differ from CONNECT_CLIENT_ID/);
+  });
+
   it('refuses to require an issuer it does not know', () => {
     expect(configError({ ...REQUIRED, CONNECT_REQUIRE_ISSUER: 'true' }).message).toBe(
       'CONNECT_REQUIRE_ISSUER: needs CONNECT_ISSUER, the issuer to require',
@@ -179,6 +214,25 @@ describe('toConnectClientOptions and toLinkingOptions', () => {
       retailerId: 'banner-7',
     });
     expect('retailerId' in toConnectClientOptions(readConnectConfig(REQUIRED))).toBe(false);
+  });
+
+  it('pass the next credential set on to the client, and nothing of it without one', () => {
+    const rotating = readConnectConfig({
+      ...REQUIRED,
+      CONNECT_CLIENT_ID_NEXT: 'client-2',
+      CONNECT_CLIENT_SECRET_NEXT: 'cs_next_not_a_real_secret_91c2',
+    });
+    expect(toConnectClientOptions(rotating)).toMatchObject({
+      clientId: 'client-1',
+      nextCredentials: { clientId: 'client-2', clientSecret: 'cs_next_not_a_real_secret_91c2' },
+    });
+    expect('nextCredentials' in toConnectClientOptions(config)).toBe(false);
+    // The linking core takes the client id in use from the client; its own option stays the current one.
+    expect(toLinkingOptions(rotating).clientId).toBe('client-1');
+    expect(createConnectClient(toConnectClientOptions(rotating)).listClientIds()).toEqual([
+      'client-1',
+      'client-2',
+    ]);
   });
 
   it('make the linking options, leaving out an unset issuer', () => {

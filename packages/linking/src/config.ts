@@ -2,6 +2,7 @@
  * @module `@cartlink/linking/config`: the Connect part of a shop's configuration, read from the
  * environment and validated in one place, so that every Cartlink shop reads the same variables the
  * same way: `CONNECT_BASE_URL`, `CONNECT_AUTH_URL`, `CONNECT_CLIENT_ID`, `CONNECT_CLIENT_SECRET`,
+ * `CONNECT_CLIENT_ID_NEXT` and `CONNECT_CLIENT_SECRET_NEXT` (a credential rotation's next set),
  * `CONNECT_REDIRECT_URI`, `CONNECT_USE_PKCE`, `CONNECT_RETAILER_ID`, `CONNECT_ISSUER`,
  * `CONNECT_REQUIRE_ISSUER`, `CONNECT_TIMEOUT_MS` and `INSTACART_WEB_URL`. A missing or malformed value
  * is a {@link ConfigVariableError} whose message is one line naming the variable, fit to stop
@@ -51,6 +52,21 @@ export interface ConnectConfig {
   clientId: string;
   /** `CONNECT_CLIENT_SECRET`: the application's client secret. Required; never logged. */
   clientSecret: string;
+  /**
+   * `CONNECT_CLIENT_ID_NEXT` and `CONNECT_CLIENT_SECRET_NEXT`: during a credential rotation, the next
+   * application's credentials (the clone Instacart made, with its own client id). Both or neither;
+   * absent when unset, and then everything is as with one set. The Connect client asks this set
+   * for its tokens first and falls back to `clientId` when Connect refuses it (`invalid_client`).
+   * @see https://docs.instacart.com/connect ("OAuth credential rotation")
+   */
+  next?:
+    | {
+        /** `CONNECT_CLIENT_ID_NEXT`: the next application's client id, not `clientId`. */
+        clientId: string;
+        /** `CONNECT_CLIENT_SECRET_NEXT`: its secret; never logged. */
+        clientSecret: string;
+      }
+    | undefined;
   /** `CONNECT_REDIRECT_URI`: the redirect URI registered with Instacart, the account profile page. Required. */
   redirectUri: string;
   /**
@@ -88,6 +104,8 @@ export const CONNECT_VARIABLES = [
   'CONNECT_AUTH_URL',
   'CONNECT_CLIENT_ID',
   'CONNECT_CLIENT_SECRET',
+  'CONNECT_CLIENT_ID_NEXT',
+  'CONNECT_CLIENT_SECRET_NEXT',
   'CONNECT_REDIRECT_URI',
   'CONNECT_USE_PKCE',
   'CONNECT_RETAILER_ID',
@@ -137,13 +155,15 @@ const flag = z
 
 const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 
-// Each variable has its own schema, so that an error names exactly one variable. A later setting (a
-// second credential set, throttling) is one more line here and one more field of ConnectConfig.
+// Each variable has its own schema, so that an error names exactly one variable. A later setting
+// (throttling, say) is one more line here and one more field of ConnectConfig.
 const schemas = {
   CONNECT_BASE_URL: httpUrlVariable,
   CONNECT_AUTH_URL: httpUrlVariable,
   CONNECT_CLIENT_ID: nonEmpty,
   CONNECT_CLIENT_SECRET: nonEmpty,
+  CONNECT_CLIENT_ID_NEXT: nonEmpty,
+  CONNECT_CLIENT_SECRET_NEXT: nonEmpty,
   CONNECT_REDIRECT_URI: httpUrlVariable,
   CONNECT_USE_PKCE: flag,
   CONNECT_RETAILER_ID: nonEmpty.max(200),
@@ -226,7 +246,9 @@ export const DEMO_DATABASE_URL = '.data/storefront.db';
  * the library's defaults (see {@link ConnectConfig}); a required one with neither is missing.
  *
  * @throws {ConfigVariableError} naming the first variable that is missing or malformed, in the order
- * of {@link CONNECT_VARIABLES}, or `CONNECT_REQUIRE_ISSUER` when it is set without `CONNECT_ISSUER`.
+ * of {@link CONNECT_VARIABLES}; the missing one of `CONNECT_CLIENT_ID_NEXT` and
+ * `CONNECT_CLIENT_SECRET_NEXT` when only the other is set; `CONNECT_CLIENT_ID_NEXT` when it equals
+ * `CONNECT_CLIENT_ID`; `CONNECT_REQUIRE_ISSUER` when it is set without `CONNECT_ISSUER`.
  * @example
  * ```ts
  * const config = readConnectConfig(process.env, {
@@ -258,10 +280,38 @@ export function readConnectConfig(
     return value;
   }
 
+  /** The rotation's next set: both variables or neither, and a client id of its own. */
+  function readNextCredentials(currentClientId: string): ConnectConfig['next'] {
+    const nextClientId = read('CONNECT_CLIENT_ID_NEXT');
+    const nextClientSecret = read('CONNECT_CLIENT_SECRET_NEXT');
+    if (nextClientId === undefined && nextClientSecret === undefined) return undefined;
+    if (nextClientId === undefined) {
+      throw new ConfigVariableError(
+        'CONNECT_CLIENT_ID_NEXT',
+        'is required with CONNECT_CLIENT_SECRET_NEXT (set both, or neither)',
+      );
+    }
+    if (nextClientSecret === undefined) {
+      throw new ConfigVariableError(
+        'CONNECT_CLIENT_SECRET_NEXT',
+        'is required with CONNECT_CLIENT_ID_NEXT (set both, or neither)',
+      );
+    }
+    // Calls name a set by its client id; a rotation's clone always has a new one.
+    if (nextClientId === currentClientId) {
+      throw new ConfigVariableError(
+        'CONNECT_CLIENT_ID_NEXT',
+        "must differ from CONNECT_CLIENT_ID (the next application's client id is its own)",
+      );
+    }
+    return { clientId: nextClientId, clientSecret: nextClientSecret };
+  }
+
   const baseUrl = readRequired('CONNECT_BASE_URL').replace(/\/+$/, '');
   const authUrl = readRequired('CONNECT_AUTH_URL');
   const clientId = readRequired('CONNECT_CLIENT_ID');
   const clientSecret = readRequired('CONNECT_CLIENT_SECRET');
+  const next = readNextCredentials(clientId);
   const redirectUri = readRequired('CONNECT_REDIRECT_URI');
   const usePkce = readRequired('CONNECT_USE_PKCE');
   const retailerId = read('CONNECT_RETAILER_ID');
@@ -275,6 +325,7 @@ export function readConnectConfig(
     authUrl,
     clientId,
     clientSecret,
+    ...(next === undefined ? {} : { next }),
     redirectUri,
     usePkce,
     ...(retailerId === undefined ? {} : { retailerId }),
@@ -287,8 +338,9 @@ export function readConnectConfig(
 
 /**
  * The options of `createConnectClient` (from `@cartlink/connect`) that the configuration decides:
- * the base URL, the credentials, the retailer id, and `CONNECT_TIMEOUT_MS` as the limit of each attempt
- * and of the whole call with its retries. Add the rest (`fetch`, `onRequest`, …) beside it.
+ * the base URL, the credentials (the next set as `nextCredentials` during a rotation), the retailer
+ * id, and `CONNECT_TIMEOUT_MS` as the limit of each attempt and of the whole call with its retries.
+ * Add the rest (`fetch`, `onRequest`, `onCredentialsChange`, …) beside it.
  * @example
  * ```ts
  * const connect = createConnectClient({ ...toConnectClientOptions(config), acceptLanguage: 'en-US' });
@@ -298,12 +350,15 @@ export function toConnectClientOptions(
   config: ConnectConfig,
 ): Pick<
   ConnectClientOptions,
-  'baseUrl' | 'clientId' | 'clientSecret' | 'timeoutMs' | 'retry' | 'retailerId'
+  'baseUrl' | 'clientId' | 'clientSecret' | 'nextCredentials' | 'timeoutMs' | 'retry' | 'retailerId'
 > {
   return {
     baseUrl: config.baseUrl,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
+    ...(config.next === undefined
+      ? {}
+      : { nextCredentials: { clientId: config.next.clientId, clientSecret: config.next.clientSecret } }),
     timeoutMs: config.timeoutMs,
     // CONNECT_TIMEOUT_MS bounds a whole call, retries included, not each attempt: a page that waits on a
     // hanging Connect waits this long, not attempts times this long.

@@ -28,7 +28,10 @@ export interface LinkingSubject {
 export interface AuthorizationRequestSettings {
   /** The authorization URL Instacart gave the retailer. */
   authorizationEndpoint: string;
-  /** The Connect OAuth application's client id. */
+  /**
+   * The Connect OAuth application's client id. The transaction keeps it, so that the code is
+   * exchanged with this application's credentials even if the shop has moved to another since.
+   */
   clientId: string;
   /** The redirect URI registered with Instacart. */
   redirectUri: string;
@@ -95,6 +98,7 @@ export async function beginLinkTransaction(
     userId: subject.userId,
     codeVerifier,
     redirectUri: settings.redirectUri,
+    clientId: settings.clientId,
     createdAt: now,
     expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000),
   });

@@ -1,10 +1,16 @@
+import { createConnectClient } from '@cartlink/connect';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLinking, type Linking } from './linking.js';
 import {
   AUTH_ENDPOINT,
+  BASE_URL,
   CLIENT_ID,
+  CLIENT_SECRET,
   createLinkingFixture,
   type LinkingFixture,
+  NEXT_CLIENT_ID,
+  NEXT_CLIENT_SECRET,
   REDIRECT_URI,
   readAuthorizationUrl,
 } from './test-support/fake-connect.js';
@@ -693,5 +699,124 @@ describe('housekeeping', () => {
     await f.linking.startLink(blair);
     // The hundredth start removed the one expired transaction; the 99 live ones stay.
     expect(await countLinkTransactions()).toBe(99);
+  });
+});
+
+describe('a credential rotation', () => {
+  const nextCredentials = { clientId: NEXT_CLIENT_ID, clientSecret: NEXT_CLIENT_SECRET };
+
+  /** The shop restarted with other Connect credentials, on the same database and the same Connect. */
+  function restartShop(options: { nextCredentials?: typeof nextCredentials } = {}): Linking {
+    const connect = createConnectClient({
+      baseUrl: BASE_URL,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      fetch: f.fake.fetch,
+      retry: { maxAttempts: 1 },
+      now: () => f.clock.now.getTime(),
+      ...options,
+    });
+    return createLinking({ ...f.linking.options, connect });
+  }
+
+  /** Starts a link and plays the shopper's Allow at Instacart, for the application the URL names. */
+  async function allowAtInstacart(linking: Linking, subject = alex) {
+    const url = new URL((await linking.startLink(subject)).authorizationUrl);
+    const clientId = url.searchParams.get('client_id') ?? '';
+    const { state, codeChallenge } = readAuthorizationUrl(url.href);
+    return { clientId, state, code: f.fake.issueCode(1, { codeChallenge, clientId }) };
+  }
+
+  async function storedClientIds(): Promise<(string | null)[]> {
+    const rows = await sql<{ client_id: string | null }>`
+      select client_id from cartlink_link_transactions order by created_at`.execute(f.db);
+    return rows.rows.map((row) => row.client_id);
+  }
+
+  it('with one set: the URL carries the configured client id, and starting asks Connect nothing', async () => {
+    await f.linking.startLink(alex);
+    expect(f.fake.calls).toEqual([]);
+    expect(await storedClientIds()).toEqual([CLIENT_ID]);
+  });
+
+  it('takes the next set when Connect accepts it: its client id in the URL, its credentials for the code', async () => {
+    const linking = restartShop({ nextCredentials });
+    const { clientId, state, code } = await allowAtInstacart(linking);
+    expect(clientId).toBe(NEXT_CLIENT_ID);
+    // The token was fetched to learn which set Connect accepts; it serves the completion too.
+    expect(f.fake.tokenClientIds).toEqual([NEXT_CLIENT_ID]);
+    expect(await storedClientIds()).toEqual([NEXT_CLIENT_ID]);
+    expect((await linking.completeLink(alex, { code, state })).outcome).toBe('linked');
+    expect(f.fake.exchangeBodies.map((body) => [body.client_id, body.client_secret])).toEqual([
+      [NEXT_CLIENT_ID, NEXT_CLIENT_SECRET],
+    ]);
+    expect(f.fake.tokenClientIds).toEqual([NEXT_CLIENT_ID]);
+  });
+
+  it('takes the current set while Connect refuses the next one, without failing the shopper', async () => {
+    f.fake.refusedClients.add(NEXT_CLIENT_ID);
+    const linking = restartShop({ nextCredentials });
+    const { clientId, state, code } = await allowAtInstacart(linking);
+    expect(clientId).toBe(CLIENT_ID);
+    expect(f.fake.tokenClientIds).toEqual([NEXT_CLIENT_ID, CLIENT_ID]);
+    expect((await linking.completeLink(alex, { code, state })).outcome).toBe('linked');
+    expect(f.fake.exchangeBodies.map((body) => body.client_id)).toEqual([CLIENT_ID]);
+  });
+
+  it('completes a link started under the old application after the shop moved to the new one', async () => {
+    // Started before the rotation: one set, the old application.
+    const started = await allowAtInstacart(f.linking);
+    expect(started.clientId).toBe(CLIENT_ID);
+    // The shop restarts with the clone as its next set; the shopper comes back after that.
+    const rotated = restartShop({ nextCredentials });
+    expect((await rotated.completeLink(alex, started)).outcome).toBe('linked');
+    // The code was issued to the old application and exchanged with its credentials.
+    expect(f.fake.exchangeBodies.map((body) => [body.client_id, body.client_secret])).toEqual([
+      [CLIENT_ID, CLIENT_SECRET],
+    ]);
+    // The fulfillment calls of the completion went with the clone's token.
+    expect(f.fake.tokenClientIds).toEqual([NEXT_CLIENT_ID]);
+  });
+
+  it('ends a link whose old application was disabled meanwhile as a clean failure, and the next start works', async () => {
+    const started = await allowAtInstacart(f.linking);
+    const rotated = restartShop({ nextCredentials });
+    f.fake.refusedClients.add(CLIENT_ID);
+    const result = await rotated.completeLink(alex, started);
+    expect(result).toMatchObject({ outcome: 'failed', detail: 'client-rejected' });
+    expect(result.status.state).toBe('unlinked');
+    expect(await f.storage.linkRecords.get(alex.userId)).toBeNull();
+
+    // "Try again": a new start takes the set in use, and succeeds.
+    const again = await allowAtInstacart(rotated);
+    expect(again.clientId).toBe(NEXT_CLIENT_ID);
+    expect((await rotated.completeLink(alex, again)).outcome).toBe('linked');
+  });
+
+  it('fails a link started under an application the shop holds no credentials for, without an exchange', async () => {
+    // Started during the rotation under the clone; the shop then went back to one set without it.
+    const rotated = restartShop({ nextCredentials });
+    const started = await allowAtInstacart(rotated);
+    expect(started.clientId).toBe(NEXT_CLIENT_ID);
+    const result = await restartShop().completeLink(alex, started);
+    expect(result).toMatchObject({ outcome: 'failed', detail: 'client-rejected' });
+    expect(f.fake.count('exchange')).toBe(0);
+  });
+
+  it('exchanges the code of a transaction stored without a client id with the current set', async () => {
+    const started = await allowAtInstacart(f.linking);
+    await sql`update cartlink_link_transactions set client_id = null`.execute(f.db);
+    const rotated = restartShop({ nextCredentials });
+    expect((await rotated.completeLink(alex, started)).outcome).toBe('linked');
+    expect(f.fake.exchangeBodies.map((body) => body.client_id)).toEqual([CLIENT_ID]);
+  });
+
+  it('starts a link even when Connect cannot be reached for a token, with the set last seen working', async () => {
+    f.fake.overrides.set('token', () => json(503, { error: { message: 'Service Unavailable', code: null } }));
+    const linking = restartShop({ nextCredentials });
+    const { authorizationUrl } = await linking.startLink(alex);
+    // No token yet: the current set, which Connect has not been seen to refuse.
+    expect(new URL(authorizationUrl).searchParams.get('client_id')).toBe(CLIENT_ID);
+    expect(f.fake.count('token')).toBe(1);
   });
 });

@@ -45,7 +45,11 @@ export interface LinkingOptions {
   storage: LinkingStorage;
   /** The authorization URL Instacart gave the retailer (`<instacart_auth_endpoint>`). */
   authorizationEndpoint: string;
-  /** The Connect OAuth application's client id, sent in the authorization URL. */
+  /**
+   * The Connect OAuth application's client id, sent in the authorization URL. During a credential
+   * rotation (a `connect` client made with `nextCredentials`), the URL carries instead the client id
+   * that client takes its tokens from (`connect.credentialsInUse()`); see {@link Linking.startLink}.
+   */
   clientId: string;
   /** The redirect URI registered with Instacart: the account profile page. */
   redirectUri: string;
@@ -211,6 +215,13 @@ export interface Linking {
    * to the subject's session and returns the authorization URL that carries it. Call it only when the
    * shopper asked to link (the handler's `POST {basePath}/authorize`), never on a page load. Purges
    * expired transactions now and then.
+   *
+   * The URL carries `options.clientId`. During a credential rotation (the Connect client holds two
+   * sets) it carries the client id in use instead, after making sure that a fulfillment token has
+   * been fetched (from the cache, nearly always, or with one token request), so that the id is one
+   * Connect accepted, not a guess; when Connect cannot be reached for it, the set last seen working
+   * (the current one, before any token). The transaction keeps that id: the code is exchanged with
+   * its application's credentials.
    * @example
    * const { authorizationUrl } = await linking.startLink({ sessionId, userId });
    * return Response.redirect(authorizationUrl, 303);
@@ -225,7 +236,14 @@ export interface Linking {
   }>;
   /** Always asks Connect: for sign-in and checkout, as the seed's best practices say. */
   verifyMembership(subject: LinkingSubject, options?: { locale?: Locale }): Promise<StatusView>;
-  /** Completes the link from the callback's parameters: checks the state, exchanges the code, links. */
+  /**
+   * Completes the link from the callback's parameters: checks the state, exchanges the code, links.
+   * The code is exchanged with the credentials of the application the transaction's authorization URL
+   * named. When that application has been disabled since (a credential rotation finished while the
+   * shopper was at Instacart), or the shop no longer holds its credentials, the outcome is `failed`
+   * (`client-rejected`): the dialog says to try again, and the next {@link Linking.startLink} uses the
+   * set in use.
+   */
   completeLink(
     subject: LinkingSubject,
     callback: AuthorizationCallback,
@@ -433,17 +451,46 @@ export function createLinking(options: LinkingOptions): Linking {
     };
   }
 
+  /**
+   * The client id of a new authorization URL: the configured one with one credential set, as ever;
+   * during a rotation, the one the Connect client takes its tokens from, once it has a token.
+   */
+  async function chooseAuthorizationClientId(): Promise<string> {
+    if (connect.listClientIds().length < 2) return resolved.clientId;
+    try {
+      // Nearly always cached; otherwise the completion would have fetched it moments later anyway.
+      await connect.getFulfillmentToken();
+    } catch (error) {
+      // Connect unreachable: the shopper may still get through, under the set last seen working.
+      if (!(error instanceof ConnectError)) throw error;
+    }
+    return connect.credentialsInUse();
+  }
+
+  /**
+   * The client id to exchange a transaction's code with: the transaction's own. Undefined (the
+   * current set) for a transaction that kept none, or for the configured id when the client spells
+   * its own differently, as before rotations; null when the shop holds no credentials for it.
+   */
+  function chooseExchangeClientId(transactionClientId: string | null | undefined): string | undefined | null {
+    if (transactionClientId === null || transactionClientId === undefined) return undefined;
+    if (connect.listClientIds().includes(transactionClientId)) return transactionClientId;
+    if (transactionClientId === resolved.clientId) return undefined;
+    return null;
+  }
+
   async function startLink(
     subject: LinkingSubject,
     options: StartLinkOptions = {},
   ): Promise<{ authorizationUrl: string }> {
+    const clientId = await chooseAuthorizationClientId();
     const now = resolved.now();
     const url = await beginLinkTransaction(
       storage.linkTransactions,
       subject,
       {
         authorizationEndpoint: resolved.authorizationEndpoint,
-        clientId: resolved.clientId,
+        clientId,
         redirectUri: options.redirectUri ?? resolved.redirectUri,
         usePkce: resolved.usePkce,
         ttlSeconds: resolved.linkTransactionTtlSeconds,
@@ -580,6 +627,10 @@ export function createLinking(options: LinkingOptions): Linking {
         : finish('failed', 'authorization-error', { fresh: false });
     }
 
+    const exchangeClientId = chooseExchangeClientId(transaction.clientId);
+    // Started under an application the shop no longer holds credentials for (its rotation is over):
+    // Connect would refuse any exchange, so none is tried.
+    if (exchangeClientId === null) return finish('failed', 'client-rejected', { fresh: false });
     try {
       // The code is exchanged once, here, and never retried: a second redemption would revoke the
       // tokens of the first (RFC 6749 §4.1.2).
@@ -587,6 +638,7 @@ export function createLinking(options: LinkingOptions): Linking {
         code: response.code,
         redirectUri: transaction.redirectUri,
         ...(transaction.codeVerifier === null ? {} : { codeVerifier: transaction.codeVerifier }),
+        ...(exchangeClientId === undefined ? {} : { clientId: exchangeClientId }),
       });
       // The linking token lives only in this scope: it is never stored or logged.
       await linkWithToken(subject.userId, linkingToken.accessToken);

@@ -473,3 +473,46 @@ describe('composition and the API alone', () => {
     expect(world.spans.getFinishedSpans()).toEqual([]);
   });
 });
+
+describe('a credential rotation, instrumented', () => {
+  it('counts a token refresh that fell back from a refused next set once, and marks the fallback', async () => {
+    const spans = new InMemorySpanExporter();
+    const reader = new CollectingReader();
+    const otel = createOpenTelemetryInstrumentation({
+      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+      meterProvider: new MeterProvider({ readers: [reader] }),
+    });
+    const emulator = createEmulator({ seed: 'demo', issuer: BASE });
+    const nextSecret = 'next-secret-unknown-to-connect';
+    const connect = createConnectClient({
+      baseUrl: BASE,
+      clientId,
+      clientSecret,
+      // An application Connect does not know: its grant is refused with invalid_client.
+      nextCredentials: { clientId: 'cartlink-demo-clone', clientSecret: nextSecret },
+      fetch: (url, init) => emulator.fetch(url, init),
+      ...otel.connect,
+    });
+    await connect.getFulfillmentToken();
+    expect(connect.credentialsInUse()).toBe(clientId);
+
+    const tokenSpans = spans
+      .getFinishedSpans()
+      .filter((span) => span.attributes['cartlink.connect.operation'] === 'token.client_credentials');
+    expect(
+      tokenSpans.map((span) => [
+        span.attributes['http.response.status_code'],
+        span.attributes['error.type'],
+        span.attributes['cartlink.connect.credentials_fallback'],
+      ]),
+    ).toEqual([
+      [401, 'invalid_client', undefined],
+      [200, undefined, true],
+    ]);
+    expect(valuesOf(await collectMetrics(reader), 'cartlink.fulfillment_token.refreshes')).toEqual({
+      '{}': 1,
+    });
+    const exported = spans.getFinishedSpans().flatMap((span) => Object.values(span.attributes).map(String));
+    expect(exported.some((text) => text.includes(nextSecret) || text.includes(clientSecret))).toBe(false);
+  });
+});

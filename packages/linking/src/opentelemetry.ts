@@ -160,6 +160,8 @@ export function createOpenTelemetryInstrumentation(
         'cartlink.connect.attempt': event.attempt,
       };
       if (event.status !== undefined) attributes['http.response.status_code'] = event.status;
+      // During a credential rotation: the current set's request after Connect refused the next set.
+      if (event.fallback) attributes['cartlink.connect.credentials_fallback'] = true;
       if (event.errorCode !== undefined) {
         attributes['error.type'] = event.errorCode;
         span.setStatus({ code: SpanStatusCode.ERROR });
@@ -167,8 +169,9 @@ export function createOpenTelemetryInstrumentation(
       span.setAttributes(attributes);
     }
     span.end(endTime);
-    // One refresh is one token request, however many attempts it takes.
-    if (event.operation === 'token.client_credentials' && event.attempt === 1) {
+    // One refresh is one token request, however many attempts it takes, and however many credential
+    // sets it asks: the fallback to the current set after the next one was refused is the same refresh.
+    if (event.operation === 'token.client_credentials' && event.attempt === 1 && !event.fallback) {
       instruments.tokenRefreshes.add(1);
     }
   }

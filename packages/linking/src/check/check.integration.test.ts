@@ -67,12 +67,12 @@ function check(changes: Record<string, string | undefined>, options: Partial<Che
 }
 
 /** Exactly `failed` fail (each with a fix), exactly `skipped` are skipped, and every other line passes. */
-function expectLines(report: CheckReport, failed: string[], skipped: string[] = []): void {
+function expectLines(report: CheckReport, failed: string[], skipped: string[] = [], ids = IDS): void {
   const context = formatCheckReport(report);
   expect(
     report.checks.map((line) => line.id),
     context,
-  ).toEqual(IDS);
+  ).toEqual(ids);
   expect(
     report.checks.filter((line) => !line.ok && !line.skipped).map((line) => line.id),
     context,
@@ -287,5 +287,81 @@ describe('cartlink check against the emulator', () => {
         true,
       );
     }
+  });
+});
+
+describe('cartlink check during a credential rotation', () => {
+  /** The lines with a next set configured: its own line follows the current set's. */
+  const ROTATING_IDS = [...IDS.slice(0, 2), 'client-credentials-next', ...IDS.slice(2)];
+  const demo = DEMO_SEED.app.clientId;
+
+  /** The clone Instacart makes of the demo application, as the shop's next set. */
+  async function cloneDemoApp() {
+    const clone = await emulator.admin.cloneApp(demo);
+    return {
+      clone,
+      env: { CONNECT_CLIENT_ID_NEXT: clone.client_id, CONNECT_CLIENT_SECRET_NEXT: clone.client_secret },
+    };
+  }
+
+  it('reports both sets accepted, the next one in use, and sends the authorization request with it', async () => {
+    const { clone, env } = await cloneDemoApp();
+    await emulator.admin.clearRequests();
+    const report = await check(env);
+    expectLines(report, [], [], ROTATING_IDS);
+    expect(lineOf(report, 'client-credentials').summary).toBe(
+      `a client_credentials grant for client ${demo} succeeded at ${emulator.url}; not in use: the shop takes its tokens from the next set (client ${clone.client_id})`,
+    );
+    expect(lineOf(report, 'client-credentials-next').summary).toBe(
+      `a client_credentials grant for client ${clone.client_id} (the next set) succeeded at ${emulator.url}; in use: the shop takes its tokens from it`,
+    );
+    expect(lineOf(report, 'redirect-uri-registered').summary).toContain(
+      `is accepted for client ${clone.client_id}`,
+    );
+    // One grant per set, however many lines read them; the authorization request names the clone.
+    const asked = await emulator.admin.requests();
+    expect(asked.filter((entry) => entry.path === '/v2/oauth/token')).toHaveLength(2);
+    const authorization = asked.filter((entry) => entry.path === '/oauth/authorize');
+    expect(authorization).toHaveLength(1);
+    expect(JSON.stringify(report)).not.toContain(clone.client_secret);
+  });
+
+  it('reports a next set Connect refuses as failed, and the current one in use', async () => {
+    const { env } = await cloneDemoApp();
+    const report = await check({ ...env, CONNECT_CLIENT_SECRET_NEXT: 'not-the-clone-secret' });
+    expectLines(report, ['client-credentials-next'], [], ROTATING_IDS);
+    const next = lineOf(report, 'client-credentials-next');
+    expect(next.summary).toContain(`(invalid_client, 401); the shop falls back to client ${demo} (in use)`);
+    expect(next.fix).toContain('set CONNECT_CLIENT_ID_NEXT and CONNECT_CLIENT_SECRET_NEXT');
+    expect(lineOf(report, 'client-credentials').summary).toContain('; in use: Connect refuses the next set');
+    expect(lineOf(report, 'redirect-uri-registered').summary).toContain(`is accepted for client ${demo}`);
+    expect(JSON.stringify(report)).not.toContain('not-the-clone-secret');
+  });
+
+  it('reports the current set refused once its application is disabled, with the fix that ends the rotation', async () => {
+    const { clone, env } = await cloneDemoApp();
+    await emulator.admin.disableApp(demo);
+    const report = await check(env);
+    expectLines(report, ['client-credentials'], [], ROTATING_IDS);
+    const current = lineOf(report, 'client-credentials');
+    expect(current.summary).toContain(
+      `refused the credentials of client ${demo} (invalid_client, 401); the shop takes its tokens from the next set (client ${clone.client_id})`,
+    );
+    expect(current.fix).toContain('finish the rotation');
+    expect(current.fix).toContain('unset those two');
+    expect(lineOf(report, 'client-credentials-next').summary).toContain(
+      '; in use: the shop takes its tokens from it',
+    );
+  });
+
+  it('reports half a next set on its own line, and the rest as with one set', async () => {
+    const report = await check({ CONNECT_CLIENT_ID_NEXT: 'cartlink-demo-clone' });
+    expectLines(report, ['client-credentials-next'], [], ROTATING_IDS);
+    expect(lineOf(report, 'client-credentials-next').summary).toBe(
+      'CONNECT_CLIENT_SECRET_NEXT: is required with CONNECT_CLIENT_ID_NEXT (set both, or neither)',
+    );
+    expect(lineOf(report, 'client-credentials').summary).toBe(
+      `a client_credentials grant for client ${demo} succeeded at ${emulator.url}`,
+    );
   });
 });

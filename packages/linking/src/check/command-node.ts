@@ -25,8 +25,9 @@ export interface CheckCommandOptions {
 }
 
 /**
- * The checks, in the order of the report: `config`, `client-credentials`, `authorization-url`,
- * `redirect-uri`, `redirect-uri-registered`, `pkce`, `database`, `clock`.
+ * The checks, in the order of the report: `config`, `client-credentials`, `client-credentials-next`
+ * (only with a next credential set, during a rotation), `authorization-url`, `redirect-uri`,
+ * `redirect-uri-registered`, `pkce`, `database`, `clock`.
  */
 export function createChecks(options: CheckCommandOptions): Check[] {
   const settings = readCheckSettings(options.env, { demo: options.demo ?? false });

@@ -40,7 +40,9 @@ describe('the database check', () => {
     writeFileSync(path, '');
     const line = await checkDatabase(path);
     expect(line.ok).toBe(false);
-    expect(line.summary).toMatch(/not migrated: 1 of 1 linking migrations have not run \(0001-initial\)/);
+    expect(line.summary).toMatch(
+      /not migrated: 2 of 2 linking migrations have not run \(0001-initial, 0002-link-transaction-client-id\)/,
+    );
     expect(line.fix).toMatch(/migrateToLatest|start the shop once/);
     const sqlite = new Database(path);
     expect(sqlite.prepare("select count(*) as n from sqlite_master where type = 'table'").get()).toEqual({

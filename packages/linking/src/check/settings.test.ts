@@ -54,6 +54,35 @@ describe('readCheckSettings', () => {
     expect(settings.config.authUrl).toBe('https://connect.example/oauth/authorize');
   });
 
+  it('reads a rotation’s next set, and sets the whole set aside when half of it is given', () => {
+    const rotating = readCheckSettings(
+      { ...COMPLETE, CONNECT_CLIENT_ID_NEXT: 'shop-next', CONNECT_CLIENT_SECRET_NEXT: 'n3xt' },
+      { demo: false },
+    );
+    expect(rotating.problems.size).toBe(0);
+    expect(rotating.config.next).toEqual({ clientId: 'shop-next', clientSecret: 'n3xt' });
+
+    const half = readCheckSettings(
+      { ...COMPLETE, CONNECT_CLIENT_ID_NEXT: 'shop-next', CONNECT_TIMEOUT_MS: 'soon' },
+      { demo: false },
+    );
+    expect(Object.fromEntries(half.problems)).toEqual({
+      CONNECT_CLIENT_SECRET_NEXT: 'is required with CONNECT_CLIENT_ID_NEXT (set both, or neither)',
+      CONNECT_TIMEOUT_MS: 'must be a whole number',
+    });
+    expect(half.config.next).toBeUndefined();
+    expect(describeProblems(half, ['CONNECT_CLIENT_ID_NEXT', 'CONNECT_CLIENT_SECRET_NEXT'])?.fix).toContain(
+      'set CONNECT_CLIENT_SECRET_NEXT to the next application',
+    );
+
+    const same = readCheckSettings(
+      { ...COMPLETE, CONNECT_CLIENT_ID_NEXT: 'shop', CONNECT_CLIENT_SECRET_NEXT: 'n3xt' },
+      { demo: false },
+    );
+    expect([...same.problems.keys()]).toEqual(['CONNECT_CLIENT_ID_NEXT']);
+    expect(same.config.clientId).toBe('shop');
+  });
+
   it('with --demo, fills what is unset with the demo values, and keeps what is set', () => {
     const settings = readCheckSettings({ CONNECT_CLIENT_ID: 'mine' }, { demo: true });
     expect(settings.problems.size).toBe(0);

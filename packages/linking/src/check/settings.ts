@@ -14,6 +14,12 @@ import {
   readConnectConfig,
 } from '../config.js';
 
+/** The two variables of a credential rotation's next set: both or neither. */
+const NEXT_SET_VARIABLES: readonly ConnectVariable[] = [
+  'CONNECT_CLIENT_ID_NEXT',
+  'CONNECT_CLIENT_SECRET_NEXT',
+];
+
 /** The variables `cartlink check` reads: the Connect ones and the database's. */
 export type CheckVariable = ConnectVariable | 'DATABASE_URL';
 
@@ -78,10 +84,15 @@ export function readCheckSettings(
       if (!(error instanceof ConfigVariableError) || !isConnectVariable(error.variable)) throw error;
       if (problems.has(error.variable)) throw error;
       problems.set(error.variable, error.reason);
-      source[error.variable] = undefined;
-      const standIn = STAND_INS[error.variable];
-      if (standIn === undefined) delete defaults[error.variable];
-      else defaults[error.variable] = standIn;
+      // The next set is one whole: a problem with either variable sets both aside (the set is left
+      // unconfigured), else the pair rule would name the other one on the next round.
+      const setAside = NEXT_SET_VARIABLES.includes(error.variable) ? NEXT_SET_VARIABLES : [error.variable];
+      for (const variable of setAside) {
+        source[variable] = undefined;
+        const standIn = STAND_INS[variable];
+        if (standIn === undefined) delete defaults[variable];
+        else defaults[variable] = standIn;
+      }
     }
   }
 
@@ -99,6 +110,10 @@ const MEANING: Record<CheckVariable, string> = {
   CONNECT_AUTH_URL: 'the authorization URL Instacart gave you',
   CONNECT_CLIENT_ID: "your Connect OAuth application's client id",
   CONNECT_CLIENT_SECRET: "your Connect OAuth application's client secret",
+  CONNECT_CLIENT_ID_NEXT:
+    "the next application's client id during a credential rotation (with CONNECT_CLIENT_SECRET_NEXT), or leave both unset",
+  CONNECT_CLIENT_SECRET_NEXT:
+    "the next application's client secret during a credential rotation (with CONNECT_CLIENT_ID_NEXT), or leave both unset",
   CONNECT_REDIRECT_URI:
     'the redirect URI registered with Instacart, your account profile page (https://shop.example/account/profile)',
   CONNECT_USE_PKCE: 'true or false (unset: true)',

@@ -79,6 +79,30 @@ export function runStorageConformance(name: string, openStorage: () => Promise<S
         expect(consumed?.codeVerifier).toBeNull();
       });
 
+      it('keeps the client id of each transaction: two applications during a credential rotation', async () => {
+        await storage.linkTransactions.create(
+          linkTransaction({ stateHash: 'state-old', clientId: 'app-old' }),
+        );
+        await storage.linkTransactions.create(
+          linkTransaction({ stateHash: 'state-new', clientId: 'app-new' }),
+        );
+        expect((await storage.linkTransactions.consume('state-new'))?.clientId).toBe('app-new');
+        expect((await storage.linkTransactions.consume('state-old'))?.clientId).toBe('app-old');
+      });
+
+      it('gives back a null client id for a transaction created without one', async () => {
+        const { clientId: _none, ...withoutClientId } = linkTransaction({ stateHash: 'state-no-client' });
+        await storage.linkTransactions.create(withoutClientId);
+        expect(await storage.linkTransactions.consume('state-no-client')).toEqual({
+          ...withoutClientId,
+          clientId: null,
+        });
+        await storage.linkTransactions.create(
+          linkTransaction({ stateHash: 'state-null-client', clientId: null }),
+        );
+        expect((await storage.linkTransactions.consume('state-null-client'))?.clientId).toBeNull();
+      });
+
       it('gives a transaction out once: a second consume finds nothing', async () => {
         await storage.linkTransactions.create(linkTransaction({ stateHash: 'state-c' }));
         expect(await storage.linkTransactions.consume('state-c')).not.toBeNull();
@@ -525,6 +549,7 @@ function linkTransaction(overrides: Partial<LinkTransaction> = {}): LinkTransact
     userId: 'user-1',
     codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
     redirectUri: 'http://localhost:3000/account/profile',
+    clientId: 'cartlink-demo',
     createdAt: new Date('2025-04-01T10:00:00.123Z'),
     expiresAt: new Date('2025-04-01T10:10:00.456Z'),
     ...overrides,

@@ -39,6 +39,11 @@ export interface LinkTransactionTable {
   code_verifier: string | null;
   /** The redirect URI of the authorization request. */
   redirect_uri: string;
+  /**
+   * The client id the authorization URL carried, whose credentials exchange the code; null for a
+   * transaction from before migration 0002.
+   */
+  client_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the link started. */
   created_at: EpochMillisColumn;
   /** When the transaction stops being accepted. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Kysely, Migrator, sql } from 'kysely';
+import { type Kysely, Migrator, NO_MIGRATIONS, sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { createTestDatabase, isPostgresAvailable } from '../../../../testing/postgres.js';
 import { LINKING_TABLES, type LinkingDatabase } from './database.js';
@@ -17,6 +17,9 @@ import {
 import { openPostgresDatabase } from './postgres-node.js';
 import { createSqlStorage } from './sql-storage.js';
 import { openSqliteDatabase } from './sqlite-node.js';
+
+/** Every linking migration, in order. */
+const ALL = ['0001-initial', '0002-link-transaction-client-id'];
 
 // Without a server the PostgreSQL half skips, and isPostgresAvailable() says why on the console.
 const postgresAvailable = await isPostgresAvailable();
@@ -100,7 +103,7 @@ for (const engine of engines) {
 
     it('creates the cartlink_ tables, with their own migration history, and then has nothing left to do', async () => {
       const { db } = await freshDatabase();
-      expect(await migrateToLatest(db)).toEqual(['0001-initial']);
+      expect(await migrateToLatest(db)).toEqual(ALL);
       expect(await tableNames(db)).toEqual(
         [...LINKING_TABLES, LINKING_MIGRATION_TABLE, LINKING_MIGRATION_LOCK_TABLE].sort(),
       );
@@ -110,7 +113,36 @@ for (const engine of engines) {
         .selectFrom('cartlink_migration')
         .select('name')
         .execute();
-      expect(history).toEqual([{ name: '0001-initial' }]);
+      expect(history).toEqual(ALL.map((name) => ({ name })));
+    });
+
+    it('adds the client id to a database at 0001, keeping its outstanding link transactions', async () => {
+      const { db } = await freshDatabase();
+      const { error } = await createLinkingMigrator(db).migrateTo('0001-initial');
+      expect(error).toBeUndefined();
+      // A link started before the upgrade: no client id was kept then.
+      await sql`insert into cartlink_link_transactions
+          (state_hash, session_id, user_id, code_verifier, redirect_uri, created_at, expires_at)
+          values ('state-before', 'session-1', 'user-1', null, 'https://shop.example/account/profile', 1, 2)`.execute(
+        db,
+      );
+      expect(await migrateToLatest(db)).toEqual(['0002-link-transaction-client-id']);
+      const storage = createSqlStorage(db);
+      expect(await storage.linkTransactions.consume('state-before')).toMatchObject({
+        userId: 'user-1',
+        clientId: null,
+      });
+      await storage.linkTransactions.create({
+        stateHash: 'state-after',
+        sessionId: 'session-1',
+        userId: 'user-1',
+        codeVerifier: null,
+        redirectUri: 'https://shop.example/account/profile',
+        clientId: 'app-next',
+        createdAt: new Date(1),
+        expiresAt: new Date(2),
+      });
+      expect((await storage.linkTransactions.consume('state-after'))?.clientId).toBe('app-next');
     });
 
     it('indexes the ledger by placed_at and the link transactions by expiry', async () => {
@@ -151,13 +183,15 @@ for (const engine of engines) {
     it('migrates down and up again', async () => {
       const { db } = await freshDatabase();
       await migrateToLatest(db);
-      const { error, results } = await createLinkingMigrator(db).migrateDown();
+      const { error, results } = await createLinkingMigrator(db).migrateTo(NO_MIGRATIONS);
       expect(error).toBeUndefined();
-      expect(results).toEqual([{ migrationName: '0001-initial', direction: 'Down', status: 'Success' }]);
+      expect(results).toEqual(
+        [...ALL].reverse().map((migrationName) => ({ migrationName, direction: 'Down', status: 'Success' })),
+      );
       for (const table of LINKING_TABLES) {
         expect(await tableNames(db)).not.toContain(table);
       }
-      expect(await migrateToLatest(db)).toEqual(['0001-initial']);
+      expect(await migrateToLatest(db)).toEqual(ALL);
     });
 
     it('lets an application run its own migrations beside ours on the same Kysely instance', async () => {
@@ -209,7 +243,7 @@ for (const engine of engines) {
       expect(Object.keys(await linkingMigrationProvider.getMigrations())).toEqual(
         Object.keys(linkingMigrations),
       );
-      expect(Object.keys(linkingMigrations)).toEqual(['0001-initial']);
+      expect(Object.keys(linkingMigrations)).toEqual(ALL);
     });
 
     if (engine.name === 'PostgreSQL') {
@@ -217,9 +251,11 @@ for (const engine of engines) {
         const { db: first, open } = await freshDatabase();
         const second = open();
         const outcomes = await Promise.all([migrateToLatest(first), migrateToLatest(second)]);
-        expect(outcomes.flat()).toEqual(['0001-initial']);
-        const history = await sql<{ name: string }>`select name from cartlink_migration`.execute(first);
-        expect(history.rows).toEqual([{ name: '0001-initial' }]);
+        expect(outcomes.flat()).toEqual(ALL);
+        const history = await sql<{
+          name: string;
+        }>`select name from cartlink_migration order by name`.execute(first);
+        expect(history.rows).toEqual(ALL.map((name) => ({ name })));
       });
     }
   });

@@ -15,6 +15,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { MigrationFailedError } from './errors.js';
 import * as initial from './migrations/0001-initial.js';
+import * as linkTransactionClientId from './migrations/0002-link-transaction-client-id.js';
 
 /** The table that records which linking migrations have run. */
 export const LINKING_MIGRATION_TABLE = 'cartlink_migration';
@@ -28,6 +29,7 @@ export const LINKING_MIGRATION_LOCK_TABLE = 'cartlink_migration_lock';
  */
 export const linkingMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
+  '0002-link-transaction-client-id': linkTransactionClientId,
 });
 
 /** A Kysely `MigrationProvider` that serves {@link linkingMigrations}. */

@@ -87,6 +87,7 @@ function createLinkTransactionStore(db: Kysely<LinkingDatabase>): LinkTransactio
           user_id: transaction.userId,
           code_verifier: transaction.codeVerifier,
           redirect_uri: transaction.redirectUri,
+          client_id: transaction.clientId ?? null,
           created_at: toMillis(transaction.createdAt),
           expires_at: toMillis(transaction.expiresAt),
         })
@@ -301,6 +302,7 @@ function toLinkTransaction(row: Selectable<LinkTransactionTable>): LinkTransacti
     userId: row.user_id,
     codeVerifier: row.code_verifier,
     redirectUri: row.redirect_uri,
+    clientId: row.client_id ?? null,
     createdAt: fromMillis(row.created_at),
     expiresAt: fromMillis(row.expires_at),
   };

@@ -20,6 +20,14 @@ export interface LinkTransaction {
   codeVerifier: string | null;
   /** The redirect URI used in the authorization URL; the code exchange must send the same. */
   redirectUri: string;
+  /**
+   * The client id the authorization URL carried: the application the code will be issued to, whose
+   * credentials exchange it (during a credential rotation a shop holds two). Null for a transaction
+   * stored before client ids were kept; a storage that keeps no client id returns null, and the code
+   * is then exchanged with the current credentials. Optional when creating, for callers written
+   * before it existed.
+   */
+  clientId?: string | null;
   /** When the link started. */
   createdAt: Date;
   /** When the transaction stops being accepted. */

@@ -4,7 +4,7 @@
  * like Connect, counts every call by route, and lets a test replace the answer of any route.
  * The integration tests use the real emulator instead.
  */
-import { createConnectClient } from '@cartlink/connect';
+import { type ConnectClientOptions, createConnectClient } from '@cartlink/connect';
 import type { Kysely } from 'kysely';
 import { createLinking, type Linking, type LinkingOptions } from '../linking.js';
 import type { LinkingDatabase } from '../storage/database.js';
@@ -15,6 +15,9 @@ import type { LinkingStorage } from '../storage/types.js';
 
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'cs_SECRET_linking_5d1c';
+/** The application a credential rotation moves to (the clone), in the rotation tests. */
+export const NEXT_CLIENT_ID = 'test-client-next';
+export const NEXT_CLIENT_SECRET = 'cs_SECRET_linking_next_93aa';
 export const REDIRECT_URI = 'https://shop.example/account/profile';
 export const AUTH_ENDPOINT = 'https://auth.connect.example/oauth/authorize';
 export const BASE_URL = 'https://connect.example';
@@ -35,6 +38,8 @@ export interface FakeCode {
   account: number;
   redirectUri: string;
   codeChallenge: string | null;
+  /** The application it was issued to; only its exchange succeeds. */
+  clientId: string;
   used: boolean;
 }
 
@@ -66,6 +71,13 @@ export class FakeConnect {
   /** Bodies of every link call, to check what was sent. */
   readonly linkTokensSent: string[] = [];
   readonly exchangeBodies: Record<string, unknown>[] = [];
+  /** The `client_id` of every token request (client_credentials), in order. */
+  readonly tokenClientIds: string[] = [];
+  /**
+   * Applications whose every grant is refused with `401 invalid_client`: unknown or disabled ones.
+   * Their tokens already issued keep working, as a disabled application's do.
+   */
+  readonly refusedClients = new Set<string>();
   /** Replace a route's answer; return undefined to fall through to the normal behaviour. */
   readonly overrides = new Map<
     Route,
@@ -78,12 +90,16 @@ export class FakeConnect {
   }
 
   /** Issues an authorization code as if the holder of `account` pressed Allow. */
-  issueCode(account: number, options: { redirectUri?: string; codeChallenge?: string | null } = {}): string {
+  issueCode(
+    account: number,
+    options: { redirectUri?: string; codeChallenge?: string | null; clientId?: string } = {},
+  ): string {
     const code = `code_${++this.issued}_${Math.random().toString(36).slice(2)}`;
     this.codes.set(code, {
       account,
       redirectUri: options.redirectUri ?? REDIRECT_URI,
       codeChallenge: options.codeChallenge ?? null,
+      clientId: options.clientId ?? CLIENT_ID,
       used: false,
     });
     return code;
@@ -112,8 +128,14 @@ export class FakeConnect {
       if (answer) return answer;
     }
     const userId = decodeURIComponent(url.pathname.split('/')[4] ?? '');
+    if ((route === 'token' || route === 'exchange') && this.refusedClients.has(String(body.client_id))) {
+      if (route === 'token') this.tokenClientIds.push(String(body.client_id));
+      else this.exchangeBodies.push(body);
+      return json(401, { error: 'invalid_client', error_description: 'Client authentication failed' });
+    }
     switch (route) {
       case 'token':
+        this.tokenClientIds.push(String(body.client_id));
         return json(200, {
           access_token: 'ft_fulfillment',
           token_type: 'Bearer',
@@ -127,7 +149,13 @@ export class FakeConnect {
           grant?.codeChallenge === null ||
           (typeof body.code_verifier === 'string' &&
             (await s256(body.code_verifier)) === grant?.codeChallenge);
-        if (!grant || grant.used || grant.redirectUri !== body.redirect_uri || !verifierOk) {
+        if (
+          !grant ||
+          grant.used ||
+          grant.redirectUri !== body.redirect_uri ||
+          grant.clientId !== body.client_id ||
+          !verifierOk
+        ) {
           if (grant) grant.used = true;
           return json(400, { error: 'invalid_grant', error_description: 'The code is invalid' });
         }
@@ -200,8 +228,14 @@ export interface LinkingFixture {
   close(): Promise<void>;
 }
 
-/** A linking core on an in-memory SQLite database, talking to a FakeConnect. */
-export async function createLinkingFixture(options: Partial<LinkingOptions> = {}): Promise<LinkingFixture> {
+/**
+ * A linking core on an in-memory SQLite database, talking to a FakeConnect. `connectOptions` adds to
+ * the Connect client's (e.g. `nextCredentials`, for a rotation).
+ */
+export async function createLinkingFixture(
+  options: Partial<LinkingOptions> = {},
+  connectOptions: Partial<ConnectClientOptions> = {},
+): Promise<LinkingFixture> {
   const db = openSqliteDatabase<LinkingDatabase>(':memory:');
   await migrateToLatest(db);
   const storage = createSqlStorage(db);
@@ -219,6 +253,7 @@ export async function createLinkingFixture(options: Partial<LinkingOptions> = {}
     fetch: fake.fetch,
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
     now: () => clock.now.getTime(),
+    ...connectOptions,
   });
   const linking = createLinking({
     connect,
