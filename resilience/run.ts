@@ -1,13 +1,14 @@
 /**
- * @module `npm run resilience`: the reliability half of the attack-and-fault suite. Runs five
+ * @module `npm run resilience`: the reliability half of the attack-and-fault suite. Runs six
  * sections against real child processes on loopback and prints one table (what was done, what was
  * expected, what happened) ending in `mismatches: N`; the exit code is 1 when N > 0.
  *
  * Usage: `tsx resilience/run.ts [--quick] [--only 1,3,5:storefront] [--list]`
  *   --quick   fewer shoppers, flows and fuzz runs (for CI)
- *   --only    run only the listed sections (1 faults, 2 load, 3 crash, 4 two instances, 5 fuzz), or
- *             only some steps of a section: `1:grace`, `5:emulator-admin` (a section's set-up and
- *             closing checks always run with it)
+ *   --only    run only the listed sections (1 faults, 2 load, 3 crash, 4 two instances, 5 fuzz,
+ *             6 credential rotation), or only some steps of a section: `1:grace`, `5:emulator-admin`
+ *             (a section's set-up and closing checks always run with it; section 6's steps follow
+ *             one another, so `6:disable` runs the rehearsal up to the disable)
  *   --list    print the sections and their steps, and exit
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCrashRecovery } from './crash-recovery';
+import { ROTATION_STEPS, runCredentialRotation } from './credential-rotation';
 import { FAULT_MATRIX_STEPS, runFaultMatrix } from './fault-matrix/index';
 import { FUZZ_STEPS, runFuzz } from './fuzz/index';
 import { describeError, Report, type SectionContext } from './lib/report';
@@ -39,6 +41,12 @@ const SECTIONS: Section[] = [
   { id: '3', name: 'kill -9 of the storefront mid-flow', steps: [], run: runCrashRecovery },
   { id: '4', name: 'two storefront instances on one PostgreSQL', steps: [], run: runTwoInstances },
   { id: '5', name: 'fast-check fuzzing of every endpoint', steps: FUZZ_STEPS, run: runFuzz },
+  {
+    id: '6',
+    name: 'credential rotation under load on two instances',
+    steps: ROTATION_STEPS,
+    run: runCredentialRotation,
+  },
 ];
 
 /** A command line the runner cannot follow: said in one line, exit code 2. */
