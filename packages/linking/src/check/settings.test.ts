@@ -20,6 +20,18 @@ describe('readCheckSettings', () => {
     expect(settings.databaseUrl).toBe('postgres://shop@db/shop');
   });
 
+  it('with --demo, follows PORT and EMULATOR_PORT as the demo storefront does', () => {
+    const settings = readCheckSettings({ PORT: '3300', EMULATOR_PORT: '4310' }, { demo: true });
+    expect(settings.problems.size).toBe(0);
+    expect(settings.config.baseUrl).toBe('http://localhost:4310');
+    expect(settings.config.authUrl).toBe('http://localhost:4310/oauth/authorize');
+    expect(settings.config.redirectUri).toBe('http://localhost:3300/account/profile');
+    // PORT=0 (a free port, chosen later) leaves the documented defaults, as the storefront does.
+    const free = readCheckSettings({ PORT: '0' }, { demo: true });
+    expect(free.config.redirectUri).toBe(DEMO_CONNECT_DEFAULTS.CONNECT_REDIRECT_URI);
+    expect(free.config.baseUrl).toBe(DEMO_CONNECT_DEFAULTS.CONNECT_BASE_URL);
+  });
+
   it('without --demo, reports every unset required variable as missing, not only the first', () => {
     const settings = readCheckSettings({}, { demo: false });
     expect(Object.fromEntries(settings.problems)).toEqual({

@@ -11,6 +11,7 @@ import {
   type ConnectVariable,
   DEMO_CONNECT_DEFAULTS,
   DEMO_DATABASE_URL,
+  demoConnectDefaults,
   readConnectConfig,
 } from '../config.js';
 
@@ -59,6 +60,30 @@ function isConnectVariable(name: string): name is ConnectVariable {
   return (CONNECT_VARIABLES as readonly string[]).includes(name);
 }
 
+/** A TCP port as `PORT` and `EMULATOR_PORT` give it, or undefined when unset, 0 or not a port. */
+function portOf(value: string | undefined): number | undefined {
+  const port = Number(value?.trim());
+  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * The demo's values, following `PORT` and `EMULATOR_PORT` as the demo storefront's do (`npm start`
+ * with other ports registers the redirect URI on those ports).
+ */
+function demoDefaultsFor(
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<Record<ConnectVariable, string>> {
+  const shopPort = portOf(env.PORT);
+  const emulatorPort = portOf(env.EMULATOR_PORT);
+  if (shopPort === undefined && emulatorPort === undefined) return { ...DEMO_CONNECT_DEFAULTS };
+  return {
+    ...demoConnectDefaults({
+      ...(emulatorPort !== undefined ? { connectUrl: `http://localhost:${emulatorPort}` } : {}),
+      ...(shopPort !== undefined ? { shopUrl: `http://localhost:${shopPort}` } : {}),
+    }),
+  };
+}
+
 /**
  * Reads the configuration from `env` (`process.env`, or a plain object in tests), with the demo's
  * values for unset variables when `demo` is true and none otherwise (a required variable left unset
@@ -74,7 +99,7 @@ export function readCheckSettings(
 ): CheckSettings {
   const problems = new Map<CheckVariable, string>();
   const source: Record<string, string | undefined> = { ...env };
-  const defaults: Partial<Record<ConnectVariable, string>> = options.demo ? { ...DEMO_CONNECT_DEFAULTS } : {};
+  const defaults: Partial<Record<ConnectVariable, string>> = options.demo ? demoDefaultsFor(env) : {};
   let config: ConnectConfig | undefined;
   while (config === undefined) {
     try {
